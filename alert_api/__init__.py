@@ -1,0 +1,1 @@
+"""alert_api stage of the Shouwang pipeline."""

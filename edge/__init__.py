@@ -1,0 +1,1 @@
+"""edge stage of the Shouwang pipeline."""

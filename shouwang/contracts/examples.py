@@ -1,0 +1,93 @@
+"""One valid example message of each kind, for docs, `shouwang contracts example` and tests."""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from shouwang.contracts.common import SCHEMA_VERSION, MessageKind, WireModel
+from shouwang.contracts.events import BehaviourEvent, BoundingBox, EventType, ModelRef, Phase
+from shouwang.contracts.sensors import SensorReading, SensorType
+from shouwang.contracts.snapshots import Snapshot
+from shouwang.contracts.status import CameraHealth, CameraState, EdgeState, EdgeStatus, Heartbeat
+
+# A 1x1 white JPEG: the smallest complete image for examples and tests.
+TINY_JPEG = bytes.fromhex(
+    "ffd8ffe000104a46494600010100000100010000ffdb004300080606070605080707070909080a0c140d0c0b0b0c"
+    "1912130f141d1a1f1e1d1a1c1c20242e2720222c231c1c2837292c30313434341f27393d38323c2e333432ffc000"
+    "0b080001000101011100ffc4001f0000010501010101010100000000000000000102030405060708090a0bffc400"
+    "b5100002010303020403050504040000017d01020300041105122131410613516107227114328191a1082342b1c1"
+    "1552d1f02433627282090a161718191a25262728292a3435363738393a434445464748494a535455565758595a63"
+    "6465666768696a737475767778797a838485868788898a92939495969798999aa2a3a4a5a6a7a8a9aab2b3b4b5b6"
+    "b7b8b9bac2c3c4c5c6c7c8c9cad2d3d4d5d6d7d8d9dae1e2e3e4e5e6e7e8e9eaf1f2f3f4f5f6f7f8f9faffda0008"
+    "010100003f00fbfcffd9"
+)
+
+
+def example(
+    kind: MessageKind,
+    *,
+    site: str = "tongren-bijiang-01",
+    source: str = "cam-01",
+    message_id: str | None = None,
+    now: datetime | None = None,
+) -> WireModel:
+    """A valid message of `kind` from `source` (camera, device or edge id) at `site`."""
+    now = now or datetime.now(UTC)
+    message_id = message_id or str(uuid.uuid4())
+    match kind:
+        case MessageKind.EVENT:
+            return BehaviourEvent(
+                schema_version=SCHEMA_VERSION,
+                event_id=message_id,
+                episode_id=message_id,
+                type=EventType.FALL,
+                phase=Phase.START,
+                site=site,
+                edge="edge-01",
+                camera=source,
+                observed_at=now,
+                started_at=now - timedelta(seconds=2),
+                confidence=0.87,
+                zone="courtyard",
+                zone_tags=("home",),
+                track_id=7,
+                bbox=BoundingBox(x1=0.41, y1=0.52, x2=0.68, y2=0.83),
+                attributes={"down_s": 2.0},
+                model=ModelRef(name="yolo11n-pose", version="8.3"),
+            )
+        case MessageKind.SENSOR:
+            return SensorReading(
+                schema_version=SCHEMA_VERSION,
+                reading_id=message_id,
+                site=site,
+                device=source,
+                sensor_type=SensorType.SOS_BUTTON,
+                observed_at=now,
+                value=True,
+                battery_pct=76.0,
+            )
+        case MessageKind.STATUS:
+            return EdgeStatus(
+                schema_version=SCHEMA_VERSION,
+                site=site,
+                edge=source,
+                state=EdgeState.ONLINE,
+                session_id=message_id,
+                connected_at=now,
+            )
+        case MessageKind.HEARTBEAT:
+            return Heartbeat(
+                schema_version=SCHEMA_VERSION,
+                site=site,
+                edge=source,
+                session_id=message_id,
+                sent_at=now,
+                uptime_s=3600.0,
+                fps=9.8,
+                inference_ms=22.5,
+                cameras={"cam-01": CameraHealth(state=CameraState.ONLINE, fps=4.9)},
+            )
+        case MessageKind.SNAPSHOT:
+            return Snapshot.from_jpeg(
+                TINY_JPEG, event_id=message_id, site=site, camera=source, width=1, height=1
+            )
+    raise ValueError(f"no example for kind {kind!r}")
