@@ -21,7 +21,7 @@ from pydantic_settings import (
 )
 
 CONFIG_ENV = "SHOUWANG_CONFIG"
-_file_values: ContextVar[dict[str, Any]] = ContextVar("shouwang_config_file_values", default={})
+_file_values: ContextVar[dict[str, Any] | None] = ContextVar("shouwang_config_values", default=None)
 
 
 class ConfigError(Exception):
@@ -62,8 +62,8 @@ class ServiceSettings(BaseSettings):
         env_prefix="SHOUWANG_", env_nested_delimiter="__", extra="ignore"
     )
 
-    mqtt: MqttSettings = Field(default_factory=MqttSettings)  # type: ignore[arg-type]
-    redis: RedisSettings = Field(default_factory=RedisSettings)  # type: ignore[arg-type]
+    mqtt: MqttSettings = Field(default_factory=MqttSettings)
+    redis: RedisSettings = Field(default_factory=RedisSettings)
 
     @classmethod
     def settings_customise_sources(
@@ -77,7 +77,7 @@ class ServiceSettings(BaseSettings):
         return (
             init_settings,
             env_settings,
-            InitSettingsSource(settings_cls, init_kwargs=_file_values.get()),
+            InitSettingsSource(settings_cls, init_kwargs=_file_values.get() or {}),
         )
 
     @classmethod

@@ -5,7 +5,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Literal[1] = 1
 """The payload schema version this code reads and writes (`schema_version` in every message)."""
 
 Identifier = Annotated[
@@ -58,6 +58,7 @@ class WireModel(StrictModel):
     schema_version: Literal[1] = Field(
         description="Payload schema version. Messages with another version are dead-lettered."
     )
+    site: Identifier = Field(description="The site (village or township installation) id.")
 
     KIND: ClassVar[MessageKind]
     SOURCE_FIELD: ClassVar[str]

@@ -143,10 +143,10 @@ def decode(
         message: WireModel = _ADAPTERS[parsed_topic.kind].validate_json(text)
     except ValidationError as exc:
         raise _rejection_from(exc, model) from None
-    site = getattr(message, "site", None)
-    if site != parsed_topic.site:
+    if message.site != parsed_topic.site:
         raise Rejection(
-            Reason.TOPIC_MISMATCH, f"payload site {site!r} but topic says {parsed_topic.site!r}"
+            Reason.TOPIC_MISMATCH,
+            f"payload site {message.site!r} but topic says {parsed_topic.site!r}",
         )
     if message.source != parsed_topic.source:
         raise Rejection(

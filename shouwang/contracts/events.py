@@ -84,7 +84,6 @@ class BehaviourEvent(WireModel):
     )
     type: EventType
     phase: Phase
-    site: Identifier
     edge: Identifier
     camera: Identifier
     observed_at: Timestamp = Field(description="When the frame that decided this event was taken.")

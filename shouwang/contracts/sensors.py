@@ -36,7 +36,6 @@ class SensorReading(WireModel):
     reading_id: MessageId = Field(
         description="Unique per device (a UUID, or a counter that survives reboots)."
     )
-    site: Identifier
     device: Identifier
     sensor_type: SensorType
     observed_at: Timestamp

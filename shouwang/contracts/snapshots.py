@@ -24,7 +24,6 @@ class Snapshot(WireModel):
     SOURCE_FIELD: ClassVar[str] = "camera"
 
     event_id: MessageId
-    site: Identifier
     camera: Identifier
     content_type: Annotated[str, StringConstraints(pattern=r"^image/jpeg$")] = "image/jpeg"
     sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]

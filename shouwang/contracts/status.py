@@ -31,7 +31,6 @@ class EdgeStatus(WireModel):
     KIND: ClassVar[MessageKind] = MessageKind.STATUS
     SOURCE_FIELD: ClassVar[str] = "edge"
 
-    site: Identifier
     edge: Identifier
     state: EdgeState
     session_id: MessageId
@@ -73,7 +72,6 @@ class Heartbeat(WireModel):
     KIND: ClassVar[MessageKind] = MessageKind.HEARTBEAT
     SOURCE_FIELD: ClassVar[str] = "edge"
 
-    site: Identifier
     edge: Identifier
     session_id: MessageId
     sent_at: Timestamp

@@ -1,0 +1,94 @@
+"""Settings of the ingest service (section `ingest:` of the config file)."""
+
+import socket
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from shouwang.contracts import DEFAULT_MAX_PAYLOAD_BYTES
+from shouwang.settings import Section, ServiceSettings
+
+
+class IngestSection(Section):
+    """How ingest subscribes, validates and writes."""
+
+    worker_id: str = Field(
+        default_factory=socket.gethostname,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$",
+        description="Names this worker's persistent MQTT session (client id "
+        "`shouwang-ingest-<worker_id>`); must be unique per worker and stable across restarts.",
+    )
+    share_group: str | None = Field(
+        "ingest",
+        description="Shared-subscription group (`$share/<group>/…`) so several workers split the "
+        "load. Set to null for brokers without shared subscriptions (the embedded amqtt).",
+    )
+    protocol: Literal["5", "3.1.1"] = Field(
+        "5", description="MQTT protocol version; 3.1.1 for brokers that lack 5 (amqtt)."
+    )
+    session_expiry_s: int = Field(
+        7 * 24 * 3600,
+        ge=0,
+        description="How long the broker keeps this worker's session and queues its messages "
+        "while it is away (MQTT 5; 3.1.1 sessions never expire).",
+    )
+    receive_maximum: int = Field(
+        1000,
+        ge=1,
+        le=65535,
+        description="Unacknowledged QoS 1 messages the broker may send before waiting for acks "
+        "(MQTT 5 flow control). Messages are acknowledged only after Redis accepted them.",
+    )
+    stream: str = Field("shouwang:events", description="Redis Stream that accepted messages go to.")
+    stream_maxlen: int = Field(
+        1_000_000, ge=1000, description="Approximate cap on the stream's length (XADD MAXLEN ~)."
+    )
+    deadletter_stream: str = Field(
+        "shouwang:deadletter", description="Redis Stream for rejected messages, with the reason."
+    )
+    deadletter_maxlen: int = Field(100_000, ge=100, description="Approximate cap on dead letters.")
+    dedup_ttl_s: int = Field(
+        48 * 3600,
+        ge=24 * 3600,
+        description="How long an idempotency key is remembered (at least 24 h).",
+    )
+    max_payload_bytes: int = Field(
+        DEFAULT_MAX_PAYLOAD_BYTES, ge=1024, description="Larger payloads are dead-lettered."
+    )
+    max_snapshot_bytes: int = Field(
+        180 * 1024, ge=1024, description="Largest JPEG accepted as a snapshot (decoded size)."
+    )
+    snapshot_dir: Path = Field(
+        Path("var/snapshots"), description="Directory snapshots are stored in."
+    )
+    batch_size: int = Field(500, ge=1, le=10_000, description="Most messages per Redis round trip.")
+    batch_wait_ms: float = Field(
+        2.0, ge=0, le=1000, description="How long to wait for a batch to fill before writing."
+    )
+    metrics_port: int = Field(
+        9108, ge=0, le=65535, description="Prometheus metrics port; 0 turns the endpoint off."
+    )
+    broker_stats: bool = Field(
+        True, description="Subscribe to the broker's $SYS counters (messages dropped, stored)."
+    )
+    state_interval_s: float = Field(
+        5.0, gt=0, description="How often the worker writes its counters to Redis for `health`."
+    )
+
+    @model_validator(mode="after")
+    def _snapshot_fits_payload(self) -> "IngestSection":
+        # base64 grows data by 4/3; a snapshot that can never fit a payload is a config mistake.
+        if self.max_snapshot_bytes * 4 // 3 > self.max_payload_bytes:
+            raise ValueError(
+                f"max_snapshot_bytes {self.max_snapshot_bytes} cannot fit in max_payload_bytes "
+                f"{self.max_payload_bytes} once base64-encoded (needs ≤ 3/4 of it)"
+            )
+        return self
+
+
+class IngestSettings(ServiceSettings):
+    """Everything `shouwang ingest` reads."""
+
+    ingest: IngestSection = Field(default_factory=IngestSection)
+    log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR.")

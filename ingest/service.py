@@ -1,0 +1,76 @@
+"""Run one or several ingest workers until SIGINT/SIGTERM."""
+
+import multiprocessing
+import signal
+from types import FrameType
+
+import structlog
+
+from ingest.config import IngestSettings
+from ingest.worker import IngestWorker
+from shouwang.logs import configure_logging
+
+log = structlog.get_logger("shouwang.ingest")
+
+
+def run_worker(settings: IngestSettings, *, retire_after_idle_s: float | None = None) -> None:
+    """Run one worker in this process; SIGINT or SIGTERM stops it after the batch in hand."""
+    worker = IngestWorker(settings)
+
+    def _stop(signum: int, _frame: FrameType | None) -> None:
+        log.info("stopping", signal=signal.Signals(signum).name, worker=worker.worker_id)
+        worker.stop()
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    worker.run(retire_after_idle_s=retire_after_idle_s)
+
+
+def _worker_process(settings: IngestSettings, log_json: bool | None) -> None:
+    configure_logging(settings.log_level, log_json)
+    run_worker(settings)
+
+
+def worker_settings(settings: IngestSettings, index: int) -> IngestSettings:
+    """Settings of worker `index` (1-based) of several: its own id and metrics port."""
+    port = settings.ingest.metrics_port
+    section = settings.ingest.model_copy(
+        update={
+            "worker_id": f"{settings.ingest.worker_id}-{index}",
+            "metrics_port": port + index - 1 if port else 0,
+        }
+    )
+    return settings.model_copy(update={"ingest": section})
+
+
+def run_workers(settings: IngestSettings, count: int, log_json: bool | None = None) -> int:
+    """Run `count` workers as processes `<worker_id>-1…-N` (metrics ports port…port+N-1).
+
+    Returns how many workers did not exit cleanly.
+    """
+    if count == 1:
+        run_worker(settings)
+        return 0
+    context = multiprocessing.get_context("spawn")
+    processes = [
+        context.Process(
+            target=_worker_process,
+            args=(worker_settings(settings, index), log_json),
+            name=f"shouwang-ingest-{index}",
+        )
+        for index in range(1, count + 1)
+    ]
+    for process in processes:
+        process.start()
+
+    def _forward(signum: int, _frame: FrameType | None) -> None:
+        # Ctrl-C reaches the whole process group already; SIGTERM is sent to us alone.
+        if signum == signal.SIGTERM:
+            for process in processes:
+                process.terminate()
+
+    signal.signal(signal.SIGINT, _forward)
+    signal.signal(signal.SIGTERM, _forward)
+    for process in processes:
+        process.join()
+    return sum(1 for process in processes if process.exitcode != 0)

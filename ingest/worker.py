@@ -1,0 +1,344 @@
+"""The ingest worker: MQTT in, contract validation, idempotent Redis writes, then the MQTT ack.
+
+A message is acknowledged to the broker (QoS 1 PUBACK) only after Redis accepted what it
+became, so a crash at any point loses nothing: unacknowledged messages stay with the broker
+in this worker's persistent session and come back, and de-duplication makes the second write
+a no-op. Back-pressure is MQTT flow control: the broker sends at most `receive_maximum`
+unacknowledged messages, so when Redis is slow or down, messages wait at the broker.
+"""
+
+import queue
+import threading
+import time
+from collections import Counter
+from typing import Any
+
+import paho.mqtt.client as mqtt
+import redis
+import structlog
+from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
+from prometheus_client import start_http_server
+
+from ingest.broker_stats import SYS_FILTER, parse_sys_message
+from ingest.config import IngestSettings
+from ingest.handling import Handled, MessageHandler, Received
+from ingest.metrics import IngestMetrics
+from ingest.snapshots import SnapshotStore
+from ingest.store import RedisStore
+from shouwang import __version__
+from shouwang.contracts import subscription
+
+log = structlog.get_logger("shouwang.ingest")
+
+RETRY_DELAYS_S = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
+
+
+def events_filter(share_group: str | None) -> str:
+    """The subscription for every Shouwang message, shared by the group's workers if set."""
+    topics = subscription()
+    return f"$share/{share_group}/{topics}" if share_group else topics
+
+
+class IngestWorker:
+    """One ingest worker. `run()` blocks until `stop()` is called (from a signal handler)."""
+
+    def __init__(self, settings: IngestSettings, *, metrics_port: int | None = None) -> None:
+        self.settings = settings
+        config = settings.ingest
+        self.worker_id = config.worker_id
+        self.client_id = f"shouwang-ingest-{config.worker_id}"
+        self.metrics = IngestMetrics()
+        self.metrics_port = config.metrics_port if metrics_port is None else metrics_port
+        self.counts: Counter[str] = Counter()
+        self.broker_stats: dict[str, float] = {}
+        self.log = log.bind(worker=self.worker_id)
+        self._inbox: queue.Queue[Received] = queue.Queue()
+        self._connection = 0
+        self._subscribed = threading.Event()
+        self._stopping = threading.Event()
+        self._started = time.time()
+        self.redis = redis.Redis.from_url(settings.redis.url, socket_timeout=10)
+        self.store = RedisStore(
+            self.redis,
+            stream=config.stream,
+            stream_maxlen=config.stream_maxlen,
+            deadletter_stream=config.deadletter_stream,
+            deadletter_maxlen=config.deadletter_maxlen,
+            dedup_ttl_s=config.dedup_ttl_s,
+        )
+        self.handler = MessageHandler(
+            SnapshotStore(config.snapshot_dir, config.max_snapshot_bytes),
+            max_payload_bytes=config.max_payload_bytes,
+            worker_id=self.worker_id,
+        )
+        self.client = self._make_client()
+
+    # -- MQTT side (runs on paho's network thread) -------------------------------------------
+
+    def _make_client(self) -> mqtt.Client:
+        config = self.settings.ingest
+        mqtt_settings = self.settings.mqtt
+        v5 = config.protocol == "5"
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=self.client_id,
+            protocol=MQTTProtocolVersion.MQTTv5 if v5 else MQTTProtocolVersion.MQTTv311,
+            clean_session=None if v5 else False,
+            manual_ack=True,
+        )
+        if mqtt_settings.username:
+            password = mqtt_settings.password.get_secret_value() if mqtt_settings.password else None
+            client.username_pw_set(mqtt_settings.username, password)
+        if mqtt_settings.tls:
+            client.tls_set(ca_certs=str(mqtt_settings.ca_file) if mqtt_settings.ca_file else None)
+        client.reconnect_delay_set(min_delay=1, max_delay=30)
+        client.max_queued_messages_set(0)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        client.on_connect_fail = self._on_connect_fail
+        return client
+
+    def _connect_properties(self) -> Properties | None:
+        if self.settings.ingest.protocol != "5":
+            return None
+        properties = Properties(PacketTypes.CONNECT)
+        properties.SessionExpiryInterval = self.settings.ingest.session_expiry_s
+        properties.ReceiveMaximum = self.settings.ingest.receive_maximum
+        return properties
+
+    def _on_connect(
+        self, client: mqtt.Client, _userdata: Any, flags: Any, reason: ReasonCode, _props: Any
+    ) -> None:
+        if reason.is_failure:
+            self.log.error("broker refused connection", reason=str(reason))
+            return
+        self._connection += 1
+        self.metrics.connected.set(1)
+        topics = [(events_filter(self.settings.ingest.share_group), 1)]
+        if self.settings.ingest.broker_stats:
+            topics.append((SYS_FILTER, 0))
+        client.subscribe(topics)
+        self._subscribed.set()
+        self.log.info(
+            "connected to broker",
+            broker=f"{self.settings.mqtt.host}:{self.settings.mqtt.port}",
+            session_present=bool(flags.session_present),
+            subscription=topics[0][0],
+        )
+
+    def _on_disconnect(
+        self, _client: mqtt.Client, _userdata: Any, _flags: Any, reason: ReasonCode, _props: Any
+    ) -> None:
+        # Messages received on the old connection are still written, but no longer
+        # acknowledged: the broker sends them again and de-duplication absorbs them.
+        self._connection += 1
+        self.metrics.connected.set(0)
+        if not self._stopping.is_set():
+            self.log.warning("disconnected from broker; reconnecting", reason=str(reason))
+
+    def _on_connect_fail(self, _client: mqtt.Client, _userdata: Any) -> None:
+        self.log.warning(
+            "cannot reach broker; retrying",
+            broker=f"{self.settings.mqtt.host}:{self.settings.mqtt.port}",
+        )
+
+    def _on_message(self, _client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
+        self._inbox.put(
+            Received(
+                topic=message.topic,
+                payload=bytes(message.payload),
+                qos=message.qos,
+                mid=message.mid,
+                retain=bool(message.retain),
+                received_at=time.time(),
+                connection=self._connection,
+            )
+        )
+
+    # -- Processing (runs on the caller's thread) ---------------------------------------------
+
+    def run(self, *, retire_after_idle_s: float | None = None) -> None:
+        """Consume until stop(); with `retire_after_idle_s`, end the session once drained.
+
+        Retiring removes this worker from the shared group for good: it takes what the broker
+        kept for it, stores it, unsubscribes and ends its session.
+        """
+        self._start_metrics_server()
+        v5 = self.settings.ingest.protocol == "5"
+        self.client.connect_async(
+            self.settings.mqtt.host,
+            self.settings.mqtt.port,
+            keepalive=self.settings.mqtt.keepalive_s,
+            # 3.1.1 keeps the session through clean_session=False on the client instead.
+            clean_start=False if v5 else mqtt.MQTT_CLEAN_START_FIRST_ONLY,
+            properties=self._connect_properties(),
+        )
+        self.client.loop_start()
+        next_state = 0.0
+        idle_since = time.monotonic()
+        try:
+            while not self._stopping.is_set():
+                batch = self._next_batch()
+                if batch:
+                    self._process(batch)
+                    idle_since = time.monotonic()
+                elif (
+                    retire_after_idle_s is not None
+                    and self._subscribed.is_set()
+                    and time.monotonic() - idle_since >= retire_after_idle_s
+                ):
+                    self._retire()
+                    break
+                if time.monotonic() >= next_state:
+                    self._write_state()
+                    next_state = time.monotonic() + self.settings.ingest.state_interval_s
+        finally:
+            self._shutdown()
+
+    def stop(self) -> None:
+        """Ask run() to finish the batch in hand and return. Safe from any thread or signal."""
+        self._stopping.set()
+
+    def wait_subscribed(self, timeout: float) -> bool:
+        """Block until the worker has subscribed (for tests and the demo)."""
+        return self._subscribed.wait(timeout)
+
+    def _next_batch(self) -> list[Received]:
+        config = self.settings.ingest
+        try:
+            first = self._inbox.get(timeout=0.2)
+        except queue.Empty:
+            return []
+        batch = [first]
+        deadline = time.monotonic() + config.batch_wait_ms / 1000
+        while len(batch) < config.batch_size:
+            try:
+                batch.append(self._inbox.get_nowait())
+            except queue.Empty:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                try:
+                    batch.append(self._inbox.get(timeout=remaining))
+                except queue.Empty:
+                    break
+        self.metrics.queue_depth.set(self._inbox.qsize())
+        return batch
+
+    def _process(self, batch: list[Received]) -> None:
+        messages: list[tuple[Received, Handled]] = []
+        for message in batch:
+            if message.topic.startswith("$SYS/"):
+                self._record_broker_stat(message)
+                continue
+            messages.append((message, self.handler.handle(message)))
+        if not messages:
+            return
+        writes = [write for _, handled in messages for write in handled.writes]
+        outcomes = self._write_with_retry(writes)
+        if outcomes is None:
+            return  # stopping while Redis is down: nothing acked, the broker keeps it all
+        committed = time.time()
+        self.metrics.batch_size.observe(len(messages))
+        position = 0
+        for message, handled in messages:
+            first_outcome = outcomes[position] if handled.writes else None
+            position += len(handled.writes)
+            self._count(message, handled, first_outcome, committed)
+            if message.qos > 0 and message.connection == self._connection:
+                self.client.ack(message.mid, message.qos)
+
+    def _write_with_retry(self, writes: list[Any]) -> list[bool | None] | None:
+        for attempt in range(10**9):
+            try:
+                return self.store.write(writes)
+            except redis.RedisError as exc:
+                self.metrics.redis_errors.inc()
+                self.counts["redis_errors"] += 1
+                delay = RETRY_DELAYS_S[min(attempt, len(RETRY_DELAYS_S) - 1)]
+                self.log.error(
+                    "redis did not accept batch; retrying", error=str(exc), retry_in_s=delay
+                )
+                if self._stopping.wait(delay):
+                    return None
+        return None
+
+    def _count(
+        self, message: Received, handled: Handled, outcome: bool | None, committed: float
+    ) -> None:
+        kind = handled.kind
+        self.metrics.received.labels(kind).inc()
+        self.counts["received"] += 1
+        self.metrics.processing.observe(committed - message.received_at)
+        if handled.rejected:
+            self.metrics.deadlettered.labels(handled.rejected).inc()
+            self.counts["deadlettered"] += 1
+            self.log.warning(
+                "dead-lettered", topic=message.topic, reason=handled.rejected, kind=kind
+            )
+            return
+        if outcome is False:
+            self.metrics.duplicates.labels(kind).inc()
+            self.counts["duplicates"] += 1
+            return
+        self.metrics.accepted.labels(kind).inc()
+        self.counts["accepted"] += 1
+        if handled.observed_at is not None:
+            self.metrics.event_age.observe(max(0.0, committed - handled.observed_at))
+
+    def _record_broker_stat(self, message: Received) -> None:
+        stat = parse_sys_message(message.topic, message.payload)
+        if stat is not None:
+            name, value = stat
+            self.broker_stats[name] = value
+            self.metrics.broker.labels(name).set(value)
+
+    def _write_state(self) -> None:
+        state = {
+            "worker": self.worker_id,
+            "version": __version__,
+            "started_ms": int(self._started * 1000),
+            "connected": self.client.is_connected(),
+            "queue_depth": self._inbox.qsize(),
+            "counts": dict(self.counts),
+            "broker": self.broker_stats,
+        }
+        ttl = max(60, int(self.settings.ingest.state_interval_s * 20))
+        try:
+            self.store.write_worker_state(self.worker_id, state, ttl)
+        except redis.RedisError as exc:
+            self.log.warning("could not write worker state", error=str(exc))
+
+    def _start_metrics_server(self) -> None:
+        if not self.metrics_port:
+            return
+        try:
+            start_http_server(self.metrics_port, addr="0.0.0.0", registry=self.metrics.registry)
+        except OSError as exc:
+            raise RuntimeError(
+                f"metrics port {self.metrics_port} is not available ({exc}); set "
+                "ingest.metrics_port (SHOUWANG_INGEST__METRICS_PORT) to a free port or 0"
+            ) from None
+        self.log.info("metrics endpoint up", port=self.metrics_port)
+
+    def _retire(self) -> None:
+        self.client.unsubscribe(events_filter(self.settings.ingest.share_group))
+        self.log.info("retired: session drained; ending it")
+        if self.settings.ingest.protocol == "5":
+            properties = Properties(PacketTypes.DISCONNECT)
+            properties.SessionExpiryInterval = 0
+            self._stopping.set()
+            self.client.disconnect(properties=properties)
+
+    def _shutdown(self) -> None:
+        self._stopping.set()
+        self._write_state()
+        if self.client.is_connected():
+            self.client.disconnect()
+        self.client.loop_stop()
+        self.redis.close()
+        self.log.info("stopped", **dict(self.counts))
