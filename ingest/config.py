@@ -24,6 +24,11 @@ class IngestSection(Section):
         description="Shared-subscription group (`$share/<group>/…`) so several workers split the "
         "load. Set to null for brokers without shared subscriptions (the embedded amqtt).",
     )
+    topic_filter: str = Field(
+        "shouwang/#",
+        description="What to subscribe to. The whole root by default, so a message under a wrong "
+        "topic or version is dead-lettered with its reason instead of silently missed.",
+    )
     protocol: Literal["5", "3.1.1"] = Field(
         "5", description="MQTT protocol version; 3.1.1 for brokers that lack 5 (amqtt)."
     )

@@ -29,17 +29,15 @@ from ingest.metrics import IngestMetrics
 from ingest.snapshots import SnapshotStore
 from ingest.store import RedisStore
 from shouwang import __version__
-from shouwang.contracts import subscription
 
 log = structlog.get_logger("shouwang.ingest")
 
 RETRY_DELAYS_S = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
 
 
-def events_filter(share_group: str | None) -> str:
-    """The subscription for every Shouwang message, shared by the group's workers if set."""
-    topics = subscription()
-    return f"$share/{share_group}/{topics}" if share_group else topics
+def shared_filter(topic_filter: str, share_group: str | None) -> str:
+    """`topic_filter` as a shared subscription of `share_group`, if there is one."""
+    return f"$share/{share_group}/{topic_filter}" if share_group else topic_filter
 
 
 class IngestWorker:
@@ -58,6 +56,7 @@ class IngestWorker:
         self._inbox: queue.Queue[Received] = queue.Queue()
         self._connection = 0
         self._subscribed = threading.Event()
+        self._unsubscribed = threading.Event()
         self._stopping = threading.Event()
         self._started = time.time()
         self.redis = redis.Redis.from_url(settings.redis.url, socket_timeout=10)
@@ -100,6 +99,8 @@ class IngestWorker:
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         client.on_connect_fail = self._on_connect_fail
+        client.on_subscribe = lambda *_args: self._subscribed.set()
+        client.on_unsubscribe = lambda *_args: self._unsubscribed.set()
         return client
 
     def _connect_properties(self) -> Properties | None:
@@ -118,11 +119,12 @@ class IngestWorker:
             return
         self._connection += 1
         self.metrics.connected.set(1)
-        topics = [(events_filter(self.settings.ingest.share_group), 1)]
+        topics = [
+            (shared_filter(self.settings.ingest.topic_filter, self.settings.ingest.share_group), 1)
+        ]
         if self.settings.ingest.broker_stats:
             topics.append((SYS_FILTER, 0))
         client.subscribe(topics)
-        self._subscribed.set()
         self.log.info(
             "connected to broker",
             broker=f"{self.settings.mqtt.host}:{self.settings.mqtt.port}",
@@ -204,7 +206,7 @@ class IngestWorker:
         self._stopping.set()
 
     def wait_subscribed(self, timeout: float) -> bool:
-        """Block until the worker has subscribed (for tests and the demo)."""
+        """Block until the broker confirmed the subscription (for tests and the demo)."""
         return self._subscribed.wait(timeout)
 
     def _next_batch(self) -> list[Received]:
@@ -326,13 +328,22 @@ class IngestWorker:
         self.log.info("metrics endpoint up", port=self.metrics_port)
 
     def _retire(self) -> None:
-        self.client.unsubscribe(events_filter(self.settings.ingest.share_group))
-        self.log.info("retired: session drained; ending it")
+        """Unsubscribe, store whatever arrived meanwhile, then end the session."""
+        self.client.unsubscribe(
+            shared_filter(self.settings.ingest.topic_filter, self.settings.ingest.share_group)
+        )
+        if not self._unsubscribed.wait(10):
+            self.log.error("broker did not confirm unsubscribe; session kept")
+            return
+        while batch := self._next_batch():
+            self._process(batch)
+        self._stopping.set()
+        self.log.info("retired: session drained and ended")
+        properties = None
         if self.settings.ingest.protocol == "5":
             properties = Properties(PacketTypes.DISCONNECT)
             properties.SessionExpiryInterval = 0
-            self._stopping.set()
-            self.client.disconnect(properties=properties)
+        self.client.disconnect(properties=properties)
 
     def _shutdown(self) -> None:
         self._stopping.set()

@@ -23,7 +23,7 @@ console = Console(stderr=True)
 
 
 def _fail(message: str) -> typer.Exit:
-    console.print(f"[red]error:[/red] {message}")
+    console.print(f"error: {message}", soft_wrap=True, highlight=False, markup=False, style="red")
     return typer.Exit(code=2)
 
 

@@ -1,0 +1,5 @@
+"""`python -m shouwang`: the same as the `shouwang` command."""
+
+from shouwang.cli import app
+
+app()

@@ -1,0 +1,103 @@
+"""The wire contract on its own: topics, decoding, reasons and the exported JSON Schemas."""
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from shouwang.contracts import (
+    BehaviourEvent,
+    MessageKind,
+    Reason,
+    Rejection,
+    build_topic,
+    decode,
+    parse_topic,
+    subscription,
+)
+from shouwang.contracts.examples import example
+from shouwang.contracts.schema_export import export_schemas
+
+SOURCES = {
+    MessageKind.EVENT: "cam-01",
+    MessageKind.SNAPSHOT: "cam-01",
+    MessageKind.SENSOR: "sos-01",
+    MessageKind.STATUS: "edge-01",
+    MessageKind.HEARTBEAT: "edge-01",
+}
+
+
+@pytest.mark.parametrize("kind", list(MessageKind))
+def test_every_example_decodes_on_its_own_topic(kind: MessageKind) -> None:
+    message = example(kind, site="site-1", source=SOURCES[kind])
+    topic = build_topic("site-1", SOURCES[kind], kind)
+    parsed, decoded = decode(topic, message.model_dump_json().encode())
+    assert decoded == message
+    assert (parsed.site, parsed.source, parsed.kind) == ("site-1", SOURCES[kind], kind)
+
+
+def test_topic_round_trip_and_filters() -> None:
+    topic = build_topic("tongren-01", "cam-7", "event")
+    assert topic == "shouwang/v1/tongren-01/cam-7/event"
+    assert str(parse_topic(topic)) == topic
+    assert subscription(MessageKind.SENSOR) == "shouwang/v1/+/+/sensor"
+    with pytest.raises(ValueError, match="not a valid topic level"):
+        build_topic("site/with/slashes", "cam", "event")
+
+
+@pytest.mark.parametrize(
+    ("topic", "reason"),
+    [
+        ("shouwang/v1/site/cam/event/extra", Reason.BAD_TOPIC),
+        ("other/v1/site/cam/event", Reason.BAD_TOPIC),
+        ("shouwang/v1/+/cam/event", Reason.BAD_TOPIC),
+        ("shouwang/v2/site/cam/event", Reason.UNSUPPORTED_VERSION),
+        ("shouwang/v1/site/cam/picture", Reason.UNKNOWN_KIND),
+    ],
+)
+def test_bad_topics_are_rejected_with_a_reason(topic: str, reason: Reason) -> None:
+    with pytest.raises(Rejection) as caught:
+        decode(topic, b"{}")
+    assert caught.value.reason is reason
+
+
+def test_payload_limit_is_configurable() -> None:
+    message = example(MessageKind.EVENT, site="s1", source="cam-01").model_dump_json().encode()
+    topic = build_topic("s1", "cam-01", "event")
+    decode(topic, message, max_bytes=len(message))
+    with pytest.raises(Rejection) as caught:
+        decode(topic, message, max_bytes=len(message) - 1)
+    assert caught.value.reason is Reason.OVERSIZE
+
+
+def test_event_times_must_be_ordered() -> None:
+    payload = example(MessageKind.EVENT, site="s1", source="cam-01").model_dump(mode="json")
+    payload["started_at"] = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    with pytest.raises(Rejection) as caught:
+        decode(build_topic("s1", "cam-01", "event"), json.dumps(payload).encode())
+    assert caught.value.reason is Reason.INVALID_VALUE
+    assert "started_at" in caught.value.detail
+
+
+def test_idempotency_keys_name_the_message() -> None:
+    event = example(MessageKind.EVENT, site="s1", source="cam-01", message_id="evt-00000001")
+    assert isinstance(event, BehaviourEvent)
+    assert event.idempotency_key == "event:evt-00000001"
+    sensor = example(MessageKind.SENSOR, site="s1", source="sos-01", message_id="r-000000001")
+    assert sensor.idempotency_key == "sensor:s1:sos-01:r-000000001"
+    assert example(MessageKind.HEARTBEAT, site="s1", source="edge-01").idempotency_key is None
+
+
+def test_exported_schemas_accept_examples_and_reject_bad_payloads(tmp_path: Path) -> None:
+    paths = export_schemas(tmp_path)
+    assert sorted(p.name for p in paths) == sorted(f"{k.value}.schema.json" for k in MessageKind)
+    for kind in MessageKind:
+        schema = json.loads((tmp_path / f"{kind.value}.schema.json").read_text())
+        jsonschema.Draft202012Validator.check_schema(schema)
+        validator = jsonschema.Draft202012Validator(schema)
+        good = example(kind, site="s1", source=SOURCES[kind]).model_dump(mode="json")
+        validator.validate(good)
+        assert not validator.is_valid({**good, "unexpected": 1})
+        assert not validator.is_valid({k: v for k, v in good.items() if k != "site"})

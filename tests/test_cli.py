@@ -1,0 +1,54 @@
+"""The `shouwang` command line as a user meets it."""
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from shouwang.cli import app
+from shouwang.contracts import MessageKind, decode
+
+runner = CliRunner()
+
+
+def test_contracts_export_writes_one_schema_per_kind(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["contracts", "export", str(tmp_path / "schemas")])
+    assert result.exit_code == 0, result.output
+    assert len(list((tmp_path / "schemas").glob("*.schema.json"))) == len(MessageKind)
+
+
+@pytest.mark.parametrize("kind", [k.value for k in MessageKind])
+def test_contracts_example_prints_a_payload_that_ingest_accepts(kind: str) -> None:
+    result = runner.invoke(app, ["contracts", "example", kind, "--site", "s1"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    source = payload.get("camera") or payload.get("device") or payload.get("edge")
+    decode(f"shouwang/v1/s1/{source}/{kind}", json.dumps(payload).encode())
+
+
+@pytest.mark.parametrize(
+    ("config_text", "expected"),
+    [
+        ("ingest:\n  dedup_ttl_s: 60\n", "ingest.dedup_ttl_s: Input should be greater than or"),
+        ("ingest:\n  batch_sise: 10\n", "ingest.batch_sise: Extra inputs are not permitted"),
+        ("mqtt:\n  port: seventy\n", "mqtt.port: Input should be a valid integer"),
+        ("mqtt: [1, 2\n", "is not valid YAML"),
+        ("- just\n- a list\n", "must hold a mapping of sections"),
+    ],
+)
+def test_bad_config_file_fails_with_file_key_and_problem(
+    tmp_path: Path, config_text: str, expected: str
+) -> None:
+    config = tmp_path / "ingest.yaml"
+    config.write_text(config_text)
+    result = runner.invoke(app, ["ingest", "--config", str(config)])
+    assert result.exit_code == 2
+    assert expected in result.output
+    assert str(config) in result.output
+
+
+def test_missing_config_file_is_named(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["ingest", "--config", str(tmp_path / "nope.yaml")])
+    assert result.exit_code == 2
+    assert "nope.yaml does not exist" in result.output
