@@ -5,6 +5,10 @@ SYS_FILTER = "$SYS/broker/#"
 # $SYS topic → our stat name. Only counters an operator acts on.
 SYS_TOPICS = {
     "$SYS/broker/publish/messages/dropped": "messages_dropped",
+    # Mosquitto publishes a $SYS value only when it changes, so the total above is unknown
+    # until the first drop after ingest subscribed; these moving averages are always sent.
+    "$SYS/broker/load/publish/dropped/1min": "messages_dropped_per_min_1min",
+    "$SYS/broker/load/publish/dropped/15min": "messages_dropped_per_min_15min",
     "$SYS/broker/store/messages/count": "messages_stored",
     "$SYS/broker/store/messages/bytes": "messages_stored_bytes",
     "$SYS/broker/clients/connected": "clients_connected",

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from shouwang.contracts import DEFAULT_MAX_PAYLOAD_BYTES
+from shouwang.redis_keys import DEADLETTER_STREAM, EVENTS_STREAM
 from shouwang.settings import Section, ServiceSettings
 
 
@@ -45,12 +46,12 @@ class IngestSection(Section):
         description="Unacknowledged QoS 1 messages the broker may send before waiting for acks "
         "(MQTT 5 flow control). Messages are acknowledged only after Redis accepted them.",
     )
-    stream: str = Field("shouwang:events", description="Redis Stream that accepted messages go to.")
+    stream: str = Field(EVENTS_STREAM, description="Redis Stream that accepted messages go to.")
     stream_maxlen: int = Field(
         1_000_000, ge=1000, description="Approximate cap on the stream's length (XADD MAXLEN ~)."
     )
     deadletter_stream: str = Field(
-        "shouwang:deadletter", description="Redis Stream for rejected messages, with the reason."
+        DEADLETTER_STREAM, description="Redis Stream for rejected messages, with the reason."
     )
     deadletter_maxlen: int = Field(100_000, ge=100, description="Approximate cap on dead letters.")
     dedup_ttl_s: int = Field(

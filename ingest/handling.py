@@ -68,7 +68,9 @@ class MessageHandler:
         if isinstance(wire, Snapshot):
             return self._snapshot(message, wire, received_ms)
         fields = self._stream_fields(message, wire, received_ms)
-        fields["payload"] = wire.model_dump_json()
+        # The payload exactly as published (validated above): cheaper than re-serialising,
+        # and what the device sent is what the record shows.
+        fields["payload"] = message.payload.decode("utf-8")
         handled = Handled(kind, [StreamAppend(str(wire.idempotency_key), fields)])
         if isinstance(wire, BehaviourEvent | SensorReading):
             handled.observed_at = wire.observed_at.timestamp()

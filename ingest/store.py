@@ -8,13 +8,29 @@ from typing import Any
 
 import redis
 
-# Append to the stream only if the idempotency key is new; remember the key with the entry id.
-# Atomic, so a crash can never leave the key set without the entry (which would lose the event).
+from shouwang.redis_keys import EDGES_KEY, WORKERS_KEY, edge_key, seen_key, worker_key
+
+# For each message: append to the stream only if its idempotency key is new, and remember
+# the key with the entry id. One script call per batch (KEYS[1] the stream, KEYS[2..] the
+# keys; ARGV: ttl, maxlen, then per message its field count and fields). Atomic, so a crash
+# can never leave a key set without its entry, which would lose the message.
 APPEND_ONCE = """
-if redis.call('EXISTS', KEYS[1]) == 1 then return false end
-local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', unpack(ARGV, 3))
-redis.call('SET', KEYS[1], id, 'EX', ARGV[1])
-return id
+local ttl, maxlen = ARGV[1], ARGV[2]
+local results = {}
+local position = 3
+for i = 2, #KEYS do
+  local count = tonumber(ARGV[position])
+  if redis.call('EXISTS', KEYS[i]) == 1 then
+    results[i - 1] = false
+  else
+    local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', maxlen, '*',
+                          unpack(ARGV, position + 1, position + count))
+    redis.call('SET', KEYS[i], id, 'EX', ttl)
+    results[i - 1] = id
+  end
+  position = position + count + 1
+end
+return results
 """
 
 # Keep the newest status per edge: sessions are ordered by connected_at, and within a session
@@ -30,23 +46,9 @@ redis.call('ZADD', KEYS[2], ARGV[6], ARGV[7] .. '/' .. ARGV[8])
 return 1
 """
 
-EDGES_KEY = "shouwang:edges"
-WORKERS_KEY = "shouwang:ingest:workers"
 
-
-def edge_key(site: str, edge: str) -> str:
-    """Hash holding the latest status and heartbeat of one edge agent."""
-    return f"shouwang:edge:{site}:{edge}"
-
-
-def worker_key(worker_id: str) -> str:
-    """Hash holding one ingest worker's counters, refreshed every few seconds."""
-    return f"shouwang:ingest:worker:{worker_id}"
-
-
-def seen_key(idempotency_key: str) -> str:
-    """String remembering that a message with this idempotency key was stored."""
-    return f"shouwang:seen:{idempotency_key}"
+WORKER_FORGET_MS = 24 * 3600 * 1000
+"""Workers silent for a day drop out of the health view."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,29 +116,35 @@ class RedisStore:
         self._record_status = client.register_script(RECORD_STATUS)
 
     def write(self, writes: Sequence[Write]) -> list[bool | None]:
-        """Apply all writes in one pipeline; raise redis errors so the caller can retry.
+        """Apply all writes in one round trip; raise redis errors so the caller can retry.
 
         Returns one outcome per write: True (appended), False (duplicate key) or None (state
         updates and dead letters, which are not de-duplicated).
         """
         pipe = self.client.pipeline(transaction=False)
-        commands = [self._queue(pipe, write) for write in writes]
+        appends = [write for write in writes if isinstance(write, StreamAppend)]
+        if appends:
+            self._queue_appends(pipe, appends)
+        for write in writes:
+            if not isinstance(write, StreamAppend):
+                self._queue_update(pipe, write)
         replies = pipe.execute(raise_on_error=True)
-        outcomes: list[bool | None] = []
-        index = 0
-        for write, count in zip(writes, commands, strict=True):
-            outcomes.append(replies[index] is not None if isinstance(write, StreamAppend) else None)
-            index += count
-        return outcomes
+        appended = iter(replies[0] if appends else [])
+        return [
+            next(appended) is not None if isinstance(write, StreamAppend) else None
+            for write in writes
+        ]
 
-    def _queue(self, pipe: Any, write: Write) -> int:
-        """Queue the commands for one write; return how many were queued."""
-        if isinstance(write, StreamAppend):
-            args: list[str | int] = [self.dedup_ttl_s, self.stream_maxlen]
+    def _queue_appends(self, pipe: Any, appends: Sequence[StreamAppend]) -> None:
+        args: list[str | int] = [self.dedup_ttl_s, self.stream_maxlen]
+        for write in appends:
+            args.append(len(write.fields) * 2)
             for name, value in write.fields.items():
                 args.extend((name, value))
-            self._append_once(keys=[seen_key(write.key), self.stream], args=args, client=pipe)
-            return 1
+        keys = [self.stream, *(seen_key(write.key) for write in appends)]
+        self._append_once(keys=keys, args=args, client=pipe)
+
+    def _queue_update(self, pipe: Any, write: DeadLetter | StatusUpdate | HeartbeatUpdate) -> None:
         if isinstance(write, DeadLetter):
             pipe.xadd(
                 self.deadletter_stream,
@@ -144,8 +152,7 @@ class RedisStore:
                 maxlen=self.deadletter_maxlen,
                 approximate=True,
             )
-            return 1
-        if isinstance(write, StatusUpdate):
+        elif isinstance(write, StatusUpdate):
             self._record_status(
                 keys=[edge_key(write.site, write.edge), EDGES_KEY],
                 args=[
@@ -160,19 +167,18 @@ class RedisStore:
                 ],
                 client=pipe,
             )
-            return 1
-        pipe.hset(
-            edge_key(write.site, write.edge),
-            mapping={
-                "heartbeat": write.payload,
-                "heartbeat_received_ms": write.received_ms,
-                "last_seen_ms": write.received_ms,
-                "site": write.site,
-                "edge": write.edge,
-            },
-        )
-        pipe.zadd(EDGES_KEY, {f"{write.site}/{write.edge}": write.received_ms})
-        return 2
+        else:
+            pipe.hset(
+                edge_key(write.site, write.edge),
+                mapping={
+                    "heartbeat": write.payload,
+                    "heartbeat_received_ms": write.received_ms,
+                    "last_seen_ms": write.received_ms,
+                    "site": write.site,
+                    "edge": write.edge,
+                },
+            )
+            pipe.zadd(EDGES_KEY, {f"{write.site}/{write.edge}": write.received_ms})
 
     def write_worker_state(self, worker_id: str, state: Mapping[str, Any], ttl_s: int) -> None:
         """Publish a worker's counters for the health view."""
@@ -184,4 +190,5 @@ class RedisStore:
         )
         pipe.expire(worker_key(worker_id), ttl_s)
         pipe.zadd(WORKERS_KEY, {worker_id: now_ms})
+        pipe.zremrangebyscore(WORKERS_KEY, "-inf", now_ms - WORKER_FORGET_MS)
         pipe.execute()

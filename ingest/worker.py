@@ -299,8 +299,9 @@ class IngestWorker:
             self.broker_stats[name] = value
             self.metrics.broker.labels(name).set(value)
 
-    def _write_state(self) -> None:
+    def _write_state(self, *, stopped: bool = False) -> None:
         state = {
+            "stopped": stopped,
             "worker": self.worker_id,
             "version": __version__,
             "started_ms": int(self._started * 1000),
@@ -347,9 +348,9 @@ class IngestWorker:
 
     def _shutdown(self) -> None:
         self._stopping.set()
-        self._write_state()
         if self.client.is_connected():
             self.client.disconnect()
         self.client.loop_stop()
+        self._write_state(stopped=True)
         self.redis.close()
         self.log.info("stopped", **dict(self.counts))

@@ -2,7 +2,7 @@
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -10,6 +10,9 @@ from rich.console import Console
 from shouwang.contracts import MessageKind, build_topic
 from shouwang.contracts.examples import example
 from shouwang.contracts.schema_export import export_schemas
+
+if TYPE_CHECKING:
+    from shouwang.health import HealthReport
 
 app = typer.Typer(
     name="shouwang",
@@ -100,3 +103,81 @@ def ingest(
             raise typer.Exit(code=1)
     except RuntimeError as exc:
         raise _fail(str(exc)) from None
+
+
+@app.command("health")
+def health(
+    config: ConfigOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+) -> None:
+    """Show ingest workers, broker loss, stream backlog and edge agents, from Redis."""
+    import redis
+
+    from shouwang.health import read_health
+    from shouwang.settings import ConfigError, ServiceSettings
+
+    try:
+        settings = ServiceSettings.load(config)
+    except ConfigError as exc:
+        raise _fail(str(exc)) from None
+    client = redis.Redis.from_url(settings.redis.url, socket_timeout=5)
+    try:
+        report = read_health(client)
+    except redis.RedisError as exc:
+        raise _fail(f"cannot read health from Redis at {settings.redis.url}: {exc}") from None
+    if as_json:
+        typer.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+        return
+    _print_health(report)
+
+
+def _print_health(report: "HealthReport") -> None:
+    from rich.table import Table
+
+    out = Console()
+    workers = Table(title="Ingest workers")
+    for column in ("worker", "alive", "broker", "queue", "received", "accepted", "dup", "dead"):
+        workers.add_column(column)
+    for w in report.workers:
+        workers.add_row(
+            w.worker,
+            "yes"
+            if w.alive
+            else ("stopped" if w.stopped else f"[red]silent {w.last_beat_age_s:.0f}s[/red]"),
+            "connected" if w.connected else ("-" if w.stopped else "[red]disconnected[/red]"),
+            str(w.queue_depth),
+            *(str(w.counts.get(k, 0)) for k in ("received", "accepted", "duplicates")),
+            str(w.counts.get("deadlettered", 0)),
+        )
+    out.print(workers)
+    dropped = report.broker_dropped
+    colour = "green" if not dropped else "red"
+    out.print(
+        f"broker messages dropped (since broker start): [{colour}]"
+        f"{'unknown' if dropped is None else f'{dropped:,.0f}'}[/{colour}]"
+    )
+    streams = Table(title="Streams")
+    for column in ("stream", "length", "newest", "consumer groups (pending / lag)", "reasons"):
+        streams.add_column(column)
+    for s in report.streams:
+        groups = ", ".join(f"{g['name']} ({g['pending']} / {g['lag']})" for g in s.groups)
+        reasons = ", ".join(f"{k}×{v}" for k, v in s.recent_reasons.items())
+        newest = "-" if s.newest_age_s is None else f"{s.newest_age_s:.0f}s ago"
+        streams.add_row(s.name, str(s.length), newest, groups or "-", reasons or "-")
+    out.print(streams)
+    edges = Table(title="Edge agents")
+    for column in ("site", "edge", "status", "last seen", "fps", "queued", "cameras"):
+        edges.add_column(column)
+    for e in report.edges:
+        status = e.status if e.alive else f"[red]{e.status}[/red]"
+        cameras = ", ".join(f"{name}:{state}" for name, state in e.cameras.items())
+        edges.add_row(
+            e.site,
+            e.edge,
+            status,
+            f"{e.last_seen_age_s:.0f}s ago",
+            "-" if e.fps is None else f"{e.fps:.1f}",
+            "-" if e.queue_depth is None else str(e.queue_depth),
+            cameras or "-",
+        )
+    out.print(edges)

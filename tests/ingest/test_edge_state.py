@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import redis
 
-from ingest.store import EDGES_KEY, edge_key
 from shouwang.contracts import EdgeState, EdgeStatus, MessageKind
 from shouwang.contracts.examples import example
+from shouwang.redis_keys import EDGES_KEY, edge_key
 from tests.ingest.conftest import Namespace, Publisher, running_worker, wait_for
 
 pytestmark = pytest.mark.integration

@@ -1,0 +1,23 @@
+"""Names of the Redis keys shared between services (ingest writes them; others read them)."""
+
+EVENTS_STREAM = "shouwang:events"
+DEADLETTER_STREAM = "shouwang:deadletter"
+EDGES_KEY = "shouwang:edges"
+"""Sorted set: `<site>/<edge>` scored by last-seen time (ms)."""
+WORKERS_KEY = "shouwang:ingest:workers"
+"""Sorted set: ingest worker id scored by its last state write (ms)."""
+
+
+def edge_key(site: str, edge: str) -> str:
+    """Hash holding the latest status and heartbeat of one edge agent."""
+    return f"shouwang:edge:{site}:{edge}"
+
+
+def worker_key(worker_id: str) -> str:
+    """Hash holding one ingest worker's counters, refreshed every few seconds."""
+    return f"shouwang:ingest:worker:{worker_id}"
+
+
+def seen_key(idempotency_key: str) -> str:
+    """String remembering that a message with this idempotency key was stored."""
+    return f"shouwang:seen:{idempotency_key}"
