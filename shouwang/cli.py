@@ -22,6 +22,8 @@ app = typer.Typer(
 )
 contracts_app = typer.Typer(help="The MQTT wire contract: JSON Schemas and example payloads.")
 app.add_typer(contracts_app, name="contracts")
+config_app = typer.Typer(help="Configuration: the reference of every setting.")
+app.add_typer(config_app, name="config")
 console = Console(stderr=True)
 
 
@@ -181,3 +183,23 @@ def _print_health(report: "HealthReport") -> None:
             cameras or "-",
         )
     out.print(edges)
+
+
+CONFIG_REFERENCE_HEADER = """# Configuration reference
+
+Generated from the settings models by `shouwang config reference > docs/configuration.md`
+(a test checks it is current). Every service reads a YAML file (`--config FILE` or
+`$SHOUWANG_CONFIG`) holding the sections below; environment variables override the file,
+e.g. `SHOUWANG_MQTT__HOST=broker.local`. Unknown keys are errors, so typos do not pass
+silently. Sections a service does not use are ignored by it, so one file can serve all.
+"""
+
+
+@config_app.command("reference")
+def config_reference() -> None:
+    """Print the configuration reference (Markdown) generated from the settings models."""
+    from ingest.config import IngestSettings
+    from shouwang.config_docs import settings_reference
+
+    typer.echo(CONFIG_REFERENCE_HEADER)
+    typer.echo(settings_reference("Ingest (`shouwang ingest`)", IngestSettings, "SHOUWANG_"))

@@ -52,3 +52,10 @@ def test_missing_config_file_is_named(tmp_path: Path) -> None:
     result = runner.invoke(app, ["ingest", "--config", str(tmp_path / "nope.yaml")])
     assert result.exit_code == 2
     assert "nope.yaml does not exist" in result.output
+
+
+def test_configuration_reference_in_docs_is_current() -> None:
+    result = runner.invoke(app, ["config", "reference"])
+    assert result.exit_code == 0, result.output
+    documented = (Path(__file__).parents[1] / "docs" / "configuration.md").read_text()
+    assert documented == result.stdout, "run: shouwang config reference > docs/configuration.md"
