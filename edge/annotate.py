@@ -39,11 +39,11 @@ class AnnotatedWriter:
             cv2.putText(canvas, f".{i}", (x + 2, 12), font, 0.3, GRID_COLOUR, 1)
             cv2.putText(canvas, f".{i}", (6, y + 4), font, 0.3, GRID_COLOUR, 1)
         for zone in zones.zones:
-            cv2.polylines(canvas, [zone.polygon], True, ZONE_COLOUR, 1)
+            cv2.polylines(canvas, [zone.polygon.astype(np.int32)], True, ZONE_COLOUR, 1)
             x, y = zone.polygon[0]
             label = zone.name + (f" [{','.join(zone.tags)}]" if zone.tags else "")
             cv2.putText(canvas, label, (int(x) + 3, int(y) + 24), font, 0.4, ZONE_COLOUR, 1)
-        ids = people.tracker_id if people.tracker_id is not None else []
+        ids = people.tracker_id if people.tracker_id is not None else np.empty(0, int)
         for box, track_id in zip(people.xyxy.astype(int), ids, strict=True):
             cv2.rectangle(canvas, tuple(box[:2]), tuple(box[2:]), PERSON_COLOUR, 1)
             cv2.putText(

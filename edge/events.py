@@ -110,7 +110,7 @@ class EventFactory:
         (`camera_offline` end if it was offline, then a `camera_online` start)."""
         emitted: list[Emitted] = []
         key = "camera_offline"
-        attributes = {"reason": reason[:200]} if reason else {}
+        attributes: dict[str, bool | int | float | str] = {"reason": reason[:200]} if reason else {}
         if not online:
             if key not in self._episodes:
                 self._offline_since = at
@@ -129,7 +129,7 @@ class EventFactory:
         phase: Phase,
         at: datetime,
         key: str | None,
-        attributes: dict[str, str],
+        attributes: dict[str, bool | int | float | str],
     ) -> Emitted:
         event_id = str(uuid.uuid4())
         started = at

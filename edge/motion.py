@@ -23,7 +23,9 @@ class MotionGate:
         """Fraction of pixels of the small grey copy that changed since the previous frame."""
         h, w = frame.shape[:2]
         width = min(self.config.width, w)
-        small = cv2.resize(frame, (width, max(1, round(h * width / w))), cv2.INTER_AREA)
+        small = cv2.resize(
+            frame, (width, max(1, round(h * width / w))), interpolation=cv2.INTER_AREA
+        )
         grey = cv2.GaussianBlur(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY), (3, 3), 0)
         previous, self._previous = self._previous, grey
         if previous is None or previous.shape != grey.shape:

@@ -35,4 +35,6 @@ class ByteTracker(ObjectTracker):
         tracked = self._tracker.update(detections, timestamp=t)
         if tracked.tracker_id is None or len(tracked) == 0:
             return tracked
-        return tracked[tracked.tracker_id >= 0]
+        confirmed = tracked[tracked.tracker_id >= 0]
+        assert isinstance(confirmed, sv.Detections)
+        return confirmed

@@ -20,7 +20,7 @@ class Zone:
     tags: tuple[str, ...]
     loitering: bool
     polygon: np.ndarray
-    """Corners in pixels, K×2 int32."""
+    """Corners in pixels, K×2 int64."""
     area: sv.PolygonZone
     frame_wh: tuple[int, int]
 
@@ -49,7 +49,7 @@ class ZoneSet:
         self.zones: list[Zone] = []
         for name, config in configs.items():
             corners = np.array(config.polygon, dtype=np.float64) * [width - 1, height - 1]
-            polygon = np.round(corners).astype(np.int32)
+            polygon = np.round(corners).astype(np.int64)
             area = sv.PolygonZone(polygon, triggering_anchors=(sv.Position.BOTTOM_CENTER,))
             zone = Zone(name, tuple(config.tags), config.loitering, polygon, area, frame_wh)
             self.zones.append(zone)

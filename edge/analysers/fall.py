@@ -50,7 +50,8 @@ def fall_scores(boxes: np.ndarray, opinion: sv.Detections | None, fall_class: in
     iou = sv.box_iou_batch(boxes, opinion.xyxy)
     best = iou.argmax(axis=1)
     matched = iou[np.arange(len(boxes)), best] >= MATCH_IOU
-    scores[matched] = opinion.data["class_scores"][best[matched], fall_class]
+    class_scores = np.asarray(opinion.data["class_scores"])
+    scores[matched] = class_scores[best[matched], fall_class]
     return scores
 
 
@@ -71,7 +72,7 @@ class FallAnalyser(Analyser):
         if not self.config.enabled or not obs.detected:
             return []
         seen: set[int] = set()
-        ids = obs.people.tracker_id if obs.people.tracker_id is not None else []
+        ids = obs.people.tracker_id if obs.people.tracker_id is not None else np.empty(0, int)
         scores = fall_scores(obs.people.xyxy, obs.second_opinion, self.fall_class)
         keypoints = obs.people.data.get(KEYPOINTS)
         for row, track_id in enumerate(ids):

@@ -70,7 +70,7 @@ class UnattendedChildAnalyser(Analyser):
     def _age_groups(self, obs: Observation) -> np.ndarray:
         """Age group per person; a track once seen as a child or adult keeps that group."""
         groups = []
-        ids = obs.people.tracker_id if obs.people.tracker_id is not None else []
+        ids = obs.people.tracker_id if obs.people.tracker_id is not None else np.empty(0, int)
         for row, track_id in enumerate(ids):
             group = self.estimator.estimate(obs.people.xyxy[row], (obs.width, obs.height))
             if group == AgeGroup.UNKNOWN:

@@ -22,13 +22,13 @@ class EdgeSettings(ServiceSettings):
         "site-01", title="Site", description="Site (village or township) id used in topics."
     )
     publish: PublisherSettings = Field(
-        default_factory=PublisherSettings,  # type: ignore[arg-type]
+        default_factory=PublisherSettings,
         title="Publish",
         description="Store-and-forward queue and heartbeat.",
     )
     detector: DetectorConfig = Field(
         default_factory=DetectorConfig,
-        title="Detector",  # type: ignore[arg-type]
+        title="Detector",
     )
     cameras: Annotated[list[CameraConfig], Field(max_length=256)] = Field(
         default_factory=list, title="Cameras"

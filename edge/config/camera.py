@@ -84,24 +84,24 @@ class CameraConfig(Section):
         title="Offline after",
         description="Seconds without a frame before the camera is reported offline.",
     )
-    motion: MotionConfig = Field(default_factory=MotionConfig, title="Motion gate")  # type: ignore[arg-type]
+    motion: MotionConfig = Field(default_factory=MotionConfig, title="Motion gate")
     zones: Annotated[dict[Identifier, ZoneConfig], Field(max_length=64)] = Field(
         default_factory=dict,
         title="Zones",
         description="Named polygon zones. None: the whole image is one zone called `frame`.",
     )
-    fall: FallConfig = Field(default_factory=FallConfig, title="Fall")  # type: ignore[arg-type]
+    fall: FallConfig = Field(default_factory=FallConfig, title="Fall")
     loitering: LoiteringConfig = Field(
         default_factory=LoiteringConfig,
-        title="Loitering",  # type: ignore[arg-type]
+        title="Loitering",
     )
     unattended: UnattendedConfig = Field(
         default_factory=UnattendedConfig,
-        title="Unattended child",  # type: ignore[arg-type]
+        title="Unattended child",
     )
     inactivity: InactivityConfig = Field(
         default_factory=InactivityConfig,
-        title="Inactivity",  # type: ignore[arg-type]
+        title="Inactivity",
     )
     calibration: CalibrationConfig | None = Field(
         None,

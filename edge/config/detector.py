@@ -62,7 +62,7 @@ class DetectorConfig(Section):
         0.2, gt=0, lt=1, title="Confidence", description="Minimum person score kept."
     )
     fall_model: FallModelConfig = Field(
-        default_factory=FallModelConfig,  # type: ignore[arg-type]
+        default_factory=FallModelConfig,
         title="Fall model",
         description="Second opinion on falls.",
     )

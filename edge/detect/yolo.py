@@ -3,6 +3,7 @@
 import ast
 import hashlib
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import supervision as sv
@@ -42,7 +43,7 @@ class YoloOnnxDetector(Detector):
         names: dict[int, str] = ast.literal_eval(meta["names"])
         self.class_names = tuple(names[i] for i in sorted(names))
         kpt = ast.literal_eval(meta["kpt_shape"]) if "kpt_shape" in meta else None
-        self.keypoint_shape: tuple[int, int] | None = tuple(kpt) if kpt else None  # type: ignore[assignment]
+        self.keypoint_shape: tuple[int, int] | None = tuple(kpt) if kpt else None
         self.stride = int(meta.get("stride", 32))
         shape = self.session.get_inputs()[0].shape
         self.fixed = all(isinstance(d, int) for d in shape[2:])
@@ -86,7 +87,7 @@ class YoloOnnxDetector(Detector):
         xyxy[:, 0::2] = xyxy[:, 0::2].clip(0, frame_w)
         xyxy[:, 1::2] = xyxy[:, 1::2].clip(0, frame_h)
         class_id = scores[keep].argmax(axis=1)
-        data: dict[str, np.ndarray] = {
+        data: dict[str, Any] = {
             CLASS_SCORES: scores[keep].astype(np.float32),
             CLASS_NAME: np.asarray(self.class_names)[class_id],
         }
@@ -101,7 +102,7 @@ class YoloOnnxDetector(Detector):
 
     def _empty(self) -> sv.Detections:
         n_classes = len(self.class_names)
-        data: dict[str, np.ndarray] = {
+        data: dict[str, Any] = {
             CLASS_SCORES: np.empty((0, n_classes), np.float32),
             CLASS_NAME: np.empty((0,), dtype=str),
         }

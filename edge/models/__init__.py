@@ -1,0 +1,1 @@
+"""Model preparation: ONNX files from the registry packages that ship the weights."""
