@@ -4,6 +4,7 @@ from pathlib import Path
 from typing import Annotated, Any, Self
 
 from pydantic import Field, model_validator
+from pydantic_settings import SettingsConfigDict
 
 from edge.config.camera import CameraConfig
 from edge.config.detector import DetectorConfig
@@ -14,6 +15,10 @@ from shouwang.settings import ConfigError, ServiceSettings
 
 class EdgeSettings(ServiceSettings):
     """Config of `shouwang edge run`: who this box is, the broker, the models, the cameras."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SHOUWANG_", env_nested_delimiter="__", extra="forbid"
+    )
 
     edge_id: Identifier = Field(
         "edge-01", title="Edge id", description="This box's id (topics, events, heartbeats)."

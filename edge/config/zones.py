@@ -1,8 +1,8 @@
 """Zones: polygons on a camera's image, with tags that analysers and rules act on."""
 
-from typing import Annotated, Self
+from typing import Annotated
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator
 
 from shouwang.contracts.common import Tag
 from shouwang.settings import Section
@@ -33,16 +33,15 @@ class ZoneConfig(Section):
         True, title="Loitering", description="Raise loitering events for this zone."
     )
 
-    @model_validator(mode="after")
-    def _has_area(self) -> Self:
-        xs = [p[0] for p in self.polygon]
-        ys = [p[1] for p in self.polygon]
-        area = 0.5 * abs(
-            sum(xs[i] * ys[i - 1] - xs[i - 1] * ys[i] for i in range(len(self.polygon)))
-        )
+    @field_validator("polygon")
+    @classmethod
+    def _has_area(cls, polygon: list[tuple[float, float]]) -> list[tuple[float, float]]:
+        xs = [p[0] for p in polygon]
+        ys = [p[1] for p in polygon]
+        area = 0.5 * abs(sum(xs[i] * ys[i - 1] - xs[i - 1] * ys[i] for i in range(len(polygon))))
         if area <= 0:
             raise ValueError("polygon has no area (its corners are on one line)")
-        return self
+        return polygon
 
 
 WHOLE_FRAME = ZoneConfig(polygon=[(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0)])
