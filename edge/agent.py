@@ -95,7 +95,8 @@ class CameraWorker:
     def _on_state(self, camera_id: str, state: CameraState, error: str | None) -> None:
         if state == CameraState.STARTING:
             return
-        self.log.warning("camera." + state.value, error=error)
+        level = self.log.info if state == CameraState.ONLINE else self.log.warning
+        level("camera." + state.value, error=error)
         with self._lock:
             emitted = self.factory.camera_state(
                 state == CameraState.ONLINE, datetime.now(self.zone), error
