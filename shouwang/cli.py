@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
+from edge.cli import edge_app, models_app
 from shouwang.contracts import MessageKind, build_topic
 from shouwang.contracts.examples import example
 from shouwang.contracts.schema_export import export_schemas
@@ -24,6 +25,8 @@ contracts_app = typer.Typer(help="The MQTT wire contract: JSON Schemas and examp
 app.add_typer(contracts_app, name="contracts")
 config_app = typer.Typer(help="Configuration: the reference of every setting.")
 app.add_typer(config_app, name="config")
+app.add_typer(edge_app, name="edge")
+app.add_typer(models_app, name="models")
 console = Console(stderr=True)
 
 
@@ -203,3 +206,35 @@ def config_reference() -> None:
 
     typer.echo(CONFIG_REFERENCE_HEADER)
     typer.echo(settings_reference("Ingest (`shouwang ingest`)", IngestSettings, "SHOUWANG_"))
+
+
+@app.command("demo")
+def demo(
+    workdir: Annotated[
+        Path, typer.Option(help="Folder for the demo's data (queue, snapshots, Redis AOF).")
+    ] = Path("demo-data"),
+    embedded: Annotated[
+        bool,
+        typer.Option(help="Use the embedded broker and Redis even if configured ones run."),
+    ] = False,
+    duration: Annotated[
+        float | None, typer.Option(help="Stop after this many seconds (default: Ctrl-C).")
+    ] = None,
+) -> None:
+    """The whole pipeline on sample video: broker, Redis, ingest and an edge agent, live."""
+    import signal
+    import threading
+
+    from shouwang.demo.run import run_demo
+    from shouwang.logs import configure_logging
+
+    configure_logging("WARNING", json=False)
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        counts = run_demo(workdir, embedded=embedded, duration=duration, stop=stop)
+    except RuntimeError as exc:
+        raise _fail(str(exc)) from None
+    summary = ", ".join(f"{kind}: {count}" for kind, count in sorted(counts.items()))
+    typer.echo(f"stored on the events stream during the demo: {summary or 'nothing'}")
