@@ -15,6 +15,7 @@ from edge.events import Emitted, EventFactory
 from edge.pipeline import CameraPipeline
 from edge.publish import EdgePublisher
 from edge.sources import VideoSource
+from shouwang import __version__
 from shouwang.contracts import BehaviourEvent, CameraHealth, CameraState, Heartbeat, Snapshot
 
 log = structlog.get_logger(__name__)
@@ -47,6 +48,7 @@ class CameraWorker:
             camera.source,
             camera.detect_fps,
             reconnect_max_s=camera.reconnect_max_s,
+            offline_after_s=camera.offline_after_s,
             on_state=self._on_state,
         )
         self.log = log.bind(camera=camera.id)
@@ -187,4 +189,5 @@ class EdgeAgent:
             dropped_frames=sum(w.source.dropped_frames for w in self.workers),
             queue_depth=self.publisher.queue_depth,
             cameras=cameras,
+            version=__version__,
         )

@@ -21,6 +21,12 @@ edge_app = typer.Typer(help="The edge agent: cameras → detection → behaviour
 models_app = typer.Typer(help="Model files: ONNX export from the packages that ship weights.")
 console = Console(stderr=True)
 
+
+@models_app.callback()
+def models() -> None:
+    """Model files: ONNX export from the packages that ship weights."""
+
+
 ConfigFile = Annotated[
     Path | None,
     typer.Option("--config", "-c", help="Edge YAML config (default: $SHOUWANG_CONFIG)."),

@@ -16,7 +16,6 @@ import numpy as np
 from shouwang.contracts import CameraState
 
 OPEN_TIMEOUT_MS = 10_000
-READ_TIMEOUT_MS = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,12 +43,12 @@ class FrameSampler:
         return True
 
 
-def open_capture(source: str | int) -> cv2.VideoCapture:
+def open_capture(source: str | int, read_timeout_s: float = 10.0) -> cv2.VideoCapture:
     """An OpenCV capture for a device number, URL or file, with network timeouts."""
     if isinstance(source, int) or (isinstance(source, str) and source.isdigit()):
         return cv2.VideoCapture(int(source))
     params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, OPEN_TIMEOUT_MS]
-    params += [cv2.CAP_PROP_READ_TIMEOUT_MSEC, READ_TIMEOUT_MS]
+    params += [cv2.CAP_PROP_READ_TIMEOUT_MSEC, round(read_timeout_s * 1000)]
     return cv2.VideoCapture(str(source), cv2.CAP_FFMPEG, params)
 
 
@@ -144,7 +143,7 @@ class VideoSource:
     def _run(self) -> None:
         backoff = 1.0
         while not self._stop.is_set():
-            capture = open_capture(self.source)
+            capture = open_capture(self.source, self.offline_after_s)
             if not capture.isOpened():
                 capture.release()
                 self._set_state(CameraState.OFFLINE, f"cannot open source {self.source}")

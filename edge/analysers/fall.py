@@ -91,7 +91,11 @@ class FallAnalyser(Analyser):
 
     def finish(self, obs: Observation) -> list[Finding]:
         """End every open fall episode."""
-        findings = [self._end(track_id, p, obs) for track_id, p in self.people.items() if p.episode]
+        findings = [
+            self._end(track_id, p, obs, "source_ended")
+            for track_id, p in self.people.items()
+            if p.episode
+        ]
         self.people.clear()
         return findings
 
@@ -197,11 +201,13 @@ class FallAnalyser(Analyser):
             )
         ]
 
-    def _end(self, track_id: int, person: _Person, obs: Observation) -> Finding:
+    def _end(
+        self, track_id: int, person: _Person, obs: Observation, reason: str | None = None
+    ) -> Finding:
         episode = person.episode
         assert episode is not None
         person.episode, person.severe = None, False
-        reason = "up" if person.up_since is not None else "gone"
+        reason = reason or ("up" if person.up_since is not None else "gone")
         return episode.finding(
             obs,
             EventType.FALL,
