@@ -112,7 +112,7 @@ class EdgePublisher:
         self._session = self._pending
         self._state = "new"
         self._sender_exit = False
-        self._inflight: dict[tuple[int, int], int] = {}
+        self._inflight: dict[tuple[int, int], tuple[int, str]] = {}  # (session, mid) -> row
         self._threads: list[threading.Thread] = []
         self._connects = 0
         self._rejected = 0
@@ -419,13 +419,13 @@ class EdgePublisher:
             self._acks.clear()
         row_ids: list[int] = []
         for ack in acks:
-            row_id = self._inflight.pop((ack.generation, ack.mid), None)
-            if row_id is None:
+            row = self._inflight.pop((ack.generation, ack.mid), None)
+            if row is None:
                 continue  # status message, or a session that has ended
-            row_ids.append(row_id)
-            if ack.failed:
+            row_ids.append(row[0])
+            if ack.failed:  # e.g. not authorised: retrying cannot help, so it is not kept
                 self._rejected += 1
-                self._log.error("queue.rejected_by_broker", row=row_id, reason=ack.reason)
+                self._log.error("event.rejected_by_broker", event_id=row[1], reason=ack.reason)
         for removed in self._queue.ack(row_ids):
             self._log_delivered(removed)
 
@@ -440,11 +440,13 @@ class EdgePublisher:
             self._wake = False
 
     def _run_sender(self) -> None:
-        try:
-            self._send_loop()
-        except Exception:
-            self._log.exception("sender.crashed")
-            raise
+        while not self._sender_exit:
+            try:
+                self._send_loop()
+            except Exception:  # e.g. a disk error: keep the service alive and retry
+                self._log.exception("sender.failed", retry_in_s=_IDLE_WAIT_S)
+                self._inflight.clear()  # start over from the oldest message: at least once
+                time.sleep(_IDLE_WAIT_S)
 
     def _send_loop(self) -> None:
         assert self._queue is not None and self._client is not None
@@ -495,7 +497,7 @@ class EdgePublisher:
                 if info.rc not in (MQTTErrorCode.MQTT_ERR_SUCCESS, MQTTErrorCode.MQTT_ERR_NO_CONN):
                     self._log.error("mqtt.publish_failed", event_id=row.event_id, rc=str(info.rc))
                     break
-                self._inflight[(seen_generation, info.mid)] = row.id
+                self._inflight[(seen_generation, info.mid)] = (row.id, row.event_id)
                 cursor = row.id
                 bucket.take()
 

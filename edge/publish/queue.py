@@ -1,10 +1,12 @@
 """Durable store-and-forward queue (SQLite, WAL) for events and snapshots awaiting a PUBACK.
 
-Durability: `journal_mode=WAL` with `synchronous=FULL`. In WAL mode `NORMAL` survives a crashed
-or killed process but may lose the last commits on power loss, and a village box losing power is
-the outage this queue exists for. Events are rare (a few a minute per camera), so one fsync per
-`put` is cheap; acknowledgements are deleted in batches, one fsync per batch. A delete lost to a
-power cut only means one duplicate delivery, which ingest ignores by `event_id`.
+Durability: `journal_mode=WAL` with `synchronous=FULL` for every `put`. In WAL mode `NORMAL`
+survives a crashed or killed process but may lose the last commits on power loss, and a village
+box losing power is the outage this queue exists for. Events are rare (a few a minute per camera),
+so one fsync per `put` is cheap (measured 0.3-3 ms here). Deletes of acknowledged messages are
+committed with `synchronous=NORMAL` (no fsync of their own; the next `put` or checkpoint makes
+them durable): a delete lost to a power cut only means one duplicate delivery, which ingest
+ignores by `event_id`, and replay is not held back by one fsync per PUBACK batch.
 """
 
 import fcntl
@@ -261,6 +263,7 @@ class OutboxQueue:
             return removed
         with self._lock:
             self._check_open()
+            self._db.execute("PRAGMA synchronous=NORMAL")  # see the module docstring
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 rows: list[Any] = []
@@ -276,6 +279,8 @@ class OutboxQueue:
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
+            finally:
+                self._db.execute("PRAGMA synchronous=FULL")
             for row_id, kind, name, event_id, size in rows:
                 self._depth[EvictionClass(name)] -= 1
                 self._bytes -= size

@@ -80,6 +80,9 @@ def test_survives_reopen_and_ids_are_never_reused(path: Path) -> None:
 
 def test_wal_and_full_sync(path: Path) -> None:
     queue = open_queue(path)
+    (row,) = stored(queue.put([event("a")]))
+    queue.ack([row])  # deletes commit without fsync, and must not leave puts without it
+    assert queue._db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
     queue.close()
     db = sqlite3.connect(path)
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

@@ -49,18 +49,27 @@ class Mosquitto:
     """One Mosquitto process; `stop()` and `start()` again keep the same port.
 
     With `persistence=True` subscriptions and queued QoS 1 messages of durable sessions survive
-    a clean stop (SIGTERM), like a production broker.
+    a clean stop (SIGTERM), like a production broker. `extra` is appended to the configuration,
+    after the single `listener` line, so listener options such as `certfile` apply to it.
     """
 
     host = "127.0.0.1"
 
-    def __init__(self, directory: Path, *, persistence: bool = False, extra: str = "") -> None:
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        persistence: bool = False,
+        allow_anonymous: bool = True,
+        extra: str = "",
+    ) -> None:
         binary = mosquitto_binary()
         if binary is None:
             pytest.skip("mosquitto is not installed (apt-get install mosquitto)")
         self.binary = binary
         self.directory = directory
         self.persistence = persistence
+        self.allow_anonymous = allow_anonymous
         self.extra = extra
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
@@ -76,7 +85,7 @@ class Mosquitto:
     def _write_config(self) -> None:
         lines = [
             f"listener {self.port} 127.0.0.1",
-            "allow_anonymous true",
+            f"allow_anonymous {'true' if self.allow_anonymous else 'false'}",
             f"persistence {'true' if self.persistence else 'false'}",
             f"persistence_location {self.directory}/",
             f"log_dest file {self.log}",
