@@ -9,6 +9,8 @@ Three figures over every dev clip, frames sampled at --fps:
 - analyze: the whole `edge analyze` path from the file (decode, grab-and-discard, motion
   gate on as by default).
 The ratios pipeline/bare and analyze/bare are the overhead the agent adds (target ≥ 0.9).
+The fall model is off here so both sides run the same model; its own cost (asked only on
+fall candidates) is in edge_accuracy.py's CPU figure.
 """
 
 import argparse
@@ -72,7 +74,13 @@ def main() -> None:
     parser.add_argument("--fps", type=float, default=5.0)
     args = parser.parse_args()
     settings = EdgeSettings.model_validate(
-        {"detector": {"threads": args.threads, "input_size": args.input_size}}
+        {
+            "detector": {
+                "threads": args.threads,
+                "input_size": args.input_size,
+                "fall_model": {"enabled": False},
+            }
+        }
     )
     detector, _ = build_detectors(settings.detector)
     assert isinstance(detector, YoloOnnxDetector)

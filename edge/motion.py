@@ -35,10 +35,13 @@ class MotionGate:
         return float(np.count_nonzero(self.mask)) / self.mask.size
 
     def should_detect(self, frame: np.ndarray, t: float, tracking: bool) -> bool:
-        """True when the detector should run on `frame` taken at `t` seconds."""
+        """True when the detector should run on `frame` taken at `t` seconds (always, when
+        the gate is disabled: then nothing is compared and `mask` stays None)."""
+        if not self.config.enabled:
+            return True
         self.motion = self.changed_fraction(frame) >= self.config.area
         beat = self.config.tracked_check_s if tracking else self.config.idle_check_s
-        if not self.config.enabled or self.motion or t - self._last_run >= beat:
+        if self.motion or t - self._last_run >= beat:
             self._last_run = t
             return True
         return False

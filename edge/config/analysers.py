@@ -131,7 +131,7 @@ class InactivityConfig(Section):
 
 
 class CalibrationConfig(Section):
-    """Expected standing adult height in pixels at two image rows (for the age estimate)."""
+    """Expected standing adult height at two image rows, as fractions of the image height."""
 
     row_near: float = Field(
         ...,

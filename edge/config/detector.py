@@ -14,15 +14,17 @@ class FallModelConfig(Section):
     """The YOLOv8s Normal/Fall model, asked per tracked person when pose says "maybe down"."""
 
     enabled: bool = Field(
-        False,
+        True,
         title="Enabled",
-        description="Ask the fall model for a second opinion. Costs about 3× the pose model "
-        "per call; see docs/edge.md for the measured trade-off.",
+        description="Ask the fall model for a second opinion on people the pose rule thinks "
+        "may have fallen (and keep seeing them when the pose model loses them). About 3× the "
+        "pose model per call, but only called while someone is a fall candidate or down; "
+        "see docs/edge.md for the measured trade-off.",
     )
     path: Path = Field(
         MODELS_DIR / "fall-yolov8s.onnx",
         title="Model file",
-        description="ONNX export written by `shouwang models prepare`.",
+        description="ONNX file (committed; re-created by `shouwang models prepare`).",
     )
     input_size: int = Field(
         416,

@@ -49,5 +49,6 @@ def letterbox(frame: np.ndarray, shape: tuple[int, int]) -> tuple[np.ndarray, Le
     top, left = round(pad_y - 0.1), round(pad_x - 0.1)
     canvas = np.full((out_h, out_w, 3), PAD_VALUE, dtype=np.uint8)
     canvas[top : top + new_h, left : left + new_w] = resized
-    tensor = canvas[:, :, ::-1].transpose(2, 0, 1)[None].astype(np.float32) * (1.0 / 255.0)
-    return np.ascontiguousarray(tensor), Letterbox(scale, float(left), float(top))
+    tensor = np.empty((1, 3, out_h, out_w), np.float32)
+    np.multiply(canvas[:, :, ::-1].transpose(2, 0, 1), 1.0 / 255.0, out=tensor[0])
+    return tensor, Letterbox(scale, float(left), float(top))
