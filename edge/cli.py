@@ -114,11 +114,13 @@ def analyze(
                 count += 1
                 event = item.event
                 seconds = (event.observed_at - analysis.start).total_seconds()
+                details = " ".join(f"{k}={v}" for k, v in event.attributes.items())
                 progress.console.print(
-                    f"{seconds:7.1f}s frame {item.frame:6d}  {event.type.value:16} "
-                    f"{event.phase.value:6} track {event.track_id} zone {event.zone} "
-                    f"conf {event.confidence:.2f} {event.attributes}",
+                    f"{seconds:7.1f}s frame {item.frame:6d} {event.type.value} "
+                    f"{event.phase.value} track={event.track_id} zone={event.zone} "
+                    f"conf={event.confidence:.2f} {details}",
                     highlight=False,
+                    soft_wrap=True,
                 )
                 if sink:
                     line = {**event.model_dump(mode="json"), "frame": item.frame}

@@ -90,3 +90,10 @@ def test_environment_overrides_file(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 def test_defaults_need_no_file() -> None:
     settings = EdgeSettings.load(None)
     assert settings.detector.path.name == "yolo11n-pose.onnx" and settings.detector.path.is_file()
+
+
+def test_docs_hold_the_current_config_reference() -> None:
+    from edge.config.reference import markdown
+
+    docs = (ROOT / "docs" / "edge.md").read_text(encoding="utf-8")
+    assert markdown() in docs, "regenerate: python -m edge.config.reference"
