@@ -21,3 +21,18 @@ def worker_key(worker_id: str) -> str:
 def seen_key(idempotency_key: str) -> str:
     """String remembering that a message with this idempotency key was stored."""
     return f"shouwang:seen:{idempotency_key}"
+
+RULES_GROUP = "rules"
+"""Consumer group of the rules workers on the events stream."""
+ALERTS_STREAM = "shouwang:alerts"
+"""Stream of alert changes (created, updated, transitions…): the live feed; entry ids resume it."""
+NOTIFICATIONS_STREAM = "shouwang:notifications"
+"""Stream of notification jobs, one per recipient, for the notification dispatcher."""
+RULES_PREFIX = "shouwang:rules"
+"""Prefix of the rules engine's own keys (timers, failure counts); see `rules_key`."""
+
+
+def rules_key(name: str, prefix: str = RULES_PREFIX) -> str:
+    """A key of the rules engine: `escalations` and `pending` (sorted sets of timers due at
+    their score, ms), `pending:data` (hash), `failures:<group>` (hash), `ended:<episode>`."""
+    return f"{prefix}:{name}"

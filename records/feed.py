@@ -1,0 +1,206 @@
+"""Entries of the two output streams: alert changes (the live feed) and notification jobs.
+
+Both are written to the outbox in the transaction that makes the change and published to Redis
+Streams after commit (`records.outbox`). Every field is a string. Publishing is at least once:
+the outbox row id travels as `seq`, so a reader that sees a `seq` again can drop it.
+"""
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from records.alerts import Alert
+
+ALERTS_CHANNEL = "alerts"
+NOTIFICATIONS_CHANNEL = "notifications"
+
+
+class Change(StrEnum):
+    """What happened to an alert."""
+
+    CREATED = "created"
+    UPDATED = "updated"
+    """Another event was grouped into it (count, last seen, details)."""
+    SNAPSHOT = "snapshot"
+    """A (better) snapshot was attached."""
+    ENDED = "ended"
+    """The condition ended (the episode's `end`); the alert stays open until people close it."""
+    ESCALATED = "escalated"
+    """An escalation step notified the next recipients."""
+    TRANSITION = "transition"
+    """A person moved it along its lifecycle (status and version changed)."""
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def alert_summary(alert: Alert) -> dict[str, Any]:
+    """The alert as JSON-ready values (what the live feed carries in `alert`)."""
+    return {
+        "id": alert.id,
+        "rule_id": alert.rule_id,
+        "type": alert.type,
+        "title": alert.title,
+        "severity": alert.severity.value,
+        "status": alert.status.value,
+        "version": alert.version,
+        "site": alert.site,
+        "source_kind": alert.source_kind,
+        "source": alert.source,
+        "zone": alert.zone,
+        "household_id": alert.household_id,
+        "area_id": alert.area_id,
+        "person_ids": sorted(p.person_id for p in alert.persons),
+        "first_seen_at": _iso(alert.first_seen_at),
+        "last_seen_at": _iso(alert.last_seen_at),
+        "event_count": alert.event_count,
+        "condition_ended_at": _iso(alert.condition_ended_at),
+        "snapshot_path": alert.snapshot_path,
+        "escalation_step": alert.escalation_step,
+        "details": alert.details,
+        "created_at": _iso(alert.created_at),
+        "acknowledged_at": _iso(alert.acknowledged_at),
+        "resolved_at": _iso(alert.resolved_at),
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class AlertChange:
+    """One entry of the alerts stream (`shouwang:alerts`).
+
+    Fields: `alert_id`, `change` (a `Change`), `status`, `version`, `severity`, `site`,
+    `area_id` (empty if none), `person_ids` (comma-separated), `at` (ISO 8601), `alert` (JSON of
+    `alert_summary`), plus `seq` added when published. The entry id is the Last-Event-ID.
+    """
+
+    alert_id: int
+    change: Change
+    status: str
+    version: int
+    severity: str
+    site: str
+    area_id: int | None
+    person_ids: tuple[int, ...]
+    at: datetime
+    alert: dict[str, Any]
+    seq: int | None = None
+
+    @classmethod
+    def of(cls, alert: Alert, change: Change, at: datetime) -> "AlertChange":
+        """The change entry for `alert` as it is now."""
+        summary = alert_summary(alert)
+        return cls(
+            alert_id=alert.id,
+            change=change,
+            status=alert.status.value,
+            version=alert.version,
+            severity=alert.severity.value,
+            site=alert.site,
+            area_id=alert.area_id,
+            person_ids=tuple(summary["person_ids"]),
+            at=at,
+            alert=summary,
+        )
+
+    def to_fields(self) -> dict[str, str]:
+        """Stream entry fields."""
+        return {
+            "alert_id": str(self.alert_id),
+            "change": self.change.value,
+            "status": self.status,
+            "version": str(self.version),
+            "severity": self.severity,
+            "site": self.site,
+            "area_id": "" if self.area_id is None else str(self.area_id),
+            "person_ids": ",".join(str(p) for p in self.person_ids),
+            "at": self.at.isoformat(),
+            "alert": json.dumps(self.alert, ensure_ascii=False),
+        }
+
+    @classmethod
+    def from_fields(cls, fields: dict[str, str]) -> "AlertChange":
+        """Parse a stream entry's fields (decoded to str)."""
+        return cls(
+            alert_id=int(fields["alert_id"]),
+            change=Change(fields["change"]),
+            status=fields["status"],
+            version=int(fields["version"]),
+            severity=fields["severity"],
+            site=fields["site"],
+            area_id=int(fields["area_id"]) if fields.get("area_id") else None,
+            person_ids=tuple(int(p) for p in fields["person_ids"].split(",") if p),
+            at=datetime.fromisoformat(fields["at"]),
+            alert=json.loads(fields["alert"]),
+            seq=int(fields["seq"]) if fields.get("seq") else None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationJob:
+    """One entry of the notifications stream (`shouwang:notifications`): tell one recipient
+    about one alert. `job_id` is stable (`<alert>:<step>:<recipient_type>:<recipient_id>`), so
+    the dispatcher delivers each job once however often it is published.
+
+    `step` 0 is the alert's first notification, n the n-th escalation step. `recipient_type` is
+    `guardian` or `staff`; `role` is `guardian`, `grid_worker`, `duty_officer` or `police`;
+    `channels` holds `webpush` and/or apprise URLs (JSON list in the stream).
+    """
+
+    job_id: str
+    alert_id: int
+    step: int
+    severity: str
+    title: str
+    body: str
+    recipient_type: str
+    recipient_id: int
+    recipient_name: str
+    role: str
+    phone: str
+    channels: tuple[str, ...]
+    created_at: datetime
+    person_ids: tuple[int, ...] = field(default=())
+    seq: int | None = None
+
+    def to_fields(self) -> dict[str, str]:
+        """Stream entry fields."""
+        return {
+            "job_id": self.job_id,
+            "alert_id": str(self.alert_id),
+            "step": str(self.step),
+            "severity": self.severity,
+            "title": self.title,
+            "body": self.body,
+            "recipient_type": self.recipient_type,
+            "recipient_id": str(self.recipient_id),
+            "recipient_name": self.recipient_name,
+            "role": self.role,
+            "phone": self.phone,
+            "channels": json.dumps(list(self.channels), ensure_ascii=False),
+            "person_ids": ",".join(str(p) for p in self.person_ids),
+            "created_at": self.created_at.isoformat(),
+        }
+
+    @classmethod
+    def from_fields(cls, fields: dict[str, str]) -> "NotificationJob":
+        """Parse a stream entry's fields (decoded to str)."""
+        return cls(
+            job_id=fields["job_id"],
+            alert_id=int(fields["alert_id"]),
+            step=int(fields["step"]),
+            severity=fields["severity"],
+            title=fields["title"],
+            body=fields["body"],
+            recipient_type=fields["recipient_type"],
+            recipient_id=int(fields["recipient_id"]),
+            recipient_name=fields["recipient_name"],
+            role=fields["role"],
+            phone=fields["phone"],
+            channels=tuple(json.loads(fields["channels"])),
+            created_at=datetime.fromisoformat(fields["created_at"]),
+            person_ids=tuple(int(p) for p in fields.get("person_ids", "").split(",") if p),
+            seq=int(fields["seq"]) if fields.get("seq") else None,
+        )

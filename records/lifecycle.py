@@ -1,0 +1,188 @@
+"""Alert state changes made by people (acknowledge, dispatch, resolve, …), with the audit trail.
+
+`transition` works inside the caller's transaction; `change_status` is the whole operation an
+API endpoint needs: transition, commit, stop the escalation ladder, publish to the live feed.
+"""
+
+from datetime import datetime
+
+import redis
+from sqlalchemy import update
+from sqlalchemy.orm import Session, sessionmaker
+
+from records.alerts import Alert, AlertTransition
+from records.base import utcnow
+from records.feed import AlertChange, Change
+from records.outbox import OutputStreams, add_change, publish_pending
+from records.timers import escalation_timers
+from records.types import AlertStatus
+from shouwang.redis_keys import RULES_PREFIX
+
+S = AlertStatus
+ALLOWED: dict[AlertStatus, frozenset[AlertStatus]] = {
+    S.NEW: frozenset({S.ACKNOWLEDGED, S.FALSE_ALARM}),
+    S.ACKNOWLEDGED: frozenset({S.DISPATCHED, S.RESOLVED, S.FALSE_ALARM}),
+    S.DISPATCHED: frozenset({S.RESOLVED, S.FALSE_ALARM}),
+    S.RESOLVED: frozenset({S.FOLLOWED_UP, S.ARCHIVED}),
+    S.FOLLOWED_UP: frozenset({S.ARCHIVED}),
+    S.FALSE_ALARM: frozenset({S.ARCHIVED}),
+    S.ARCHIVED: frozenset(),
+}
+"""Which status may follow which."""
+NOTE_REQUIRED = frozenset({S.RESOLVED, S.FALSE_ALARM})
+"""Transitions that must say why."""
+
+
+class TransitionError(Exception):
+    """A transition that cannot be made; the message says why."""
+
+
+class AlertNotFound(TransitionError):
+    """No alert with that id."""
+
+
+class InvalidTransition(TransitionError):
+    """The target status cannot follow the current one."""
+
+
+class NoteRequired(TransitionError):
+    """Resolving or calling a false alarm needs a note."""
+
+
+class VersionConflict(TransitionError):
+    """Someone else changed the alert since the caller read it."""
+
+    def __init__(self, alert_id: int, expected: int, current: int, status: AlertStatus) -> None:
+        super().__init__(
+            f"alert {alert_id} is at version {current} ({status.value}), not {expected}: "
+            "someone else changed it; reload and decide again"
+        )
+        self.current = current
+        self.status = status
+
+
+def transition(
+    session: Session,
+    alert_id: int,
+    to: AlertStatus,
+    *,
+    actor: str,
+    expected_version: int,
+    note: str = "",
+    actor_id: int | None = None,
+    now: datetime | None = None,
+) -> Alert:
+    """Move an alert to `to` if it is still at `expected_version`; record who, when and why.
+
+    Adds the audit row and the live-feed change to `session`; the caller commits. Raises
+    AlertNotFound, VersionConflict, InvalidTransition or NoteRequired.
+    """
+    now = now or utcnow()
+    alert = session.get(Alert, alert_id, populate_existing=True)
+    if alert is None:
+        raise AlertNotFound(f"alert {alert_id} does not exist")
+    current = alert.status
+    if alert.version != expected_version:
+        raise VersionConflict(alert_id, expected_version, alert.version, current)
+    if to not in ALLOWED[current]:
+        allowed = ", ".join(sorted(s.value for s in ALLOWED[current])) or "nothing"
+        raise InvalidTransition(
+            f"alert {alert_id} is {current.value}: it can become {allowed}, not {to.value}"
+        )
+    if to in NOTE_REQUIRED and not note.strip():
+        raise NoteRequired(f"a note is required to mark alert {alert_id} {to.value}")
+    values: dict[str, object] = {"status": to, "version": expected_version + 1, "updated_at": now}
+    if to is S.ACKNOWLEDGED:
+        values["acknowledged_at"] = now
+    if to is S.RESOLVED:
+        values["resolved_at"] = now
+    if to in (S.RESOLVED, S.FALSE_ALARM):
+        values["closed_at"] = now
+    # The version in the WHERE clause makes the check and the write one atomic step: of two
+    # officers acting at once, the second matches no row and gets the conflict.
+    result = session.execute(
+        update(Alert)
+        .where(Alert.id == alert_id, Alert.version == expected_version)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        session.expire(alert)
+        raise VersionConflict(alert_id, expected_version, alert.version, alert.status)
+    session.refresh(alert)
+    session.add(
+        AlertTransition(
+            alert_id=alert_id,
+            from_status=current,
+            to_status=to,
+            version=alert.version,
+            actor=actor,
+            actor_id=actor_id,
+            at=now,
+            note=note.strip(),
+        )
+    )
+    add_change(session, AlertChange.of(alert, Change.TRANSITION, now))
+    return alert
+
+
+def change_status(
+    sessions: sessionmaker[Session],
+    client: redis.Redis,
+    alert_id: int,
+    to: AlertStatus,
+    *,
+    actor: str,
+    expected_version: int,
+    note: str = "",
+    actor_id: int | None = None,
+    streams: OutputStreams | None = None,
+    rules_prefix: str = RULES_PREFIX,
+    now: datetime | None = None,
+) -> Alert:
+    """`transition` in its own transaction, then (after commit) stop the escalation ladder
+    unless the alert is still new, and publish the change to the live feed."""
+    with sessions.begin() as session:
+        alert = transition(
+            session,
+            alert_id,
+            to,
+            actor=actor,
+            expected_version=expected_version,
+            note=note,
+            actor_id=actor_id,
+            now=now,
+        )
+    if to is not S.NEW:
+        escalation_timers(client, rules_prefix).cancel(str(alert_id))
+    publish_pending(sessions, client, streams or OutputStreams())
+    return alert
+
+
+def acknowledge(
+    sessions: sessionmaker[Session],
+    client: redis.Redis,
+    alert_id: int,
+    *,
+    actor: str,
+    expected_version: int,
+    note: str = "",
+    actor_id: int | None = None,
+    streams: OutputStreams | None = None,
+    rules_prefix: str = RULES_PREFIX,
+    now: datetime | None = None,
+) -> Alert:
+    """Acknowledge an alert: records it, stops its escalation, announces it on the live feed."""
+    return change_status(
+        sessions,
+        client,
+        alert_id,
+        S.ACKNOWLEDGED,
+        actor=actor,
+        expected_version=expected_version,
+        note=note,
+        actor_id=actor_id,
+        streams=streams,
+        rules_prefix=rules_prefix,
+        now=now,
+    )

@@ -1,0 +1,1 @@
+"""Alembic migrations of the records schema (run with `shouwang db upgrade`)."""

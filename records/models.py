@@ -1,0 +1,32 @@
+"""Every record table, imported together so the metadata is complete (migrations, tests)."""
+
+from records.alerts import (
+    Alert,
+    AlertEvent,
+    AlertGroup,
+    AlertPerson,
+    AlertTransition,
+    EventSnapshot,
+    OutboxEntry,
+)
+from records.base import Base
+from records.people import Area, Coverage, Guardian, Guardianship, Household, Person, Site, Staff
+
+__all__ = [
+    "Alert",
+    "AlertEvent",
+    "AlertGroup",
+    "AlertPerson",
+    "AlertTransition",
+    "Area",
+    "Base",
+    "Coverage",
+    "EventSnapshot",
+    "Guardian",
+    "Guardianship",
+    "Household",
+    "OutboxEntry",
+    "Person",
+    "Site",
+    "Staff",
+]

@@ -1,0 +1,58 @@
+"""Timers kept in Redis (a sorted set scored by due time in ms), so restarts lose none.
+
+Several workers may poll the same set: claiming a due timer pushes it a lease into the future,
+so a worker that dies while handling it hands it to another once the lease runs out.
+"""
+
+import redis
+
+from shouwang.redis_keys import RULES_PREFIX, rules_key
+
+# KEYS[1] the set; ARGV: now ms, lease ms, limit. Returns member, due, member, due, …
+CLAIM_DUE = """
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'WITHSCORES', 'LIMIT', 0, ARGV[3])
+local lease_until = tonumber(ARGV[1]) + tonumber(ARGV[2])
+for i = 1, #due, 2 do
+  redis.call('ZADD', KEYS[1], 'XX', lease_until, due[i])
+end
+return due
+"""
+
+
+class TimerSet:
+    """Named timers in one sorted set."""
+
+    def __init__(self, client: redis.Redis, key: str) -> None:
+        self.client = client
+        self.key = key
+        self._claim = client.register_script(CLAIM_DUE)
+
+    def schedule(self, member: str, due_ms: int, *, keep_existing: bool = False) -> None:
+        """Set `member` to fire at `due_ms`; with `keep_existing`, an existing timer stays."""
+        if keep_existing:
+            self.client.zadd(self.key, {member: due_ms}, nx=True)
+        else:
+            self.client.zadd(self.key, {member: due_ms})
+
+    def cancel(self, member: str) -> bool:
+        """Remove a timer; whether it existed."""
+        return bool(self.client.zrem(self.key, member))
+
+    def due_ms(self, member: str) -> int | None:
+        """When `member` fires (or its lease ends), if scheduled."""
+        score = self.client.zscore(self.key, member)
+        return None if score is None else int(score)
+
+    def claim_due(self, now_ms: int, lease_ms: int, limit: int = 100) -> list[tuple[str, int]]:
+        """Timers due by `now_ms` as (member, due ms), leased to the caller for `lease_ms`.
+
+        The caller reschedules or cancels each; one it drops fires again after the lease.
+        """
+        flat = self._claim(keys=[self.key], args=[now_ms, lease_ms, limit])
+        members = [m.decode() if isinstance(m, bytes) else str(m) for m in flat[0::2]]
+        return [(member, int(float(due))) for member, due in zip(members, flat[1::2], strict=True)]
+
+
+def escalation_timers(client: redis.Redis, prefix: str = RULES_PREFIX) -> TimerSet:
+    """The rules engine's escalation timers: member = alert id, due = its next step."""
+    return TimerSet(client, rules_key("escalations", prefix))

@@ -1,0 +1,61 @@
+"""Enumerations stored in the records (as their string values)."""
+
+from enum import StrEnum
+
+
+class AreaLevel(StrEnum):
+    """Level of the administrative hierarchy, top down."""
+
+    COUNTY = "county"
+    TOWN = "town"
+    VILLAGE = "village"
+    GRID = "grid"
+
+
+class Category(StrEnum):
+    """Who a watch-list person is."""
+
+    ELDER = "elder"
+    CHILD = "child"
+
+
+class StaffRole(StrEnum):
+    """What a staff member does; grid workers serve a grid, the others a town or county."""
+
+    GRID_WORKER = "grid_worker"
+    DUTY_OFFICER = "duty_officer"
+    POLICE = "police"
+
+
+class SourceKind(StrEnum):
+    """What a coverage entry maps: a camera (optionally one zone of it), a sensor or an edge."""
+
+    CAMERA = "camera"
+    SENSOR = "sensor"
+    EDGE = "edge"
+
+
+class Severity(StrEnum):
+    """How urgent an alert is."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+class AlertStatus(StrEnum):
+    """Alert lifecycle: new → acknowledged → dispatched → resolved → followed_up → archived,
+    and false_alarm; people move alerts along it, the rules engine only creates them."""
+
+    NEW = "new"
+    ACKNOWLEDGED = "acknowledged"
+    DISPATCHED = "dispatched"
+    RESOLVED = "resolved"
+    FOLLOWED_UP = "followed_up"
+    ARCHIVED = "archived"
+    FALSE_ALARM = "false_alarm"
+
+
+OPEN_STATUSES = frozenset({AlertStatus.NEW, AlertStatus.ACKNOWLEDGED, AlertStatus.DISPATCHED})
+"""Statuses in which an alert still collects repeated events (grouping and cooldown)."""

@@ -1,0 +1,12 @@
+"""CSV import and export of watch lists and the records around them, in UTF-8 or GBK.
+
+Kinds (one file each): `areas`, `sites`, `staff`, `persons` (the watch list, with households and
+the cameras/sensors covering them) and `guardians`. See docs/rules.md for the columns.
+"""
+
+from records.watchlist_csv.exporter import export_csv
+from records.watchlist_csv.importer import import_csv
+from records.watchlist_csv.registry import KINDS
+from records.watchlist_csv.report import ImportReport, RowError
+
+__all__ = ["KINDS", "ImportReport", "RowError", "export_csv", "import_csv"]

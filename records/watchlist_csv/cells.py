@@ -1,0 +1,174 @@
+"""Parsing spreadsheet cells into record values, with messages a grid worker understands."""
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from records.types import SourceKind
+from records.watchlist_csv.report import RowError
+
+IDENTIFIER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+SEPARATORS = re.compile(r"[;；,，、\n]")
+TRUE = {"1", "true", "yes", "y", "是", "对", "√", "x"}
+FALSE = {"0", "false", "no", "n", "否", "不", "×", ""}
+E = TypeVar("E", bound=StrEnum)
+
+
+class CellError(ValueError):
+    """A cell that cannot be used; the message says what is expected."""
+
+
+def text(value: str, *, required: bool = False, max_len: int = 100) -> str:
+    """Trimmed text."""
+    value = value.strip()
+    if required and not value:
+        raise CellError("required")
+    if len(value) > max_len:
+        raise CellError(f"longer than {max_len} characters")
+    return value
+
+
+def code(value: str, *, required: bool = True) -> str:
+    """An id code: 1-64 of A-Z a-z 0-9 _ . - (no spaces)."""
+    value = value.strip()
+    if not value:
+        if required:
+            raise CellError("required")
+        return ""
+    if not IDENTIFIER.fullmatch(value):
+        raise CellError("must be 1-64 letters, digits, _ . - (no spaces)")
+    return value
+
+
+def boolean(value: str) -> bool:
+    """yes/no in English or Chinese (是/否), 1/0, true/false; empty is no."""
+    folded = value.strip().lower()
+    if folded in TRUE:
+        return True
+    if folded in FALSE:
+        return False
+    raise CellError("must be yes/no (是/否, 1/0)")
+
+
+def integer(value: str, *, low: int, high: int, default: int | None = None) -> int | None:
+    """A whole number in [low, high]; empty gives `default`."""
+    value = value.strip()
+    if not value:
+        return default
+    try:
+        number = int(float(value)) if re.fullmatch(r"\d+\.0*", value) else int(value)
+    except ValueError:
+        raise CellError(f"must be a whole number from {low} to {high}") from None
+    if not low <= number <= high:
+        raise CellError(f"must be from {low} to {high}")
+    return number
+
+
+def birth_year(value: str) -> int | None:
+    """A year of birth (1900 to this year)."""
+    return integer(value, low=1900, high=date.today().year)
+
+
+def choice(value: str, mapping: Mapping[str, E]) -> E:
+    """One of the mapping's keys (case-insensitive), e.g. elder/老人."""
+    folded = value.strip().lower()
+    if folded in mapping:
+        return mapping[folded]
+    options = sorted({member.value for member in mapping.values()})
+    raise CellError(f"must be one of {', '.join(options)}" if folded else "required")
+
+
+def phone(value: str, *, required: bool = True) -> str:
+    """A phone number: digits with an optional leading +; spaces and dashes are dropped."""
+    compact = re.sub(r"[\s-]", "", value)
+    if not compact:
+        if required:
+            raise CellError("required")
+        return ""
+    if not re.fullmatch(r"\+?\d{5,20}", compact):
+        raise CellError("must be a phone number (digits, optional +)")
+    return compact
+
+
+def items(value: str) -> list[str]:
+    """A list in one cell, separated by ; , 、 (Chinese or English) or new lines."""
+    return [item.strip() for item in SEPARATORS.split(value) if item.strip()]
+
+
+def channels(value: str) -> list[str]:
+    """Notification channels: `webpush` and/or apprise URLs (scheme://…), separated by ;."""
+    found = [item for item in (part.strip() for part in value.split(";")) if item]
+    for item in found:
+        if item != "webpush" and not re.fullmatch(r"[a-z][a-z0-9+.-]*://\S+", item):
+            raise CellError(f"{item!r} is neither `webpush` nor a URL like dingtalk://…")
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class SourceSpec:
+    """A camera (optionally one zone), sensor or edge at a site: `[kind:][site/]source[#zone]`."""
+
+    site: str
+    kind: SourceKind
+    source: str
+    zone: str | None = None
+
+    def render(self, default_site: str) -> str:
+        """The cell form (the site is left out when it is the row's)."""
+        prefix = "" if self.kind is SourceKind.CAMERA else f"{self.kind.value}:"
+        site = "" if self.site == default_site else f"{self.site}/"
+        zone = f"#{self.zone}" if self.zone else ""
+        return f"{prefix}{site}{self.source}{zone}"
+
+
+SOURCE = re.compile(r"^(?:(camera|sensor|edge):)?(?:([^/#:]+)/)?([^/#:]+)(?:#([^/#:]+))?$")
+
+
+def sources(value: str, site: str) -> list[SourceSpec]:
+    """Covering sources, e.g. `cam-home-wang#room; sensor:sos-wang` (site from the `site` cell
+    unless written as `site/source`)."""
+    found = []
+    for item in items(value):
+        match = SOURCE.fullmatch(item)
+        if not match:
+            raise CellError(f"{item!r} is not [camera:|sensor:|edge:][site/]source[#zone]")
+        kind, own_site, source, zone = match.groups()
+        spec_site = own_site or site
+        if not spec_site:
+            raise CellError(f"{item!r} needs a site: fill the site column or write site/{item}")
+        for part in filter(None, (spec_site, source, zone)):
+            if not IDENTIFIER.fullmatch(part):
+                raise CellError(f"{part!r} in {item!r} must be 1-64 of A-Z a-z 0-9 _ . -")
+        if zone and kind not in (None, "camera"):
+            raise CellError(f"{item!r}: only cameras have zones")
+        found.append(SourceSpec(spec_site, SourceKind(kind or "camera"), source, zone))
+    return found
+
+
+class Cells:
+    """One CSV row being checked: every problem is collected, not just the first."""
+
+    def __init__(self, line: int, cells: Mapping[str, str]) -> None:
+        self.line = line
+        self.cells = cells
+        self.errors: list[RowError] = []
+
+    def raw(self, column: str) -> str:
+        """The cell as written (empty if the column is absent)."""
+        return self.cells.get(column, "") or ""
+
+    def get(self, column: str, parse: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """`parse(cell)`, or None with the problem recorded."""
+        try:
+            return parse(self.raw(column), *args, **kwargs)
+        except CellError as exc:
+            self.errors.append(RowError(self.line, column, str(exc), self.raw(column)))
+            return None
+
+    def fail(self, column: str | None, message: str) -> None:
+        """Record a problem that is not about one cell's format."""
+        value = self.raw(column) if column else None
+        self.errors.append(RowError(self.line, column, message, value))

@@ -1,0 +1,83 @@
+"""Command-line app of the rules engine (`shouwang rules run`, `shouwang rules check FILE`);
+heavy imports happen inside the commands."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+rules_app = typer.Typer(help="The rules engine: events → watch lists and rules → alerts.")
+console = Console(stderr=True)
+
+
+def _fail(message: str) -> typer.Exit:
+    console.print(f"error: {message}", soft_wrap=True, highlight=False, markup=False, style="red")
+    return typer.Exit(code=2)
+
+
+@rules_app.command("run")
+def run(
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", "-c", help="YAML config file (default: $SHOUWANG_CONFIG)."),
+    ] = None,
+    consumer: Annotated[
+        str | None, typer.Option(help="This worker's consumer name (default: rules.consumer).")
+    ] = None,
+    json_logs: Annotated[
+        bool | None, typer.Option("--json-logs/--text-logs", help="Log format (default: auto).")
+    ] = None,
+) -> None:
+    """Consume the events stream as one worker of the `rules` consumer group."""
+    from records.migrate import SchemaOutdated
+    from rules.config import RulesSettings
+    from rules.definitions import RulesError, load_rules
+    from rules.service import run_worker
+    from shouwang.logs import configure_logging
+    from shouwang.settings import ConfigError
+
+    overrides = {"rules": {"consumer": consumer}} if consumer else {}
+    try:
+        settings = RulesSettings.load(config, **overrides)
+        rules = load_rules(settings.rules.file)
+    except (ConfigError, RulesError) as exc:
+        raise _fail(str(exc)) from None
+    configure_logging(settings.log_level, json_logs)
+    try:
+        run_worker(settings, rules)
+    except SchemaOutdated as exc:
+        raise _fail(str(exc)) from None
+
+
+@rules_app.command("check")
+def check(
+    file: Annotated[Path, typer.Argument(help="Rule file (YAML) to validate.")],
+) -> None:
+    """Validate a rule file and list its rules; every problem is shown with line and key."""
+    from rich.table import Table
+
+    from rules.definitions import RulesError, load_rules
+
+    try:
+        rules = load_rules(file)
+    except RulesError as exc:
+        raise _fail(str(exc)) from None
+    table = Table(title=f"{file}: {len(rules.enabled())} rule(s) enabled")
+    for column in ("rule", "matches", "severity", "notify", "escalation", "cooldown"):
+        table.add_column(column)
+    for rule in rules.rules:
+        match = rule.match
+        matches = f"{match.kind.value}: {', '.join(match.types) or 'any'}"
+        if match.hold_s:
+            matches += f" for {match.hold_s:g} s"
+        ladder = ", ".join(f"{s.after_s:g}s→{'+'.join(s.notify)}" for s in rule.alert.escalation)
+        table.add_row(
+            rule.id if rule.enabled else f"{rule.id} (disabled)",
+            matches,
+            rule.alert.severity.value,
+            ", ".join(rule.alert.notify) or "-",
+            ladder or "-",
+            f"{rule.alert.cooldown_s:g} s",
+        )
+    Console(width=160).print(table)

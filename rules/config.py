@@ -1,0 +1,113 @@
+"""Settings of the rules engine (`rules:` and `database:` sections of the config file)."""
+
+import socket
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator
+
+from records.settings import DatabaseSettings
+from shouwang.redis_keys import (
+    ALERTS_STREAM,
+    DEADLETTER_STREAM,
+    EVENTS_STREAM,
+    NOTIFICATIONS_STREAM,
+    RULES_GROUP,
+    RULES_PREFIX,
+)
+from shouwang.settings import Section, ServiceSettings
+
+
+class RulesSection(Section):
+    """How the rules engine reads the events stream, decides, and writes its outputs."""
+
+    file: Path = Field(Path("configs/rules.yaml"), description="The rule set (YAML).")
+    timezone: str = Field(
+        "Asia/Shanghai", description="Time zone of the rules' time windows (IANA name)."
+    )
+    stream: str = Field(EVENTS_STREAM, description="Redis Stream of events to consume.")
+    group: str = Field(
+        RULES_GROUP, description="Consumer group; every rules worker of a deployment joins it."
+    )
+    group_start: str = Field(
+        "$",
+        description="Where a newly created group starts: `$` (only new entries) or `0` (the "
+        "whole stream, including old events).",
+    )
+    consumer: str = Field(
+        default_factory=socket.gethostname,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$",
+        description="This worker's consumer name in the group; unique per worker and stable "
+        "across restarts (default: the host name).",
+    )
+    batch_size: int = Field(100, ge=1, le=10_000, description="Most entries read at once.")
+    block_ms: int = Field(
+        1000, ge=10, le=60_000, description="How long a read waits for new entries."
+    )
+    max_failures: int = Field(
+        5,
+        ge=1,
+        le=100,
+        description="An entry whose processing fails this many times (or that is delivered "
+        "this many times without an acknowledgement) goes to the dead-letter stream.",
+    )
+    reclaim_idle_ms: int = Field(
+        60_000,
+        ge=0,
+        description="Entries pending this long (their worker died, or processing failed) are "
+        "claimed again with XAUTOCLAIM.",
+    )
+    reclaim_interval_s: float = Field(
+        5.0, gt=0, description="How often a worker looks for entries to reclaim."
+    )
+    timer_lease_ms: int = Field(
+        30_000,
+        ge=100,
+        description="How long a claimed escalation or hold timer is reserved for the worker "
+        "handling it; if that worker dies, another takes the timer after this.",
+    )
+    coverage_cache_s: float = Field(
+        30.0,
+        ge=0,
+        description="How long who-a-camera-watches lookups are cached (0: always ask the "
+        "database). Watch-list changes take effect within this time.",
+    )
+    deadletter_stream: str = Field(
+        DEADLETTER_STREAM, description="Where entries that keep failing go, with the error."
+    )
+    alerts_stream: str = Field(
+        ALERTS_STREAM, description="Stream of alert changes (the API's live feed)."
+    )
+    notifications_stream: str = Field(
+        NOTIFICATIONS_STREAM, description="Stream of notification jobs (the dispatcher's input)."
+    )
+    output_maxlen: int = Field(
+        100_000, ge=1000, description="Approximate cap on each output stream's length."
+    )
+    key_prefix: str = Field(
+        RULES_PREFIX, description="Prefix of the engine's Redis keys (timers, failure counts)."
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name)") from None
+        return value
+
+    @field_validator("group_start")
+    @classmethod
+    def _start(cls, value: str) -> str:
+        if value not in ("$", "0"):
+            raise ValueError("must be `$` or `0`")
+        return value
+
+
+class RulesSettings(ServiceSettings):
+    """Everything `shouwang rules run` reads."""
+
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    rules: RulesSection = Field(default_factory=RulesSection)
+    log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR.")

@@ -1,0 +1,44 @@
+"""Run a rules worker until SIGINT/SIGTERM."""
+
+import signal
+from types import FrameType
+
+import redis
+import structlog
+
+from records.db import make_engine, make_sessionmaker
+from records.migrate import require_current
+from rules.config import RulesSettings
+from rules.consumer import RulesConsumer
+from rules.definitions import RuleSet
+
+log = structlog.get_logger("shouwang.rules")
+
+
+def build_consumer(settings: RulesSettings, rules: RuleSet) -> RulesConsumer:
+    """A consumer wired to the configured database (which must be migrated) and Redis."""
+    engine = make_engine(settings.database.url, echo=settings.database.echo)
+    require_current(engine)
+    client = redis.Redis.from_url(settings.redis.url, decode_responses=True, socket_timeout=30)
+    return RulesConsumer(settings, rules, make_sessionmaker(engine), client)
+
+
+def run_worker(settings: RulesSettings, rules: RuleSet) -> None:
+    """Run one worker in this process; SIGINT or SIGTERM stops it after the round in hand."""
+    consumer = build_consumer(settings, rules)
+
+    def _stop(signum: int, _frame: FrameType | None) -> None:
+        log.info("stopping", signal=signal.Signals(signum).name, consumer=consumer.section.consumer)
+        consumer.stop()
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    log.info(
+        "rules worker started",
+        consumer=settings.rules.consumer,
+        group=settings.rules.group,
+        stream=settings.rules.stream,
+        rules=len(rules.enabled()),
+    )
+    consumer.run()
+    log.info("rules worker stopped", **consumer.counts)
