@@ -41,9 +41,9 @@ class AreasCsv(CsvKind):
     )
 
     def load(self) -> None:
-        self.levels: dict[str, AreaLevel] = dict(
-            self.session.execute(select(Area.code, Area.level)).tuples().all()
-        )
+        self.levels: dict[str, AreaLevel] = {
+            code: level for code, level in self.session.execute(select(Area.code, Area.level))
+        }
         self.seen: dict[str, int] = {}
 
     def check(self, row: Cells) -> AreaRow | None:

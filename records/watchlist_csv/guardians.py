@@ -34,9 +34,9 @@ class GuardiansCsv(CsvKind):
     )
 
     def load(self) -> None:
-        self.persons: dict[str, int] = dict(
-            self.session.execute(select(Person.code, Person.id)).tuples()
-        )
+        self.persons: dict[str, int] = {
+            code: id_ for code, id_ in self.session.execute(select(Person.code, Person.id))
+        }
         self.pairs: dict[tuple[str, str], int] = {}
         self.names: dict[str, tuple[str, int]] = {}
 
@@ -105,7 +105,7 @@ class GuardiansCsv(CsvKind):
             .join(Guardian, Guardian.id == Guardianship.guardian_id)
             .order_by(Person.code, Guardian.phone)
         )
-        for person_code, guardian, relation in self.session.execute(query).tuples():
+        for person_code, guardian, relation in self.session.execute(query):
             yield {
                 "person_code": person_code,
                 "name": guardian.name,

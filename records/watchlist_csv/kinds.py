@@ -6,8 +6,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from records.people import Area
 from records.watchlist_csv.cells import Cells
 
 
@@ -68,3 +70,8 @@ def joined(values: Iterable[str]) -> str:
 def yes_no(value: bool) -> str:
     """A flag as a cell."""
     return "yes" if value else "no"
+
+
+def area_ids(session: Session) -> dict[str, int]:
+    """Area code → id."""
+    return {code: id_ for code, id_ in session.execute(select(Area.code, Area.id))}

@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import delete, select
 
-from records.people import Area, Coverage, Household, Person
+from records.people import Coverage, Household, Person
 from records.types import Category
 from records.watchlist_csv import cells
 from records.watchlist_csv.cells import Cells, SourceSpec
-from records.watchlist_csv.kinds import Column, CsvKind, joined, yes_no
+from records.watchlist_csv.kinds import Column, CsvKind, area_ids, joined, yes_no
 
 CATEGORIES = {
     **{category.value: category for category in Category},
@@ -68,7 +68,7 @@ class PersonsCsv(CsvKind):
     )
 
     def load(self) -> None:
-        self.areas: dict[str, int] = dict(self.session.execute(select(Area.code, Area.id)).tuples())
+        self.areas: dict[str, int] = area_ids(self.session)
         self.seen: dict[str, int] = {}
         self.households: dict[str, HouseholdRow] = {}
 
@@ -214,7 +214,7 @@ class PersonsCsv(CsvKind):
             .join(Household, Person.household_id == Household.id)
             .order_by(Household.code, Person.code)
         )
-        for person, household in self.session.execute(query).tuples():
+        for person, household in self.session.execute(query):
             own = by_person.get(person.id, [])
             shared = by_household.get(household.id, [])
             sites = Counter(spec.site for spec in (*own, *shared))

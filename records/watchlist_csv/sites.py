@@ -5,10 +5,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from records.people import Area, Site
+from records.people import Site
 from records.watchlist_csv import cells
 from records.watchlist_csv.cells import Cells
-from records.watchlist_csv.kinds import Column, CsvKind
+from records.watchlist_csv.kinds import Column, CsvKind, area_ids
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +29,7 @@ class SitesCsv(CsvKind):
     )
 
     def load(self) -> None:
-        self.areas: dict[str, int] = dict(self.session.execute(select(Area.code, Area.id)).tuples())
+        self.areas: dict[str, int] = area_ids(self.session)
         self.seen: dict[str, int] = {}
 
     def check(self, row: Cells) -> SiteRow | None:

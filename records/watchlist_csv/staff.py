@@ -5,11 +5,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from records.people import Area, Staff
+from records.people import Staff
 from records.types import StaffRole
 from records.watchlist_csv import cells
 from records.watchlist_csv.cells import Cells
-from records.watchlist_csv.kinds import Column, CsvKind, joined, yes_no
+from records.watchlist_csv.kinds import Column, CsvKind, area_ids, joined, yes_no
 
 ROLES = {
     **{role.value: role for role in StaffRole},
@@ -45,7 +45,7 @@ class StaffCsv(CsvKind):
     )
 
     def load(self) -> None:
-        self.areas: dict[str, int] = dict(self.session.execute(select(Area.code, Area.id)).tuples())
+        self.areas: dict[str, int] = area_ids(self.session)
         self.seen: dict[str, int] = {}
 
     def check(self, row: Cells) -> StaffRow | None:
