@@ -2,11 +2,14 @@
 
 import importlib.util
 import json
+import logging
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
 import pytest
+import structlog
 from typer.testing import CliRunner
 
 from edge.cli import edge_app, models_app
@@ -14,6 +17,18 @@ from shouwang.contracts import BehaviourEvent
 from tests.edge.footage import clip
 
 runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """The commands configure logging for the process; give later tests theirs back."""
+    saved = structlog.get_config()
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    structlog.configure(**saved)
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 def test_cli_module_imports_no_heavy_libraries() -> None:
