@@ -97,7 +97,9 @@ class RulesConsumer:
         return handled
 
     def read(self, block_ms: int | None = None) -> list[Entry]:
-        """New entries for this consumer (they are pending for it until acknowledged)."""
+        """New entries for this consumer (they are pending for it until acknowledged); waits
+        up to `block_ms` (default: the setting; 0: not at all) for some to arrive."""
+        block = self.section.block_ms if block_ms is None else block_ms
         response = cast(
             list[Any],
             self.client.xreadgroup(
@@ -105,7 +107,7 @@ class RulesConsumer:
                 self.section.consumer,
                 {self.section.stream: ">"},
                 count=self.section.batch_size,
-                block=self.section.block_ms if block_ms is None else block_ms,
+                block=block or None,
             ),
         )
         return [entry for _, entries in response or [] for entry in entries]

@@ -11,14 +11,17 @@ from records.timers import TimerSet
 from rules.signals import Signal
 from shouwang.redis_keys import rules_key
 
-ENDED_TTL_S = 7 * 24 * 3600
+ENDED_KEEP_MS = 7 * 24 * 3600 * 1000
+"""How long the end of an episode is remembered (for starts that arrive after their end)."""
 
-# KEYS[1] the marker; ARGV[1] end time ms, ARGV[2] ttl s. Keeps the latest end of an episode.
+# KEYS[1] the sorted set of ended episodes (score: end ms); ARGV: episode, end ms, keep ms.
+# Keeps the latest end of each episode and forgets ends older than `keep`.
 RECORD_END = """
-local current = tonumber(redis.call('GET', KEYS[1]) or '-1')
-if tonumber(ARGV[1]) > current then
-  redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+local current = tonumber(redis.call('ZSCORE', KEYS[1], ARGV[1]) or '-1')
+if tonumber(ARGV[2]) > current then
+  redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
 end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', tonumber(ARGV[2]) - tonumber(ARGV[3]))
 return 1
 """
 
@@ -43,17 +46,14 @@ class Holds:
 
     def __init__(self, client: redis.Redis, prefix: str) -> None:
         self.client = client
-        self.prefix = prefix
         self.timers = TimerSet(client, rules_key("holds", prefix))
         self.data_key = rules_key("holds:data", prefix)
+        self.ended_key = rules_key("holds:ended", prefix)
         self._record_end = client.register_script(RECORD_END)
-
-    def _ended_key(self, episode_key: str) -> str:
-        return rules_key(f"ended:{episode_key}", self.prefix)
 
     def ended_after(self, signal: Signal) -> bool:
         """Whether the signal's episode has an end later than the signal itself."""
-        ended = self.client.get(self._ended_key(signal.episode_key))
+        ended = self.client.zscore(self.ended_key, signal.episode_key)
         return ended is not None and int(ended) >= _ms(signal)
 
     def hold(self, rule_id: str, signal: Signal, fields: dict[str, str], hold_s: float) -> bool:
@@ -71,7 +71,7 @@ class Holds:
         """The episode ended: cancel what `rule_ids` hold for it, and remember the end so a
         start that arrives late is not held."""
         self._record_end(
-            keys=[self._ended_key(signal.episode_key)], args=[_ms(signal), ENDED_TTL_S]
+            keys=[self.ended_key], args=[signal.episode_key, _ms(signal), ENDED_KEEP_MS]
         )
         for rule_id in rule_ids:
             self.release(f"{rule_id}|{signal.episode_key}")

@@ -33,6 +33,6 @@ RULES_PREFIX = "shouwang:rules"
 
 
 def rules_key(name: str, prefix: str = RULES_PREFIX) -> str:
-    """A key of the rules engine: `escalations` and `pending` (sorted sets of timers due at
-    their score, ms), `pending:data` (hash), `failures:<group>` (hash), `ended:<episode>`."""
+    """A key of the rules engine: `escalations` and `holds` (sorted sets of timers due at
+    their score, ms), `holds:data` (hash), `holds:ended` (sorted set), `failures:<group>`."""
     return f"{prefix}:{name}"

@@ -1,0 +1,127 @@
+"""Fixtures for the rules tests: databases (SQLite and PostgreSQL), Redis, the example village,
+a clock the test moves, and consumers wired to all of them."""
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from records.alerts import Alert
+from rules.config import RulesSettings
+from rules.consumer import RulesConsumer
+from rules.definitions import RuleSet, load_rules
+from tests.records.databases import database_url, engine, sessions
+from tests.records.redis_fixtures import REDIS_URL, RedisNames, names, redis_client
+from tests.records.village import import_village
+from tests.rules.builders import NOON
+
+__all__ = ["database_url", "engine", "names", "redis_client", "sessions"]
+
+DEFAULT_RULES = Path(__file__).parents[2] / "configs" / "rules.yaml"
+
+
+class Clock:
+    """Wall time the test sets: cooldowns and escalations without sleeping."""
+
+    def __init__(self, start: float) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(NOON.timestamp())
+
+
+@pytest.fixture
+def village(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
+    """The example village imported from configs/watchlist-*.csv."""
+    import_village(sessions)
+    return sessions
+
+
+@pytest.fixture
+def default_rules() -> RuleSet:
+    return load_rules(DEFAULT_RULES)
+
+
+def make_settings(names: RedisNames, database_url: str, **rules: Any) -> RulesSettings:
+    """Settings of a test worker: this test's streams and keys, quick reclaims."""
+    section: dict[str, Any] = {
+        "stream": names.events,
+        "deadletter_stream": names.deadletter,
+        "alerts_stream": names.streams.alerts,
+        "notifications_stream": names.streams.notifications,
+        "key_prefix": names.prefix,
+        "group_start": "0",
+        "consumer": "w1",
+        "block_ms": 10,
+        "coverage_cache_s": 0,
+        "reclaim_interval_s": 0.001,
+        "reclaim_idle_ms": 0,
+        "max_failures": 3,
+        "file": str(DEFAULT_RULES),
+    }
+    section.update(rules)
+    return RulesSettings.load(
+        None, database={"url": database_url}, redis={"url": REDIS_URL}, rules=section
+    )
+
+
+@pytest.fixture
+def consumer_for(
+    names: RedisNames,
+    database_url: str,
+    village: sessionmaker[Session],
+    redis_client: redis.Redis,
+    clock: Clock,
+    default_rules: RuleSet,
+) -> Iterator[Callable[..., RulesConsumer]]:
+    """Make consumers on this test's database and streams (default rules, the test's clock)."""
+
+    def make(rules: RuleSet | None = None, **section: Any) -> RulesConsumer:
+        settings = make_settings(names, database_url, **section)
+        consumer = RulesConsumer(
+            settings, rules or default_rules, village, redis_client, clock=clock
+        )
+        consumer.ensure_group()
+        return consumer
+
+    yield make
+
+
+@pytest.fixture
+def consumer(consumer_for: Callable[..., RulesConsumer]) -> RulesConsumer:
+    return consumer_for()
+
+
+def add(client: redis.Redis, names: RedisNames, *entries: dict[str, str]) -> list[str]:
+    """Append entries to this test's events stream."""
+    return [str(client.xadd(names.events, entry)) for entry in entries]
+
+
+def drain(consumer: RulesConsumer, rounds: int = 2, *, failures: bool = False) -> None:
+    """Poll until a few rounds in a row handle nothing; no entry may fail unless `failures`."""
+    idle = 0
+    while idle < rounds:
+        idle = 0 if consumer.poll(block_ms=0) else idle + 1
+    if not failures:
+        assert consumer.counts.get("failures", 0) == 0, "an entry failed; see the log"
+
+
+def alerts(sessions: sessionmaker[Session]) -> list[Alert]:
+    """Every alert, oldest first, with persons loaded."""
+    with sessions() as session:
+        found = list(session.scalars(select(Alert).order_by(Alert.id)))
+        for alert in found:
+            _ = alert.persons
+        return found

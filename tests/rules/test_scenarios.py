@@ -1,0 +1,96 @@
+"""The issue's two stories, end to end through the consumer group."""
+
+import pytest
+import redis
+from sqlalchemy.orm import Session, sessionmaker
+
+from records.feed import AlertChange, Change, NotificationJob
+from records.types import AlertStatus, Severity
+from rules.consumer import RulesConsumer
+from shouwang.contracts import EventType, Phase
+from tests.records.redis_fixtures import RedisNames
+from tests.rules.builders import NOON, event
+from tests.rules.conftest import add, alerts, drain
+
+pytestmark = pytest.mark.integration
+
+
+def jobs(client: redis.Redis, names: RedisNames) -> list[NotificationJob]:
+    return [NotificationJob.from_fields(f) for _, f in client.xrange(names.streams.notifications)]
+
+
+def test_stranger_lying_on_a_bench_at_noon_raises_nothing(
+    consumer: RulesConsumer,
+    village: sessionmaker[Session],
+    redis_client: redis.Redis,
+    names: RedisNames,
+) -> None:
+    # A camera on the village square covers nobody on the watch list.
+    bench = {"camera": "cam-square", "at": NOON}
+    start = event(EventType.FALL, **bench, attributes={"down_s": 0.0})
+    episode = start["key"].removeprefix("event:")
+    add(redis_client, names, start)
+    for seconds in (15, 30, 60, 120):
+        add(
+            redis_client,
+            names,
+            event(
+                EventType.FALL,
+                **bench,
+                phase=Phase.UPDATE,
+                episode_id=episode,
+                attributes={"down_s": float(seconds), "severity": "high"},
+            ),
+        )
+    add(redis_client, names, event(EventType.LOITERING, **bench, attributes={"dwell_s": 300.0}))
+    add(redis_client, names, event(EventType.INACTIVITY, **bench))
+    drain(consumer)
+    assert alerts(village) == []
+    assert redis_client.xlen(names.streams.notifications) == 0
+    assert consumer.counts["processed"] == 7
+
+
+def test_elder_falls_at_home_one_critical_alert_for_guardians_grid_worker_and_duty_office(
+    consumer: RulesConsumer,
+    village: sessionmaker[Session],
+    redis_client: redis.Redis,
+    names: RedisNames,
+) -> None:
+    start = event(EventType.FALL, camera="cam-home-wang", attributes={"down_s": 0.0})
+    episode = start["key"].removeprefix("event:")
+    updates = [
+        event(
+            EventType.FALL,
+            camera="cam-home-wang",
+            phase=Phase.UPDATE,
+            episode_id=episode,
+            attributes={"down_s": float(s)},
+        )
+        for s in (10, 20, 30)
+    ]
+    add(redis_client, names, start, *updates)
+    drain(consumer)
+
+    (alert,) = alerts(village)
+    assert (alert.rule_id, alert.severity, alert.status) == (
+        "elder_fall",
+        Severity.CRITICAL,
+        AlertStatus.NEW,
+    )
+    assert alert.title == "老人跌倒：王秀英"
+    assert alert.event_count == 4
+    assert alert.details["address"] == "马岩村一组12号"
+    sent = jobs(redis_client, names)
+    assert {(j.role, j.recipient_name) for j in sent} == {
+        ("guardian", "王丽"),
+        ("guardian", "王强"),
+        ("grid_worker", "杨秀兰"),
+        ("duty_officer", "灯塔街道值班室"),
+    }
+    assert {j.step for j in sent} == {0} and {j.alert_id for j in sent} == {alert.id}
+    wang_li = next(j for j in sent if j.recipient_name == "王丽")
+    assert wang_li.channels == ("webpush", "dingtalk://example-token-2")
+    assert wang_li.body == "【危急】老人跌倒：王秀英｜马岩村一组12号｜cam-home-wang｜11-27 12:00"
+    changes = [AlertChange.from_fields(f) for _, f in redis_client.xrange(names.streams.alerts)]
+    assert [c.change for c in changes] == [Change.CREATED] + [Change.UPDATED] * 3
+    assert changes[-1].alert["event_count"] == 4 and changes[0].person_ids == changes[-1].person_ids
