@@ -1,0 +1,97 @@
+"""`shouwang db …` and `shouwang watchlist …` as an operator uses them."""
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from records.cli import db_app, watchlist_app
+from tests.records.village import example_file
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def config(tmp_path: Path, database_url: str) -> Path:
+    path = tmp_path / "shouwang.yaml"
+    path.write_text(f"database:\n  url: '{database_url}'\n")
+    return path
+
+
+def test_upgrade_then_import_and_export_the_village(config: Path, tmp_path: Path) -> None:
+    assert runner.invoke(db_app, ["current", "-c", str(config)]).exit_code == 1
+    refused = runner.invoke(
+        watchlist_app, ["import", "areas", str(example_file("areas")), "-c", str(config)]
+    )
+    assert refused.exit_code == 2 and "run `shouwang db upgrade`" in refused.output
+    upgraded = runner.invoke(db_app, ["upgrade", "-c", str(config)])
+    assert upgraded.exit_code == 0 and "is at revision 0001" in upgraded.output
+    assert runner.invoke(db_app, ["upgrade", "-c", str(config)]).exit_code == 0
+    assert runner.invoke(db_app, ["current", "-c", str(config)]).exit_code == 0
+    for kind in ("areas", "sites", "staff", "persons", "guardians"):
+        result = runner.invoke(
+            watchlist_app, ["import", kind, str(example_file(kind)), "-c", str(config)]
+        )
+        assert result.exit_code == 0, result.output
+        assert "applied" in result.output and "0 problem(s)" in result.output
+    out = tmp_path / "persons-gbk.csv"
+    exported = runner.invoke(
+        watchlist_app,
+        ["export", "persons", str(out), "-c", str(config), "--encoding", "gbk", "--headers", "zh"],
+    )
+    assert exported.exit_code == 0, exported.output
+    assert out.read_bytes().decode("gbk").startswith("人员编号,姓名,类别")
+    stdout = runner.invoke(watchlist_app, ["export", "guardians", "-", "-c", str(config)])
+    assert stdout.exit_code == 0 and "P001,王丽,13900000001,女儿" in stdout.stdout
+
+
+def test_bad_rows_are_listed_and_nothing_is_written_unless_skipping(
+    config: Path, tmp_path: Path
+) -> None:
+    runner.invoke(db_app, ["upgrade", "-c", str(config)])
+    for kind in ("areas", "sites"):
+        runner.invoke(watchlist_app, ["import", kind, str(example_file(kind)), "-c", str(config)])
+    staff = tmp_path / "staff.csv"
+    staff.write_text(
+        "工号,姓名,电话,岗位,区域编号\n"
+        "gw-9,赵网格,13800000009,网格员,520603100201-01\n"
+        "gw-10,钱网格,电话,网格员,520603100201-01\n"
+        "gw-11,孙网格,,村长,nowhere\n",
+        encoding="gbk",
+    )
+    args = ["import", "staff", str(staff), "-c", str(config)]
+    refused = runner.invoke(watchlist_app, args)
+    assert refused.exit_code == 1
+    assert "line 3, column phone: must be a phone number" in refused.output
+    assert "line 4, column role: must be one of duty_officer, grid_worker, police" in refused.output
+    assert "line 4, column area_code: no such area" in refused.output
+    assert "NOT applied" in refused.output and "read as gbk" in refused.output
+    dry = runner.invoke(watchlist_app, [*args, "--dry-run", "--skip-bad-rows"])
+    assert dry.exit_code == 1 and "(dry run)" in dry.output
+    skipped = runner.invoke(watchlist_app, [*args, "--skip-bad-rows"])
+    assert (
+        skipped.exit_code == 0 and "1 created" in skipped.output and "2 skipped" in skipped.output
+    )
+    export = runner.invoke(watchlist_app, ["export", "staff", "-", "-c", str(config)])
+    assert "gw-9,赵网格" in export.stdout and "gw-10" not in export.stdout
+
+
+def test_wrong_options_are_refused(config: Path) -> None:
+    runner.invoke(db_app, ["upgrade", "-c", str(config)])
+    area = str(example_file("areas"))
+    assert (
+        "unknown kind 'pets'"
+        in runner.invoke(watchlist_app, ["import", "pets", area, "-c", str(config)]).output
+    )
+    assert (
+        "unknown encoding"
+        in runner.invoke(
+            watchlist_app, ["import", "areas", area, "-c", str(config), "--encoding", "big5"]
+        ).output
+    )
+    assert (
+        "unknown header language"
+        in runner.invoke(
+            watchlist_app, ["export", "areas", "-", "-c", str(config), "--headers", "fr"]
+        ).output
+    )

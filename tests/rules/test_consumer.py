@@ -1,0 +1,235 @@
+"""The consumer group: acknowledged after commit, duplicates, grouping and cooldown, snapshots,
+episode ends, reclaiming a dead worker's entries, dead letters, database outages."""
+
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+import redis
+from sqlalchemy import create_engine, func, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from records.alerts import AlertEvent
+from records.db import make_sessionmaker
+from records.feed import AlertChange, Change
+from records.lifecycle import transition
+from records.types import AlertStatus
+from rules.consumer import RulesConsumer
+from shouwang.contracts import EventType, Phase, SensorType
+from tests.records.redis_fixtures import RedisNames
+from tests.rules.builders import NOON, event, sensor, snapshot
+from tests.rules.conftest import add, alerts, drain
+
+pytestmark = pytest.mark.integration
+
+
+def fall(**kwargs: object) -> dict[str, str]:
+    return event(EventType.FALL, camera="cam-home-wang", **kwargs)  # type: ignore[arg-type]
+
+
+def changes(client: redis.Redis, names: RedisNames) -> list[AlertChange]:
+    return [AlertChange.from_fields(f) for _, f in client.xrange(names.streams.alerts)]
+
+
+def pending(client: redis.Redis, names: RedisNames) -> int:
+    return int(client.xpending(names.events, "rules")["pending"])
+
+
+def test_the_same_event_twice_makes_one_alert(
+    consumer: RulesConsumer,
+    village: sessionmaker[Session],
+    redis_client: redis.Redis,
+    names: RedisNames,
+) -> None:
+    entry = fall()
+    first, _second = add(redis_client, names, entry, entry)
+    consumer.engine.process(first, entry)  # decided and committed, then the worker died: no ack
+    drain(consumer)
+    (alert,) = alerts(village)
+    assert alert.event_count == 1
+    with village() as session:
+        assert session.scalar(select(func.count()).select_from(AlertEvent)) == 1
+    assert pending(redis_client, names) == 0
+    assert redis_client.xlen(names.streams.notifications) == 4
+
+
+def test_fifty_falls_in_a_minute_make_one_alert_counting_fifty(
+    consumer: RulesConsumer,
+    village: sessionmaker[Session],
+    redis_client: redis.Redis,
+    names: RedisNames,
+) -> None:
+    add(redis_client, names, *(fall(at=NOON + timedelta(seconds=1.2 * i)) for i in range(50)))
+    drain(consumer)
+    (alert,) = alerts(village)
+    assert alert.event_count == 50
+    assert alert.first_seen_at == NOON
+    assert alert.last_seen_at == NOON + timedelta(seconds=1.2 * 49)
+    assert redis_client.xlen(names.streams.notifications) == 4, "notified once"
+    assert [c.change for c in changes(redis_client, names)].count(Change.CREATED) == 1
+
+
+def test_cooldown_groups_repeats_and_a_closed_alert_collects_nothing(
+    consumer: RulesConsumer,
+    village: sessionmaker[Session],
+    redis_client: redis.Redis,
+    names: RedisNames,
+) -> None:
+    add(redis_client, names, fall(at=NOON), fall(at=NOON + timedelta(minutes=9)))
+    drain(consumer)
+    add(redis_client, names, fall(at=NOON + timedelta(minutes=20)))  # 11 min after the last
+    drain(consumer)
+    first, second = alerts(village)
+    assert (first.event_count, second.event_count) == (2, 1)
+    with village.begin() as session:
+        transition(session, second.id, AlertStatus.ACKNOWLEDGED, actor="a", expected_version=1)
+    with village.begin() as session:
+        transition(
+            session, second.id, AlertStatus.RESOLVED, actor="a", expected_version=2, note="ok"
+        )
+    later = fall(at=NOON + timedelta(minutes=21))
+    add(redis_client, names, later)
+    drain(consumer)
+    assert [a.event_count for a in alerts(village)] == [2, 1, 1], "resolved: a new alert"
+    # More of an episode whose alert people closed changes nothing.
+    third = alerts(village)[2]
+    with village.begin() as session:
+        transition(
+            session, third.id, AlertStatus.FALSE_ALARM, actor="a", expected_version=1, note="猫"
+        )
+    episode = later["key"].removeprefix("event:")
+    add(
+        redis_client,
+        names,
+        fall(at=NOON + timedelta(minutes=22), phase=Phase.UPDATE, episode_id=episode),
+    )
+    drain(consumer)
+    assert [a.event_count for a in alerts(village)] == [2, 1, 1]
+
+
+def test_snapshots_arriving_before_or_after_their_event_become_the_best_one(
+    consumer: RulesConsumer,
+    village: sessionmaker[Session],
+    redis_client: redis.Redis,
+    names: RedisNames,
+) -> None:
+    early = fall(confidence=0.6, snapshot=True)
+    add(redis_client, names, snapshot(early), early)  # the snapshot first
+    drain(consumer)
+    (alert,) = alerts(village)
+    assert alert.snapshot_path == snapshot(early)["path"]
+    better = fall(at=NOON + timedelta(seconds=5), confidence=0.95, snapshot=True)
+    worse = fall(at=NOON + timedelta(seconds=9), confidence=0.5, snapshot=True)
+    add(redis_client, names, better, worse)
+    drain(consumer)
+    assert alerts(village)[0].snapshot_path == snapshot(early)["path"], "not arrived yet"
+    add(redis_client, names, snapshot(worse), snapshot(better))  # after their events
+    drain(consumer)
+    (alert,) = alerts(village)
+    assert (alert.snapshot_path, alert.snapshot_confidence) == (snapshot(better)["path"], 0.95)
+    with village() as session:
+        paths = session.scalars(select(AlertEvent.snapshot_path).order_by(AlertEvent.id)).all()
+    assert paths == [snapshot(e)["path"] for e in (early, better, worse)]
+    kinds = [c.change for c in changes(redis_client, names)]
+    assert kinds == [Change.CREATED, Change.UPDATED, Change.UPDATED, Change.SNAPSHOT]
+
+
+def test_end_records_that_the_condition_ended_but_never_closes(
+    consumer: RulesConsumer,
+    village: sessionmaker[Session],
+    redis_client: redis.Redis,
+    names: RedisNames,
+) -> None:
+    start = fall()
+    episode = start["key"].removeprefix("event:")
+    end = fall(
+        at=NOON + timedelta(seconds=40),
+        phase=Phase.END,
+        episode_id=episode,
+        attributes={"end_reason": "up"},
+    )
+    add(redis_client, names, start, end, end)
+    drain(consumer)
+    (alert,) = alerts(village)
+    assert alert.status is AlertStatus.NEW
+    assert alert.condition_ended_at == NOON + timedelta(seconds=40)
+    assert alert.event_count == 1
+    assert changes(redis_client, names)[-1].change is Change.ENDED
+    add(redis_client, names, fall(at=NOON + timedelta(minutes=2)))  # she falls again
+    drain(consumer)
+    (alert,) = alerts(village)
+    assert (alert.event_count, alert.condition_ended_at) == (2, None)
+
+
+def test_entries_of_a_worker_that_died_mid_batch_are_reclaimed_by_another(
+    consumer_for: Callable[..., RulesConsumer],
+    village: sessionmaker[Session],
+    redis_client: redis.Redis,
+    names: RedisNames,
+) -> None:
+    presses = [sensor(SensorType.SOS_BUTTON, True, device=f"sos-{i}") for i in range(10)]
+    add(redis_client, names, *presses)
+    dying = consumer_for(consumer="w1", reclaim_idle_ms=60_000)
+    batch = dying.read(block_ms=0)
+    assert len(batch) == 10
+    dying.handle(batch[:4])  # then it is killed: six entries stay pending for w1
+    assert pending(redis_client, names) == 6
+    survivor = consumer_for(consumer="w2", reclaim_idle_ms=0)
+    drain(survivor)
+    assert sorted(a.source for a in alerts(village)) == sorted(f"sos-{i}" for i in range(10))
+    assert survivor.counts["reclaimed"] == 6
+    assert pending(redis_client, names) == 0
+
+
+def test_a_poison_entry_goes_to_the_dead_letter_stream_after_max_failures(
+    consumer: RulesConsumer,
+    village: sessionmaker[Session],
+    redis_client: redis.Redis,
+    names: RedisNames,
+) -> None:
+    poison = {**fall(), "payload": '{"schema_version": 1, "event_id": "x"}'}
+    poison_id, _ = add(redis_client, names, poison, fall())
+    for _ in range(5):
+        consumer.poll(block_ms=0)
+    assert len(alerts(village)) == 1
+    ((_letter_id, letter),) = redis_client.xrange(names.deadletter)
+    assert letter["reason"] == "rules_failed" and letter["entry_id"] == poison_id
+    assert letter["attempts"] == "3" and "does not match the contract" in letter["detail"]
+    assert letter["key"] == poison["key"] and letter["topic"] == poison["topic"]
+    assert consumer.counts["failures"] == 3 and consumer.counts["deadlettered"] == 1
+    assert pending(redis_client, names) == 0
+
+
+def test_an_entry_that_kills_its_workers_is_dead_lettered_too(
+    consumer: RulesConsumer,
+    village: sessionmaker[Session],
+    redis_client: redis.Redis,
+    names: RedisNames,
+) -> None:
+    (entry_id,) = add(redis_client, names, fall())
+    redis_client.xreadgroup("rules", "crashing", {names.events: ">"}, count=1)
+    for _ in range(3):  # three more workers took it and died; this claim is its 5th delivery
+        redis_client.xclaim(names.events, "rules", "crashing", 0, [entry_id])
+    consumer.poll(block_ms=0)
+    ((_, letter),) = redis_client.xrange(names.deadletter)
+    assert letter["entry_id"] == entry_id and "delivered 5 times" in letter["detail"]
+    assert alerts(village) == []
+
+
+def test_a_database_outage_is_waited_out_not_counted_against_entries(
+    consumer: RulesConsumer,
+    village: sessionmaker[Session],
+    redis_client: redis.Redis,
+    names: RedisNames,
+) -> None:
+    add(redis_client, names, fall())
+    away = make_sessionmaker(create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none"))
+    consumer.sessions = consumer.engine.sessions = away
+    for _ in range(4):
+        with pytest.raises(OperationalError):
+            consumer.poll(block_ms=0)
+    assert consumer.counts.get("failures", 0) == 0
+    consumer.sessions = consumer.engine.sessions = village
+    drain(consumer)
+    assert len(alerts(village)) == 1 and redis_client.xlen(names.deadletter) == 0

@@ -1,0 +1,179 @@
+"""Escalation ladders in Redis: steps while nobody acknowledges, stopped by acknowledgement,
+kept across a restart of the rules worker and across a worker dying mid-step."""
+
+from collections.abc import Callable
+
+import pytest
+import redis
+from sqlalchemy.orm import Session, sessionmaker
+
+from records.feed import AlertChange, Change, NotificationJob
+from records.lifecycle import acknowledge, transition
+from records.timers import escalation_timers
+from records.types import AlertStatus
+from rules.consumer import RulesConsumer
+from shouwang.contracts import EventType
+from tests.records.redis_fixtures import RedisNames
+from tests.rules.builders import event
+from tests.rules.conftest import Clock, add, alerts, drain
+
+pytestmark = pytest.mark.integration
+
+
+def steps_notified(client: redis.Redis, names: RedisNames) -> list[tuple[int, str]]:
+    jobs = [NotificationJob.from_fields(f) for _, f in client.xrange(names.streams.notifications)]
+    return sorted({(job.step, job.role) for job in jobs if job.step > 0})
+
+
+@pytest.fixture
+def fallen(
+    consumer: RulesConsumer,
+    village: sessionmaker[Session],
+    redis_client: redis.Redis,
+    names: RedisNames,
+) -> int:
+    """An elder_fall alert raised at the clock's time (ladder: 60 s, 180 s, 300 s)."""
+    add(redis_client, names, event(EventType.FALL, camera="cam-home-wang"))
+    drain(consumer)
+    (alert,) = alerts(village)
+    return alert.id
+
+
+def test_ladder_climbs_while_nobody_acknowledges(
+    fallen: int,
+    consumer: RulesConsumer,
+    village: sessionmaker[Session],
+    redis_client: redis.Redis,
+    names: RedisNames,
+    clock: Clock,
+) -> None:
+    clock.advance(59)
+    drain(consumer)
+    assert steps_notified(redis_client, names) == []
+    clock.advance(2)
+    drain(consumer)
+    assert steps_notified(redis_client, names) == [(1, "grid_worker")]
+    clock.advance(120)
+    drain(consumer)
+    assert steps_notified(redis_client, names) == [(1, "grid_worker"), (2, "duty_officer")]
+    (alert,) = alerts(village)
+    assert alert.escalation_step == 2 and alert.status is AlertStatus.NEW
+    escalated = [
+        c
+        for _, f in redis_client.xrange(names.streams.alerts)
+        if (c := AlertChange.from_fields(f)).change is Change.ESCALATED
+    ]
+    assert [c.alert["escalation_step"] for c in escalated] == [1, 2]
+
+
+def test_acknowledgement_stops_the_ladder(
+    fallen: int,
+    consumer: RulesConsumer,
+    village: sessionmaker[Session],
+    redis_client: redis.Redis,
+    names: RedisNames,
+    clock: Clock,
+) -> None:
+    clock.advance(61)
+    drain(consumer)
+    acknowledge(
+        village,
+        redis_client,
+        fallen,
+        actor="值班员",
+        expected_version=1,
+        streams=names.streams,
+        rules_prefix=names.prefix,
+    )
+    assert escalation_timers(redis_client, names.prefix).due_ms(str(fallen)) is None
+    clock.advance(600)
+    drain(consumer)
+    assert steps_notified(redis_client, names) == [(1, "grid_worker")]
+
+
+def test_acknowledged_alert_whose_timer_survived_notifies_nobody(
+    fallen: int,
+    consumer: RulesConsumer,
+    village: sessionmaker[Session],
+    redis_client: redis.Redis,
+    names: RedisNames,
+    clock: Clock,
+) -> None:
+    # Acknowledged by a process that stopped before cancelling the timer.
+    with village.begin() as session:
+        transition(session, fallen, AlertStatus.ACKNOWLEDGED, actor="a", expected_version=1)
+    clock.advance(400)
+    drain(consumer)
+    assert steps_notified(redis_client, names) == []
+    assert escalation_timers(redis_client, names.prefix).due_ms(str(fallen)) is None
+
+
+def test_ladder_survives_a_restart_of_the_rules_worker(
+    fallen: int,
+    consumer: RulesConsumer,
+    consumer_for: Callable[..., RulesConsumer],
+    village: sessionmaker[Session],
+    redis_client: redis.Redis,
+    names: RedisNames,
+    clock: Clock,
+) -> None:
+    del consumer  # the worker that raised the alert stops; its timers stay in Redis
+    clock.advance(200)  # it was down while steps 1 and 2 came due
+    restarted = consumer_for()
+    drain(restarted)
+    assert steps_notified(redis_client, names) == [(1, "grid_worker"), (2, "duty_officer")]
+    acknowledge(
+        village,
+        redis_client,
+        fallen,
+        actor="值班员",
+        expected_version=1,
+        streams=names.streams,
+        rules_prefix=names.prefix,
+    )
+    clock.advance(200)
+    drain(consumer_for())
+    assert steps_notified(redis_client, names) == [(1, "grid_worker"), (2, "duty_officer")]
+    (alert,) = alerts(village)
+    assert alert.escalation_step == 2
+
+
+def test_a_step_claimed_by_a_worker_that_died_is_done_by_another(
+    fallen: int,
+    consumer_for: Callable[..., RulesConsumer],
+    redis_client: redis.Redis,
+    names: RedisNames,
+    clock: Clock,
+) -> None:
+    clock.advance(61)
+    timers = escalation_timers(redis_client, names.prefix)
+    claimed = timers.claim_due(int(clock() * 1000), lease_ms=30_000)
+    assert [member for member, _ in claimed] == [str(fallen)]  # …and that worker dies
+    other = consumer_for(consumer="w2")
+    drain(other)
+    assert steps_notified(redis_client, names) == []
+    clock.advance(31)
+    drain(other)
+    assert steps_notified(redis_client, names) == [(1, "grid_worker")]
+
+
+def test_every_overdue_step_fires_once(
+    fallen: int,
+    consumer: RulesConsumer,
+    redis_client: redis.Redis,
+    names: RedisNames,
+    clock: Clock,
+) -> None:
+    clock.advance(3600)
+    drain(consumer)
+    drain(consumer)
+    assert steps_notified(redis_client, names) == [
+        (1, "grid_worker"),
+        (2, "duty_officer"),
+        (3, "police"),
+    ]
+    jobs = [
+        NotificationJob.from_fields(f) for _, f in redis_client.xrange(names.streams.notifications)
+    ]
+    assert len({job.job_id for job in jobs}) == len(jobs) == 4 + 3
+    assert escalation_timers(redis_client, names.prefix).due_ms(str(fallen)) is None
