@@ -7,6 +7,7 @@ in view when the pose model loses them, as it does for people lying close to a l
 
 from collections import deque
 from dataclasses import dataclass, field
+from datetime import timedelta
 from statistics import median
 
 import numpy as np
@@ -36,7 +37,6 @@ class _Person:
     drop: float = 0.0
     downs: int = 0
     scores: list[float] = field(default_factory=list)
-    candidate_image: np.ndarray | None = None
     up_since: float | None = None
     episode: Episode | None = None
     severe: bool = False
@@ -129,7 +129,6 @@ class FallAnalyser(Analyser):
             if drop >= self.config.min_drop:
                 person.candidate_t, person.drop, person.downs = obs.t, float(drop), 1
                 person.scores = [score] if score is not None else []
-                person.candidate_image = obs.image
 
     def _update_unseen(self, obs: Observation, seen: set[int]) -> None:
         """People the pose model lost: the fall model may still see them down."""
@@ -168,17 +167,17 @@ class FallAnalyser(Analyser):
     def _start(self, track_id: int, person: _Person, obs: Observation) -> Finding:
         score = median(person.scores) if person.scores else None
         confidence = score if score is not None else min(0.95, 0.5 + person.drop / 2)
-        started = obs.at
-        person.episode = Episode(f"fall:{track_id}", started, obs.t, obs.t)
+        assert person.candidate_t is not None
+        started = obs.at - timedelta(seconds=obs.t - person.candidate_t)
+        person.episode = Episode(f"fall:{track_id}", started, person.candidate_t, obs.t)
         person.episode.attributes = {"drop": round(person.drop, 2)}
         if score is not None:
             person.episode.attributes["fall_score"] = round(score, 3)
         person.episode.offer(obs, confidence, person.box)
-        if person.candidate_image is not None:
-            person.episode.image = person.candidate_image
-        person.candidate_t, person.candidate_image = None, None
+        person.candidate_t = None
+        down_s = round(obs.t - person.episode.started_t, 1)
         return person.episode.finding(
-            obs, EventType.FALL, Phase.START, track_id=track_id, attributes={"down_s": 0.0}
+            obs, EventType.FALL, Phase.START, track_id=track_id, attributes={"down_s": down_s}
         )
 
     def _follow(self, track_id: int, person: _Person, obs: Observation) -> list[Finding]:
