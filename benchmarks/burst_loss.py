@@ -23,7 +23,7 @@ from ingest.worker import IngestWorker
 from shouwang.contracts import MessageKind, build_topic
 from shouwang.contracts.examples import example
 from shouwang.logs import configure_logging
-from tests.ingest.brokers import private_mosquitto
+from tests.helpers.mosquitto import PROJECT_TUNING, Mosquitto
 from tests.ingest.conftest import mosquitto_pub_lines
 
 console = Console()
@@ -32,7 +32,11 @@ console = Console()
 def one_burst(tuned: bool, events: int, tmp: Path) -> tuple[int, float]:
     """Stored count and the broker's dropped counter after one burst."""
     uid = uuid.uuid4().hex[:8]
-    with private_mosquitto(tmp / f"broker-{uid}", tuned=tuned) as broker:
+    broker = Mosquitto(
+        tmp / f"broker-{uid}", tuning=PROJECT_TUNING if tuned else None, queue_limit=None
+    )
+    broker.start()
+    try:
         settings = ingest_settings(broker.port, uid, 0, tmp, broker_stats=True)
         worker = IngestWorker(settings)
         thread = threading.Thread(target=worker.run, daemon=True)
@@ -58,6 +62,8 @@ def one_burst(tuned: bool, events: int, tmp: Path) -> tuple[int, float]:
         thread.join(15)
         client.delete(stream, settings.ingest.deadletter_stream)
         return last, dropped
+    finally:
+        broker.stop()
 
 
 def main() -> None:

@@ -36,7 +36,7 @@ from ingest.worker import IngestWorker
 from shouwang.contracts import MessageKind, build_topic
 from shouwang.contracts.examples import example
 from shouwang.logs import configure_logging
-from tests.ingest.brokers import private_mosquitto
+from tests.helpers.mosquitto import running_mosquitto
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 console = Console()
@@ -226,7 +226,10 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=1000.0)
     parser.add_argument("--seconds", type=float, default=10.0)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp, private_mosquitto(Path(tmp) / "broker") as broker:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        running_mosquitto(Path(tmp) / "broker", tuned=True) as broker,
+    ):
         console.print(f"draining {args.events} queued events: raw subscriber …")
         raw = measure_raw(broker.port, args.events)
         console.print(f"draining {args.events} queued events: ingest × {args.workers} …")

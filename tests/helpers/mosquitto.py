@@ -62,6 +62,8 @@ class Mosquitto:
         persistence: bool = False,
         allow_anonymous: bool = True,
         extra: str = "",
+        tuning: Path | None = None,
+        queue_limit: int | None = 100_000,
     ) -> None:
         binary = mosquitto_binary()
         if binary is None:
@@ -71,6 +73,8 @@ class Mosquitto:
         self.persistence = persistence
         self.allow_anonymous = allow_anonymous
         self.extra = extra
+        self.tuning = tuning
+        self.queue_limit = queue_limit
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -83,14 +87,19 @@ class Mosquitto:
         return self.directory / "mosquitto.log"
 
     def _write_config(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
         lines = [
             f"listener {self.port} 127.0.0.1",
             f"allow_anonymous {'true' if self.allow_anonymous else 'false'}",
-            f"persistence {'true' if self.persistence else 'false'}",
             f"persistence_location {self.directory}/",
             f"log_dest file {self.log}",
-            "max_queued_messages 100000",
         ]
+        if self.tuning is not None:  # the tuning sets persistence and queue limits itself
+            lines.append(f"include_dir {self.tuning}")
+        else:
+            lines.append(f"persistence {'true' if self.persistence else 'false'}")
+            if self.queue_limit is not None:  # None: Mosquitto's stock limit (1000)
+                lines.append(f"max_queued_messages {self.queue_limit}")
         if os.geteuid() == 0:
             lines.append("user root")
         self.config.write_text("\n".join(lines) + "\n" + self.extra)
@@ -121,6 +130,13 @@ class Mosquitto:
         log = self.log.read_text(errors="replace") if self.log.exists() else ""
         raise RuntimeError(f"mosquitto did not start on port {self.port}: {err!r}\n{log}")
 
+    def kill(self) -> None:
+        """Stop abruptly (SIGKILL), as in a crash."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        self.stop()
+
     def stop(self) -> None:
         """Stop cleanly (SIGTERM); with persistence, state is saved first."""
         if self.process is not None and self.process.poll() is None:
@@ -138,10 +154,28 @@ class Mosquitto:
             time.sleep(0.02)
 
 
+REPO = Path(__file__).resolve().parents[2]
+PROJECT_TUNING = REPO / "configs" / "mosquitto" / "conf.d"
+"""The project's broker tuning (queue limits, persistence), included by `tuned` brokers."""
+
+
+def wait_for_port(port: int, timeout: float = 10.0) -> None:
+    """Block until something accepts connections on 127.0.0.1:`port`."""
+    deadline = time.monotonic() + timeout
+    while not port_open(port):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"nothing listening on 127.0.0.1:{port} after {timeout}s")
+        time.sleep(0.05)
+
+
 @contextmanager
-def running_mosquitto(directory: Path, *, persistence: bool = False) -> Iterator[Mosquitto]:
-    """A started Mosquitto for the duration of the block."""
-    broker = Mosquitto(directory, persistence=persistence)
+def running_mosquitto(
+    directory: Path, *, persistence: bool = False, tuned: bool = False, extra: str = ""
+) -> Iterator[Mosquitto]:
+    """A started Mosquitto for the duration of the block; `tuned` uses the project's tuning."""
+    broker = Mosquitto(
+        directory, persistence=persistence, tuning=PROJECT_TUNING if tuned else None, extra=extra
+    )
     broker.start()
     try:
         yield broker

@@ -67,6 +67,8 @@ def make_settings(
     """Settings for a test worker: its own stream names, share group and short-lived session."""
     section: dict[str, Any] = {
         "worker_id": f"{ns.uid}-{worker}",
+        # Only this test's site: the shared broker carries other tests' traffic too.
+        "topic_filter": f"shouwang/+/{ns.site}/#",
         "share_group": ns.share_group,
         "stream": ns.stream,
         "deadletter_stream": ns.deadletter,

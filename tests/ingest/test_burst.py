@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from tests.ingest.brokers import Mosquitto, private_mosquitto
+from tests.helpers.mosquitto import Mosquitto, running_mosquitto
 from tests.ingest.conftest import (
     Namespace,
     event_payload,
@@ -27,7 +27,7 @@ BURST = 20_000
 
 @pytest.fixture
 def broker(tmp_path: Path):
-    with private_mosquitto(tmp_path / "broker", tuned=True) as mosquitto:
+    with running_mosquitto(tmp_path / "broker", tuned=True) as mosquitto:
         yield mosquitto
 
 

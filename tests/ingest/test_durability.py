@@ -12,7 +12,7 @@ import pytest
 import redis
 import yaml
 
-from tests.ingest.brokers import Mosquitto, private_mosquitto
+from tests.helpers.mosquitto import Mosquitto, running_mosquitto
 from tests.ingest.conftest import (
     REDIS_URL,
     Namespace,
@@ -27,7 +27,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 @pytest.fixture
 def broker(tmp_path: Path):
-    with private_mosquitto(tmp_path / "broker", tuned=True) as mosquitto:
+    with running_mosquitto(tmp_path / "broker", tuned=True) as mosquitto:
         yield mosquitto
 
 
@@ -153,7 +153,7 @@ def test_two_workers_on_the_shared_subscription_split_the_work(
 def test_redis_outage_holds_messages_at_the_broker_until_redis_returns(
     ns: Namespace, broker: Mosquitto, settings_for, tmp_path: Path
 ) -> None:
-    from tests.ingest.brokers import free_port, wait_for_port
+    from tests.helpers.mosquitto import free_port, wait_for_port
 
     port = free_port()
     server_args = [

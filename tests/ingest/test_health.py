@@ -7,7 +7,7 @@ from shouwang.contracts import MessageKind
 from shouwang.contracts.examples import example
 from shouwang.health import read_health
 from shouwang.redis_keys import EDGES_KEY, edge_key
-from tests.ingest.brokers import private_mosquitto
+from tests.helpers.mosquitto import running_mosquitto
 from tests.ingest.conftest import Namespace, Publisher, event_payload, running_worker, wait_for
 
 pytestmark = pytest.mark.integration
@@ -20,7 +20,7 @@ def test_health_reports_workers_streams_edges_and_broker_counters(
     heartbeat = example(MessageKind.HEARTBEAT, site=ns.site, source="edge-01")
     try:
         with (
-            private_mosquitto(tmp_path / "broker") as broker,
+            running_mosquitto(tmp_path / "broker", tuned=True) as broker,
             running_worker(settings_for(port=broker.port)) as worker,
         ):
             publisher = Publisher(broker.port)

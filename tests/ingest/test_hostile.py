@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from ingest.worker import IngestWorker
 from shouwang.contracts import Reason
 from tests.contracts.test_fuzz import mutated_messages, payloads, topics
-from tests.ingest.brokers import private_mosquitto
+from tests.helpers.mosquitto import running_mosquitto
 from tests.ingest.conftest import (
     REDIS_URL,
     Namespace,
@@ -61,8 +61,14 @@ def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
     ns = Namespace(uid, f"t{uid}", f"test:{uid}:events", f"test:{uid}:deadletter", f"g{uid}")
     directory = tmp_path_factory.mktemp("hostile")
     client = redis.Redis.from_url(REDIS_URL, decode_responses=True)
-    with private_mosquitto(Path(directory) / "broker") as broker:
-        settings_ = make_settings(ns, directory / "snapshots", port=broker.port, broker_stats=False)
+    with running_mosquitto(Path(directory) / "broker", tuned=True) as broker:
+        settings_ = make_settings(
+            ns,
+            directory / "snapshots",
+            port=broker.port,
+            broker_stats=False,
+            topic_filter="shouwang/#",
+        )
         with running_worker(settings_) as worker:
             publisher = Publisher(broker.port)
             yield Rig(worker, publisher, client, ns.stream, ns.deadletter)
