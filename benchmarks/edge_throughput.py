@@ -96,11 +96,11 @@ def main() -> None:
         n = len(frames)
         totals += [n, t_bare, t_pipe, t_analyze]
         print(f"{clip.name:40} {n:6d} {n / t_bare:9.1f} {n / t_pipe:9.1f} {n / t_analyze:12.1f}")
-    n, t_bare, t_pipe, t_analyze = totals
+    count, all_bare, all_pipe, all_analyze = (float(v) for v in totals)
     print(
-        f"\nall clips: bare {n / t_bare:.1f} fps, pipeline {n / t_pipe:.1f} fps "
-        f"(ratio {t_bare / t_pipe:.2f}), edge analyze {n / t_analyze:.1f} fps "
-        f"(ratio {t_bare / t_analyze:.2f}); {args.threads} threads, input {args.input_size}"
+        f"\nall clips: bare {count / all_bare:.1f} fps, pipeline {count / all_pipe:.1f} fps "
+        f"(ratio {all_bare / all_pipe:.2f}), edge analyze {count / all_analyze:.1f} fps "
+        f"(ratio {all_bare / all_analyze:.2f}); {args.threads} threads, input {args.input_size}"
     )
 
 
