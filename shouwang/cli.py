@@ -26,6 +26,8 @@ app.add_typer(contracts_app, name="contracts")
 config_app = typer.Typer(help="Configuration: the reference of every setting.")
 app.add_typer(config_app, name="config")
 app.add_typer(edge_app, name="edge")
+broker_app = typer.Typer(help="Broker administration: device ACLs.")
+app.add_typer(broker_app, name="broker")
 app.add_typer(models_app, name="models")
 console = Console(stderr=True)
 
@@ -238,3 +240,34 @@ def demo(
         raise _fail(str(exc)) from None
     summary = ", ".join(f"{kind}: {count}" for kind, count in sorted(counts.items()))
     typer.echo(f"stored on the events stream during the demo: {summary or 'nothing'}")
+
+
+@broker_app.command("acl")
+def broker_acl(
+    edge_configs: Annotated[
+        list[Path], typer.Argument(help="Edge agent config files (one per edge box).")
+    ],
+    ingest_user: Annotated[str, typer.Option(help="MQTT user of the ingest workers.")] = "ingest",
+    gateway: Annotated[
+        list[str] | None,
+        typer.Option(help="USER:SITE of an IoT gateway publishing sensor readings (repeatable)."),
+    ] = None,
+) -> None:
+    """Print a Mosquitto acl_file: ingest reads all, each edge box writes only its own topics."""
+    from edge.config import load_settings
+    from shouwang.acl import acl_file, edge_entry, gateway_entry, ingest_entry
+    from shouwang.settings import ConfigError
+
+    blocks = [ingest_entry(ingest_user)]
+    for path in edge_configs:
+        try:
+            edge = load_settings(path)
+        except ConfigError as exc:
+            raise _fail(str(exc)) from None
+        blocks.append(edge_entry(edge.site, edge.edge_id, (c.id for c in edge.cameras)))
+    for spec in gateway or []:
+        user, _, site = spec.partition(":")
+        if not user or not site:
+            raise _fail(f"--gateway {spec!r} must be USER:SITE")
+        blocks.append(gateway_entry(user, site))
+    typer.echo(acl_file(blocks))

@@ -59,3 +59,15 @@ def test_configuration_reference_in_docs_is_current() -> None:
     assert result.exit_code == 0, result.output
     documented = (Path(__file__).parents[1] / "docs" / "configuration.md").read_text()
     assert documented == result.stdout, "run: shouwang config reference > docs/configuration.md"
+
+
+def test_broker_acl_lists_each_edge_boxs_own_topics() -> None:
+    config = Path(__file__).parents[1] / "configs" / "edge.yaml"
+    result = runner.invoke(app, ["broker", "acl", str(config), "--gateway", "gw-1:site-9"])
+    assert result.exit_code == 0, result.output
+    blocks = {block.splitlines()[0]: block for block in result.stdout.split("\n\n")}
+    assert "topic read shouwang/#" in blocks["user ingest"]
+    edge = next(text for user, text in blocks.items() if user.startswith("user edge-"))
+    assert "shouwang/v1/tongren-bijiang-01/cam-bridge/event" in edge
+    assert "#" not in edge and "+" not in edge
+    assert "topic write shouwang/v1/site-9/+/sensor" in blocks["user gw-1"]

@@ -62,7 +62,14 @@ def redis_client(ns: Namespace) -> Iterator[redis.Redis]:
 
 
 def make_settings(
-    ns: Namespace, snapshot_dir: Path, *, port: int = 1883, worker: str = "w1", **ingest: Any
+    ns: Namespace,
+    snapshot_dir: Path,
+    *,
+    port: int = 1883,
+    worker: str = "w1",
+    username: str | None = None,
+    password: str | None = None,
+    **ingest: Any,
 ) -> IngestSettings:
     """Settings for a test worker: its own stream names, share group and short-lived session."""
     section: dict[str, Any] = {
@@ -78,9 +85,8 @@ def make_settings(
         "state_interval_s": 0.5,
     }
     section.update(ingest)
-    return IngestSettings.load(
-        None, mqtt={"host": "127.0.0.1", "port": port}, redis={"url": REDIS_URL}, ingest=section
-    )
+    mqtt = {"host": "127.0.0.1", "port": port, "username": username, "password": password}
+    return IngestSettings.load(None, mqtt=mqtt, redis={"url": REDIS_URL}, ingest=section)
 
 
 @contextmanager
