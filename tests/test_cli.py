@@ -65,7 +65,11 @@ def test_broker_acl_lists_each_edge_boxs_own_topics() -> None:
     config = Path(__file__).parents[1] / "configs" / "edge.yaml"
     result = runner.invoke(app, ["broker", "acl", str(config), "--gateway", "gw-1:site-9"])
     assert result.exit_code == 0, result.output
-    blocks = {block.splitlines()[0]: block for block in result.stdout.split("\n\n")}
+    blocks = {
+        next(line for line in block.splitlines() if line.startswith("user ")): block
+        for block in result.stdout.split("\n\n")
+        if block.strip()
+    }
     assert "topic read shouwang/#" in blocks["user ingest"]
     edge = next(text for user, text in blocks.items() if user.startswith("user edge-"))
     assert "shouwang/v1/tongren-bijiang-01/cam-bridge/event" in edge
