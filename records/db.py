@@ -16,9 +16,14 @@ def normalise_url(url: str) -> str:
     return url
 
 
+READ_ONLY = "shouwang_read_only"
+"""Execution option of read-only sessions (on SQLite they begin without taking the write lock)."""
+
+
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     """An engine for `url`. SQLite gets WAL, foreign keys, a busy timeout and `BEGIN IMMEDIATE`
-    (writers queue instead of failing when several processes share the file)."""
+    (writers queue instead of failing when several processes share the file); read-only
+    sessions (`make_sessionmaker(..., read_only=True)`) begin without the write lock."""
     url = normalise_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
@@ -43,9 +48,14 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    read_only = connection.get_execution_options().get(READ_ONLY, False)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
-def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    """Sessions that keep loaded values after commit (results are used after the transaction)."""
-    return sessionmaker(engine, expire_on_commit=False)
+def make_sessionmaker(engine: Engine, *, read_only: bool = False) -> sessionmaker[Session]:
+    """Sessions that keep loaded values after commit (results are used after the transaction).
+
+    `read_only` sessions must not write; on SQLite they then never wait for (or hold up) writers.
+    """
+    bind = engine.execution_options(**{READ_ONLY: True}) if read_only else engine
+    return sessionmaker(bind, expire_on_commit=False)

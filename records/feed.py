@@ -73,7 +73,9 @@ class AlertChange:
 
     Fields: `alert_id`, `change` (a `Change`), `status`, `version`, `severity`, `site`,
     `area_id` (empty if none), `person_ids` (comma-separated), `at` (ISO 8601), `alert` (JSON of
-    `alert_summary`), plus `seq` added when published. The entry id is the Last-Event-ID.
+    `alert_summary`), `entry_id` (the events-stream entry that caused it; empty for people's
+    transitions and escalations), plus `seq` added when published. The entry's own id is the
+    live feed's Last-Event-ID.
     """
 
     alert_id: int
@@ -86,11 +88,12 @@ class AlertChange:
     person_ids: tuple[int, ...]
     at: datetime
     alert: dict[str, Any]
+    entry_id: str = ""
     seq: int | None = None
 
     @classmethod
-    def of(cls, alert: Alert, change: Change, at: datetime) -> "AlertChange":
-        """The change entry for `alert` as it is now."""
+    def of(cls, alert: Alert, change: Change, at: datetime, entry_id: str = "") -> "AlertChange":
+        """The change entry for `alert` as it is now (`entry_id`: the event that caused it)."""
         summary = alert_summary(alert)
         return cls(
             alert_id=alert.id,
@@ -103,6 +106,7 @@ class AlertChange:
             person_ids=tuple(summary["person_ids"]),
             at=at,
             alert=summary,
+            entry_id=entry_id,
         )
 
     def to_fields(self) -> dict[str, str]:
@@ -118,6 +122,7 @@ class AlertChange:
             "person_ids": ",".join(str(p) for p in self.person_ids),
             "at": self.at.isoformat(),
             "alert": json.dumps(self.alert, ensure_ascii=False),
+            "entry_id": self.entry_id,
         }
 
     @classmethod
@@ -134,6 +139,7 @@ class AlertChange:
             person_ids=tuple(int(p) for p in fields["person_ids"].split(",") if p),
             at=datetime.fromisoformat(fields["at"]),
             alert=json.loads(fields["alert"]),
+            entry_id=fields.get("entry_id", ""),
             seq=int(fields["seq"]) if fields.get("seq") else None,
         )
 

@@ -10,7 +10,7 @@ import string
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -319,3 +319,10 @@ def _all_episodes_ended(session: Session, alert_id: int) -> bool:
     episodes = {episode for episode, _ in phases}
     finished = {episode for episode, phase in phases if phase == "end"}
     return episodes <= finished
+
+
+def forget_snapshots(session: Session, before: datetime) -> int:
+    """Forget snapshot rows received before `before` (their alerts keep the path; an event
+    arriving after that finds no snapshot). Returns how many were removed."""
+    result = session.execute(delete(EventSnapshot).where(EventSnapshot.received_at < before))
+    return int(result.rowcount)  # type: ignore[attr-defined]

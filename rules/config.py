@@ -72,6 +72,12 @@ class RulesSection(Section):
         description="How long who-a-camera-watches lookups are cached (0: always ask the "
         "database). Watch-list changes take effect within this time.",
     )
+    snapshot_wait_s: float = Field(
+        2 * 24 * 3600,
+        gt=0,
+        description="How long a stored snapshot waits for its event (they may arrive in either "
+        "order, after an outage much later); older snapshot records are pruned hourly.",
+    )
     deadletter_stream: str = Field(
         DEADLETTER_STREAM, description="Where entries that keep failing go, with the error."
     )

@@ -11,6 +11,7 @@ import base64
 import threading
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any, cast
 
 import redis
@@ -19,12 +20,15 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from records.outbox import OutputStreams, publish_pending
+from rules.alerting import forget_snapshots
 from rules.config import RulesSettings
 from rules.definitions import RuleSet
 from rules.engine import Engine
 from shouwang.redis_keys import rules_key
 
 log = structlog.get_logger("shouwang.rules")
+
+HOUSEKEEPING_INTERVAL_S = 3600.0
 
 TRANSIENT = (OperationalError, InterfaceError, redis.ConnectionError, redis.TimeoutError)
 """Errors of the database or Redis, not of the entry: retried without counting."""
@@ -66,6 +70,7 @@ class RulesConsumer:
         self.counts: dict[str, int] = {}
         self._carry: list[Entry] = []
         self._next_reclaim = 0.0
+        self._next_housekeeping = 0.0
         self._stop = threading.Event()
 
     def _count(self, name: str, amount: int = 1) -> None:
@@ -94,6 +99,9 @@ class RulesConsumer:
         handled += self.handle(self.read(block_ms))
         self.fire_timers()
         self.publish()
+        if time.monotonic() >= self._next_housekeeping:
+            self.housekeeping()
+            self._next_housekeeping = time.monotonic() + HOUSEKEEPING_INTERVAL_S
         return handled
 
     def read(self, block_ms: int | None = None) -> list[Entry]:
@@ -233,6 +241,14 @@ class RulesConsumer:
         escalated = self.engine.fire_escalations(lease).escalated
         if escalated:
             self._count("escalations", len(escalated))
+
+    def housekeeping(self) -> None:
+        """Prune snapshot records that waited longer than `snapshot_wait_s` for their event."""
+        before = self.engine.now() - timedelta(seconds=self.section.snapshot_wait_s)
+        with self.sessions.begin() as session:
+            pruned = forget_snapshots(session, before)
+        if pruned:
+            log.info("snapshot records pruned", count=pruned)
 
     def publish(self) -> int:
         """Publish committed alert changes and notification jobs to their streams."""

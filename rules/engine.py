@@ -119,7 +119,10 @@ class Engine:
         else:
             outcome.updated.append(alert.id)
         add_change(
-            session, AlertChange.of(alert, Change.CREATED if created else Change.UPDATED, now)
+            session,
+            AlertChange.of(
+                alert, Change.CREATED if created else Change.UPDATED, now, signal.entry_id
+            ),
         )
         log.info(
             "alert created" if created else "alert updated",
@@ -133,7 +136,7 @@ class Engine:
         now = self.now()
         for alert in attach_snapshot(session, note, now):
             session.flush()
-            add_change(session, AlertChange.of(alert, Change.SNAPSHOT, now))
+            add_change(session, AlertChange.of(alert, Change.SNAPSHOT, now, note.entry_id))
             outcome.snapshots.append(alert.id)
 
     def _end(self, session: Session, signal: Signal, outcome: Outcome) -> None:
@@ -143,7 +146,7 @@ class Engine:
         now = self.now()
         for alert in end_episode(session, signal, now):
             session.flush()
-            add_change(session, AlertChange.of(alert, Change.ENDED, now))
+            add_change(session, AlertChange.of(alert, Change.ENDED, now, signal.entry_id))
             outcome.ended.append(alert.id)
 
     def fire_holds(self, lease_ms: int, limit: int = 100) -> Outcome:

@@ -49,6 +49,7 @@ class Signal:
 class SnapshotNote:
     """A snapshot stored by ingest for an event (either may arrive first)."""
 
+    entry_id: str
     event_id: str
     path: str
     bytes: int
@@ -68,6 +69,7 @@ def read_entry(entry_id: str, fields: dict[str, str]) -> Signal | SnapshotNote |
     if kind == "snapshot":
         received_ms = int(_require(fields, "received_ms"))
         return SnapshotNote(
+            entry_id=entry_id,
             event_id=_require(fields, "event_id"),
             path=_require(fields, "path"),
             bytes=int(_require(fields, "bytes")),

@@ -19,7 +19,7 @@ from rules.consumer import RulesConsumer
 from shouwang.contracts import EventType, Phase, SensorType
 from tests.records.redis_fixtures import RedisNames
 from tests.rules.builders import NOON, event, sensor, snapshot
-from tests.rules.conftest import add, alerts, drain
+from tests.rules.conftest import Clock, add, alerts, drain
 
 pytestmark = pytest.mark.integration
 
@@ -233,3 +233,22 @@ def test_a_database_outage_is_waited_out_not_counted_against_entries(
     consumer.sessions = consumer.engine.sessions = village
     drain(consumer)
     assert len(alerts(village)) == 1 and redis_client.xlen(names.deadletter) == 0
+
+
+def test_snapshots_waiting_too_long_for_their_event_are_forgotten(
+    consumer: RulesConsumer,
+    village: sessionmaker[Session],
+    redis_client: redis.Redis,
+    names: RedisNames,
+    clock: Clock,
+) -> None:
+    lost = fall(snapshot=True)
+    add(redis_client, names, snapshot(lost))
+    drain(consumer)
+    clock.advance(3 * 24 * 3600)
+    consumer.housekeeping()
+    (event_entry,) = add(redis_client, names, lost)
+    drain(consumer)
+    (alert,) = alerts(village)
+    assert alert.snapshot_path is None
+    assert changes(redis_client, names)[0].entry_id == event_entry
