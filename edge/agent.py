@@ -188,6 +188,7 @@ class EdgeAgent:
             inference_ms=round(1000 * spent / calls, 1) if calls else 0.0,
             dropped_frames=sum(w.source.dropped_frames for w in self.workers),
             queue_depth=self.publisher.queue_depth,
+            evicted=sum(self.publisher.stats().queue.evicted.values()),
             cameras=cameras,
             version=__version__,
         )

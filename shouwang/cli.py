@@ -173,7 +173,7 @@ def _print_health(report: "HealthReport") -> None:
         streams.add_row(s.name, str(s.length), newest, groups or "-", reasons or "-")
     out.print(streams)
     edges = Table(title="Edge agents")
-    for column in ("site", "edge", "status", "last seen", "fps", "queued", "cameras"):
+    for column in ("site", "edge", "status", "last seen", "fps", "queued", "evicted", "cameras"):
         edges.add_column(column)
     for e in report.edges:
         status = e.status if e.alive else f"[red]{e.status}[/red]"
@@ -185,6 +185,7 @@ def _print_health(report: "HealthReport") -> None:
             f"{e.last_seen_age_s:.0f}s ago",
             "-" if e.fps is None else f"{e.fps:.1f}",
             "-" if e.queue_depth is None else str(e.queue_depth),
+            "-" if not e.evicted else f"[red]{e.evicted}[/red]",
             cameras or "-",
         )
     out.print(edges)

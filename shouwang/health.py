@@ -56,6 +56,7 @@ class EdgeHealth:
     last_seen_age_s: float
     fps: float | None
     queue_depth: int | None
+    evicted: int | None
     cameras: dict[str, str]
 
 
@@ -143,6 +144,7 @@ def read_health(
                 last_seen_age_s=age,
                 fps=heartbeat.get("fps"),
                 queue_depth=heartbeat.get("queue_depth"),
+                evicted=heartbeat.get("evicted"),
                 cameras={
                     name: camera.get("state", "?")
                     for name, camera in heartbeat.get("cameras", {}).items()

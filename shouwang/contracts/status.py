@@ -82,6 +82,11 @@ class Heartbeat(WireModel):
     queue_depth: Annotated[int, Field(ge=0)] = Field(
         default=0, description="Events waiting in the store-and-forward queue."
     )
+    evicted: Annotated[int, Field(ge=0)] = Field(
+        default=0,
+        description="Messages the full store-and-forward queue had to drop since the agent "
+        "started (snapshots first): local loss the back office must see.",
+    )
     cameras: Annotated[dict[Identifier, CameraHealth], Field(max_length=256)] = Field(
         default_factory=dict
     )
