@@ -9,6 +9,7 @@ COPY pyproject.toml README.md LICENSE ./
 COPY shouwang ./shouwang
 COPY ingest ./ingest
 COPY edge ./edge
+COPY records ./records
 COPY rules ./rules
 COPY alert_api ./alert_api
 COPY models ./models

@@ -8,6 +8,8 @@ import typer
 from rich.console import Console
 
 from edge.cli import edge_app, models_app
+from records.cli import db_app, watchlist_app
+from rules.cli import rules_app
 from shouwang.contracts import MessageKind, build_topic
 from shouwang.contracts.examples import example
 from shouwang.contracts.schema_export import export_schemas
@@ -26,6 +28,9 @@ app.add_typer(contracts_app, name="contracts")
 config_app = typer.Typer(help="Configuration: the reference of every setting.")
 app.add_typer(config_app, name="config")
 app.add_typer(edge_app, name="edge")
+app.add_typer(rules_app, name="rules")
+app.add_typer(db_app, name="db")
+app.add_typer(watchlist_app, name="watchlist")
 broker_app = typer.Typer(help="Broker administration: device ACLs.")
 app.add_typer(broker_app, name="broker")
 app.add_typer(models_app, name="models")

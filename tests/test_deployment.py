@@ -25,5 +25,5 @@ def test_docker_compose_file_is_valid() -> None:
 
 def test_dockerfile_copies_every_package() -> None:
     dockerfile = (REPO / "Dockerfile").read_text()
-    for package in ("shouwang", "ingest", "edge", "rules", "alert_api", "models", "configs"):
+    for package in ("shouwang", "ingest", "edge", "records", "rules", "alert_api", "models"):
         assert f"COPY {package} ./{package}" in dockerfile
