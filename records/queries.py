@@ -90,20 +90,6 @@ def area_subtree_ids(session: Session, area_ids: Collection[int]) -> set[int]:
     return found
 
 
-def area_chain(session: Session, area_id: int | None) -> list[Area]:
-    """The area and its ancestors, nearest first (grid, village, town, county)."""
-    chain: list[Area] = []
-    seen: set[int] = set()
-    while area_id is not None and area_id not in seen:
-        area = session.get(Area, area_id)
-        if area is None:
-            break
-        chain.append(area)
-        seen.add(area_id)
-        area_id = area.parent_id
-    return chain
-
-
 def ward_ids(session: Session, guardian_id: int) -> set[int]:
     """Ids of the persons a guardian looks after: a guardian's scope."""
     return set(

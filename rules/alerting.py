@@ -10,7 +10,7 @@ import string
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, delete, select
+from sqlalchemy import Table, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -30,14 +30,13 @@ from rules.signals import Signal, SnapshotNote
 MAX_GROUP_KEY = 400
 
 
-def _upsert(session: Session, table: Table, values: dict[str, Any], update: list[str]) -> None:
-    """INSERT, or on a primary-key conflict update `update` (nothing if empty)."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(table).values(**values)
+def _upsert(session: Session, table: Table, values: dict[str, Any], changes: list[str]) -> None:
+    """INSERT, or on a primary-key conflict update `changes` (nothing if empty)."""
+    statement = _dialect(session).insert(table).values(**values)
     keys = [column.name for column in table.primary_key.columns]
-    if update:
+    if changes:
         statement = statement.on_conflict_do_update(
-            index_elements=keys, set_={name: statement.excluded[name] for name in update}
+            index_elements=keys, set_={name: statement.excluded[name] for name in changes}
         )
     else:
         statement = statement.on_conflict_do_nothing(index_elements=keys)
@@ -86,14 +85,32 @@ def _details(signal: Signal) -> dict[str, Any]:
     return {name: value for name, value in details.items() if value not in (None, [], {})}
 
 
-def _lock_group(session: Session, key: str) -> AlertGroup:
-    _upsert(session, AlertGroup.__table__, {"group_key": key, "alert_id": None}, [])  # type: ignore[arg-type]
-    return session.scalars(
-        select(AlertGroup)
-        .where(AlertGroup.group_key == key)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
+def _dialect(session: Session) -> Any:
+    return postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+
+
+def _lock_group(session: Session, key: str) -> int | None:
+    """Create or lock the group's row (one statement); returns the alert it points to."""
+    table: Table = AlertGroup.__table__  # type: ignore[assignment]
+    statement = _dialect(session).insert(table).values(group_key=key, alert_id=None)
+    statement = statement.on_conflict_do_update(
+        index_elements=["group_key"], set_={"group_key": statement.excluded.group_key}
+    ).returning(table.c.alert_id)
+    return session.execute(statement).scalar_one()
+
+
+def _prior(session: Session, rule_id: str, signal: Signal) -> tuple[bool, int | None]:
+    """Whether this entry was recorded for the rule before, and the alert of its episode."""
+    rows = session.execute(
+        select(AlertEvent.event_key, AlertEvent.alert_id)
+        .where(
+            AlertEvent.rule_id == rule_id,
+            or_(AlertEvent.event_key == signal.key, AlertEvent.episode_key == signal.episode_key),
+        )
+        .order_by(AlertEvent.id.desc())
+    ).all()
+    recorded = any(event_key == signal.key for event_key, _ in rows)
+    return recorded, rows[0].alert_id if rows else None
 
 
 def _recorded(session: Session, event_key: str, rule_id: str) -> bool:
@@ -111,16 +128,6 @@ def _locked_alert(session: Session, alert_id: int) -> Alert | None:
     return session.get(Alert, alert_id, with_for_update=True, populate_existing=True)
 
 
-def _episode_alert(session: Session, rule_id: str, episode_key: str) -> Alert | None:
-    alert_id = session.scalar(
-        select(AlertEvent.alert_id)
-        .where(AlertEvent.rule_id == rule_id, AlertEvent.episode_key == episode_key)
-        .order_by(AlertEvent.id.desc())
-        .limit(1)
-    )
-    return None if alert_id is None else _locked_alert(session, alert_id)
-
-
 def record_match(
     session: Session,
     rule: Rule,
@@ -132,17 +139,19 @@ def record_match(
     """Create an alert for a matched entry, or add the entry to the open alert of its episode or
     (within the cooldown) of its group. Returns (alert, created), or None when nothing changed:
     the entry was recorded before, or people already closed its episode's alert."""
-    group = _lock_group(session, group_key(rule, signal, subjects, wards))
-    if _recorded(session, signal.key, rule.id):
+    key = group_key(rule, signal, subjects, wards)
+    group_alert = _lock_group(session, key)
+    recorded, episode_alert = _prior(session, rule.id, signal)
+    if recorded:
         return None
     # Lock order everywhere: group, snapshot, alert (a snapshot arriving meanwhile locks
     # snapshot, alert), so concurrent workers never deadlock.
     path = _snapshot_path(session, signal.event_id) if signal.has_snapshot else None
-    alert = _episode_alert(session, rule.id, signal.episode_key)
+    alert = None if episode_alert is None else _locked_alert(session, episode_alert)
     if alert is not None and alert.status not in OPEN_STATUSES:
         return None
-    if alert is None and group.alert_id is not None:
-        current = _locked_alert(session, group.alert_id)
+    if alert is None and group_alert is not None:
+        current = _locked_alert(session, group_alert)
         if (
             current is not None
             and current.status in OPEN_STATUSES
@@ -151,8 +160,10 @@ def record_match(
             alert = current
     created = alert is None
     if alert is None:
-        alert = _create(session, rule, signal, subjects, wards, group.group_key, now)
-        group.alert_id = alert.id
+        alert = _create(session, rule, signal, subjects, wards, key, now)
+        session.execute(
+            update(AlertGroup).where(AlertGroup.group_key == key).values(alert_id=alert.id)
+        )
     else:
         _update(alert, signal, now)
     event = _add_event(session, alert, rule.id, signal)
@@ -239,7 +250,6 @@ def _add_event(session: Session, alert: Alert, rule_id: str, signal: Signal) -> 
         attributes=signal.attributes,
     )
     session.add(event)
-    session.flush()
     return event
 
 

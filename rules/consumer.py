@@ -16,22 +16,19 @@ from typing import Any, cast
 
 import redis
 import structlog
-from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from records.outbox import OutputStreams, publish_pending
 from rules.alerting import forget_snapshots
 from rules.config import RulesSettings
 from rules.definitions import RuleSet
-from rules.engine import Engine
+from rules.engine import TRANSIENT, Engine, Outcome
 from shouwang.redis_keys import rules_key
 
 log = structlog.get_logger("shouwang.rules")
 
 HOUSEKEEPING_INTERVAL_S = 3600.0
 
-TRANSIENT = (OperationalError, InterfaceError, redis.ConnectionError, redis.TimeoutError)
-"""Errors of the database or Redis, not of the entry: retried without counting."""
 
 Entry = tuple[str, dict[str, str] | None]
 
@@ -165,27 +162,53 @@ class RulesConsumer:
         return keep
 
     def handle(self, entries: list[Entry]) -> int:
-        """Decide each entry, then acknowledge the ones decided. A database or Redis outage
-        stops the batch: the rest is kept for the next round and the error raised."""
-        done: list[str] = []
+        """Decide the entries and acknowledge them once committed: all in one transaction, or,
+        if one of them fails, each in its own so only that one is retried. A database or Redis
+        outage stops the batch: the rest is kept for the next round and the error raised."""
+        done = [entry_id for entry_id, fields in entries if fields is None]  # trimmed away
+        live = [(entry_id, fields) for entry_id, fields in entries if fields is not None]
         try:
-            for index, (entry_id, fields) in enumerate(entries):
-                if fields is None:  # trimmed from the stream before it was processed
-                    done.append(entry_id)
-                    continue
+            if live:
                 try:
-                    self.engine.process(entry_id, fields)
+                    with self.sessions.begin() as session:
+                        outcomes = [
+                            self.engine.decide(session, entry_id, fields)
+                            for entry_id, fields in live
+                        ]
+                    done += [entry_id for entry_id, _ in live]
+                    for outcome in outcomes:
+                        self._tally(outcome)
                 except TRANSIENT:
-                    self._carry = entries[index:]
+                    self._carry = [(entry_id, fields) for entry_id, fields in live]
                     raise
-                except Exception as exc:
-                    self._failed(entry_id, fields, exc)
-                    continue
-                done.append(entry_id)
+                except Exception:
+                    self._one_by_one(live, done)
         finally:
             if done:
                 self._ack(done)
         return len(done)
+
+    def _one_by_one(self, entries: list[tuple[str, dict[str, str]]], done: list[str]) -> None:
+        for index, (entry_id, fields) in enumerate(entries):
+            try:
+                self._tally(self.engine.process(entry_id, fields))
+            except TRANSIENT:
+                self._carry = [(entry_id, fields) for entry_id, fields in entries[index:]]
+                raise
+            except Exception as exc:
+                self._failed(entry_id, fields, exc)
+                continue
+            done.append(entry_id)
+
+    def _tally(self, outcome: Outcome) -> None:
+        for name, alerts in (
+            ("alerts_created", outcome.created),
+            ("alerts_updated", outcome.updated),
+            ("conditions_ended", outcome.ended),
+            ("held", outcome.held),
+        ):
+            if alerts:
+                self._count(name, len(alerts))
 
     def _ack(self, entry_ids: list[str]) -> None:
         pipe = self.client.pipeline(transaction=False)
@@ -237,7 +260,7 @@ class RulesConsumer:
     def fire_timers(self) -> None:
         """Raise held conditions that lasted, and do due escalation steps."""
         lease = self.section.timer_lease_ms
-        self.engine.fire_holds(lease)
+        self._tally(self.engine.fire_holds(lease))
         escalated = self.engine.fire_escalations(lease).escalated
         if escalated:
             self._count("escalations", len(escalated))

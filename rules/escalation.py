@@ -17,6 +17,7 @@ from records.timers import TimerSet
 from records.types import AlertStatus
 from rules.definitions import Rule, RuleSet
 from rules.notifications import queue_jobs
+from rules.recipients import Directory
 
 
 def step_due_ms(alert: Alert, rule: Rule, step: int) -> int | None:
@@ -36,7 +37,12 @@ def start_ladder(timers: TimerSet, alert: Alert, rule: Rule) -> None:
 
 
 def escalate(
-    session: Session, alert_id: int, rules: RuleSet, now: datetime, zone: ZoneInfo
+    session: Session,
+    directory: Directory,
+    alert_id: int,
+    rules: RuleSet,
+    now: datetime,
+    zone: ZoneInfo,
 ) -> tuple[bool, int | None]:
     """Do every step of the alert's ladder that is due by `now` and not done yet.
 
@@ -53,7 +59,8 @@ def escalate(
     step = alert.escalation_step
     fired = False
     while (due := step_due_ms(alert, rule, step)) is not None and due <= now_ms:
-        queue_jobs(session, alert, step + 1, rule.alert.escalation[step].notify, zone, now)
+        specs = rule.alert.escalation[step].notify
+        queue_jobs(session, directory, alert, step + 1, specs, zone, now)
         step += 1
         fired = True
     if fired:

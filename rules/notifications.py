@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from records.alerts import Alert
 from records.feed import NotificationJob
 from records.outbox import add_job
-from rules.recipients import resolve
+from rules.recipients import Directory
 
 SEVERITY_LABELS = {"low": "提示", "medium": "注意", "high": "紧急", "critical": "危急"}
 
@@ -25,6 +25,7 @@ def message_body(alert: Alert, zone: ZoneInfo) -> str:
 
 def queue_jobs(
     session: Session,
+    directory: Directory,
     alert: Alert,
     step: int,
     specs: Iterable[str],
@@ -50,7 +51,7 @@ def queue_jobs(
             created_at=now,
             person_ids=tuple(person_ids),
         )
-        for recipient in resolve(session, specs, person_ids, alert.area_id)
+        for recipient in directory.resolve(session, specs, person_ids, alert.area_id)
     ]
     for job in jobs:
         add_job(session, job)

@@ -40,6 +40,11 @@ class Signal:
     has_snapshot: bool = False
 
     @property
+    def condition(self) -> str:
+        """The type of the condition this belongs to: an edge's `online` ends its `offline`."""
+        return EdgeState.OFFLINE.value if self.kind is Kind.STATUS else self.type
+
+    @property
     def duration_s(self) -> float:
         """How long the episode has lasted so far."""
         return (self.observed_at - self.started_at).total_seconds()

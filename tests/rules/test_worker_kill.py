@@ -58,7 +58,7 @@ def test_killed_worker_is_replaced_without_losing_or_doubling_alerts(
                     "stream": names.events,
                     "group_start": "0",
                     "consumer": "doomed",
-                    "batch_size": 1000,
+                    "batch_size": 50,
                     "key_prefix": names.prefix,
                     "alerts_stream": names.streams.alerts,
                     "notifications_stream": names.streams.notifications,
@@ -97,8 +97,8 @@ def test_killed_worker_is_replaced_without_losing_or_doubling_alerts(
             worker.kill()
         log.close()
     left = int(redis_client.xpending(names.events, "rules")["pending"])
-    # Killed mid-batch: some decisions committed, none of the batch acknowledged.
-    assert seen < PRESSES and left == PRESSES
+    # Killed while working: some batches committed and acknowledged, the one in hand not.
+    assert seen < PRESSES and left <= 50
     survivor = consumer_for(consumer="survivor", reclaim_idle_ms=0)
     drain(survivor)
     with village() as session:
