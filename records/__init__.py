@@ -3,5 +3,6 @@
 Modules: `types` (enums), `people` and `alerts` (tables), `db` (engines and sessions),
 `migrate` (Alembic), `lifecycle` (alert state changes), `queries` (reading alerts), `feed`
 (entries of the alert-change and notification streams), `outbox` (publishing them after commit),
-`escalation_timers` (the Redis timers acknowledgement stops), `watchlist_csv` (import/export).
+`timers` (Redis timers, among them the escalation timers acknowledgement stops),
+`watchlist_csv` (import/export).
 """

@@ -33,6 +33,11 @@ HOUSEKEEPING_INTERVAL_S = 3600.0
 Entry = tuple[str, dict[str, str] | None]
 
 
+def _lock_conflict(error: Exception) -> bool:
+    """A deadlock or serialisation failure: the transaction lost a race, the database is fine."""
+    return getattr(getattr(error, "orig", None), "sqlstate", None) in ("40001", "40P01")
+
+
 class RulesConsumer:
     """One rules worker: reads, decides, acknowledges; fires timers; publishes the outbox."""
 
@@ -178,9 +183,12 @@ class RulesConsumer:
                     done += [entry_id for entry_id, _ in live]
                     for outcome in outcomes:
                         self._tally(outcome)
-                except TRANSIENT:
-                    self._carry = [(entry_id, fields) for entry_id, fields in live]
-                    raise
+                except TRANSIENT as exc:
+                    if not _lock_conflict(exc):
+                        self._carry = [(entry_id, fields) for entry_id, fields in live]
+                        raise
+                    self._count("lock_conflicts")  # another worker's batch held the same rows
+                    self._one_by_one(live, done)
                 except Exception:
                     self._one_by_one(live, done)
         finally:

@@ -1,12 +1,14 @@
 """The consumer group: acknowledged after commit, duplicates, grouping and cooldown, snapshots,
-episode ends, reclaiming a dead worker's entries, dead letters, database outages."""
+episode ends, reclaiming a dead worker's entries, dead letters, database outages, deadlocks."""
 
+import threading
+import time
 from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
 import redis
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -252,3 +254,47 @@ def test_snapshots_waiting_too_long_for_their_event_are_forgotten(
     (alert,) = alerts(village)
     assert alert.snapshot_path is None
     assert changes(redis_client, names)[0].entry_id == event_entry
+
+
+def test_a_deadlock_with_another_workers_batch_is_retried_entry_by_entry(
+    consumer: RulesConsumer,
+    village: sessionmaker[Session],
+    redis_client: redis.Redis,
+    names: RedisNames,
+    database_url: str,
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite has one writer at a time: no deadlocks")
+    first = [sensor(SensorType.SOS_BUTTON, True, device=d) for d in ("sos-x", "sos-y")]
+    add(redis_client, names, *first)
+    drain(consumer)
+    key = "sos_button|site=tongren-bijiang-01|source={}"
+    locked = threading.Event()
+    other_lost: list[bool] = []
+
+    def other_worker() -> None:  # holds y, then wants x: the opposite order of the batch
+        with village.kw["bind"].connect() as connection, connection.begin():
+            lock = text("SELECT alert_id FROM alert_groups WHERE group_key = :k FOR UPDATE")
+            connection.execute(lock, {"k": key.format("sos-y")})
+            locked.set()
+            time.sleep(0.3)
+            try:
+                connection.execute(lock, {"k": key.format("sos-x")})
+            except OperationalError:
+                other_lost.append(True)
+
+    thread = threading.Thread(target=other_worker)
+    thread.start()
+    locked.wait(5)
+    ids = add(
+        redis_client,
+        names,
+        *(sensor(SensorType.SOS_BUTTON, True, device=d) for d in ("sos-x", "sos-y")),
+    )
+    batch = consumer.read(block_ms=0)
+    assert [entry_id for entry_id, _ in batch] == ids
+    assert consumer.handle(batch) == 2
+    thread.join(10)
+    assert [a.event_count for a in alerts(village)] == [2, 2]
+    assert consumer.counts.get("failures", 0) == 0
+    assert other_lost or consumer.counts["lock_conflicts"] == 1, "no deadlock happened"
