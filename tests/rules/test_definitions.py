@@ -134,3 +134,24 @@ def test_check_command_fails_with_the_problems(tmp_path: Path) -> None:
     assert f"{bad}:4: rules[0] (r1).match.types: unknown event type" in result.output
     missing = runner.invoke(rules_app, ["check", str(tmp_path / "nope.yaml")])
     assert missing.exit_code == 2 and "does not exist" in missing.output
+
+
+def test_run_refuses_bad_settings_a_bad_rule_file_and_an_unmigrated_database(
+    tmp_path: Path,
+) -> None:
+    bad_setting = tmp_path / "a.yaml"
+    bad_setting.write_text("rules:\n  max_failures: 0\n")
+    result = runner.invoke(rules_app, ["run", "-c", str(bad_setting)])
+    assert result.exit_code == 2 and "rules.max_failures: Input should be greater" in result.output
+    rules_file = tmp_path / "rules.yaml"
+    rules_file.write_text(GOOD.replace("[fall]", "[fell]"))
+    bad_rules = tmp_path / "b.yaml"
+    bad_rules.write_text(f"rules:\n  file: {rules_file}\n")
+    result = runner.invoke(rules_app, ["run", "-c", str(bad_rules)])
+    assert result.exit_code == 2 and "unknown event type(s) fell" in result.output
+    empty_db = tmp_path / "c.yaml"
+    empty_db.write_text(
+        f"database:\n  url: sqlite:///{tmp_path}/empty.sqlite3\nrules:\n  file: {DEFAULT_RULES}\n"
+    )
+    result = runner.invoke(rules_app, ["run", "-c", str(empty_db)])
+    assert result.exit_code == 2 and "run `shouwang db upgrade`" in result.output
