@@ -33,21 +33,18 @@ def run(
     from records.migrate import SchemaOutdated
     from rules.config import RulesSettings
     from rules.definitions import RulesError, load_rules
-    from rules.service import run_worker
+    from rules.service import build_consumer, run_worker
     from shouwang.logs import configure_logging
     from shouwang.settings import ConfigError
 
     overrides = {"rules": {"consumer": consumer}} if consumer else {}
     try:
         settings = RulesSettings.load(config, **overrides)
-        rules = load_rules(settings.rules.file)
-    except (ConfigError, RulesError) as exc:
+        worker = build_consumer(settings, load_rules(settings.rules.file))
+    except (ConfigError, RulesError, SchemaOutdated) as exc:
         raise _fail(str(exc)) from None
     configure_logging(settings.log_level, json_logs)
-    try:
-        run_worker(settings, rules)
-    except SchemaOutdated as exc:
-        raise _fail(str(exc)) from None
+    run_worker(worker)
 
 
 @rules_app.command("check")

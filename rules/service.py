@@ -23,9 +23,8 @@ def build_consumer(settings: RulesSettings, rules: RuleSet) -> RulesConsumer:
     return RulesConsumer(settings, rules, make_sessionmaker(engine), client)
 
 
-def run_worker(settings: RulesSettings, rules: RuleSet) -> None:
+def run_worker(consumer: RulesConsumer) -> None:
     """Run one worker in this process; SIGINT or SIGTERM stops it after the round in hand."""
-    consumer = build_consumer(settings, rules)
 
     def _stop(signum: int, _frame: FrameType | None) -> None:
         log.info("stopping", signal=signal.Signals(signum).name, consumer=consumer.section.consumer)
@@ -33,12 +32,13 @@ def run_worker(settings: RulesSettings, rules: RuleSet) -> None:
 
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
+    section = consumer.section
     log.info(
         "rules worker started",
-        consumer=settings.rules.consumer,
-        group=settings.rules.group,
-        stream=settings.rules.stream,
-        rules=len(rules.enabled()),
+        consumer=section.consumer,
+        group=section.group,
+        stream=section.stream,
+        rules=len(consumer.engine.enabled),
     )
     consumer.run()
     log.info("rules worker stopped", **consumer.counts)

@@ -22,6 +22,7 @@ def seen_key(idempotency_key: str) -> str:
     """String remembering that a message with this idempotency key was stored."""
     return f"shouwang:seen:{idempotency_key}"
 
+
 RULES_GROUP = "rules"
 """Consumer group of the rules workers on the events stream."""
 ALERTS_STREAM = "shouwang:alerts"
