@@ -199,10 +199,11 @@ def _print_health(report: "HealthReport") -> None:
 CONFIG_REFERENCE_HEADER = """# Configuration reference
 
 Generated from the settings models by `shouwang config reference > docs/configuration.md`
-(a test checks it is current). Every service reads a YAML file (`--config FILE` or
-`$SHOUWANG_CONFIG`) holding the sections below; environment variables override the file,
-e.g. `SHOUWANG_MQTT__HOST=broker.local`. Unknown keys are errors, so typos do not pass
-silently. Sections a service does not use are ignored by it, so one file can serve all.
+(a test checks it is current). Every back-office service reads a YAML file (`--config FILE`
+or `$SHOUWANG_CONFIG`) holding the sections below; environment variables override the file,
+e.g. `SHOUWANG_MQTT__HOST=broker.local`. Unknown keys inside a section are errors, so typos
+do not pass silently; sections a service does not use are ignored by it, so one file can serve
+ingest, rules and the API. The edge agent has its own file: see [edge.md](edge.md).
 """
 
 
@@ -210,10 +211,12 @@ silently. Sections a service does not use are ignored by it, so one file can ser
 def config_reference() -> None:
     """Print the configuration reference (Markdown) generated from the settings models."""
     from ingest.config import IngestSettings
+    from rules.config import RulesSettings
     from shouwang.config_docs import settings_reference
 
     typer.echo(CONFIG_REFERENCE_HEADER)
     typer.echo(settings_reference("Ingest (`shouwang ingest`)", IngestSettings, "SHOUWANG_"))
+    typer.echo(settings_reference("Rules (`shouwang rules run`)", RulesSettings, "SHOUWANG_"))
 
 
 @app.command("demo")

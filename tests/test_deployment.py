@@ -16,7 +16,11 @@ def test_docker_compose_file_is_valid() -> None:
         ["docker-compose", "-f", str(REPO / "docker-compose.yml"), "config", "--quiet"],
         capture_output=True,
         text=True,
-        env={"MQTT_INGEST_PASSWORD": "check-only", "PATH": "/usr/bin:/bin"},
+        env={
+            "MQTT_INGEST_PASSWORD": "check-only",
+            "POSTGRES_PASSWORD": "check-only",
+            "PATH": "/usr/bin:/bin",
+        },
         cwd=REPO,
         timeout=60,
     )

@@ -2,7 +2,7 @@
 rules, and latency from XADD to the alert change being published at a steady event rate, with
 the Redis round trip measured in the same run as the baseline.
 
-    python -m rules.benchmark [--database URL] [--persons 10000] [--rules 100]
+    python -m benchmarks.rules_throughput [--database URL] [--persons 10000] [--rules 100]
                               [--events 20000] [--rate 1000] [--seconds 20]
 
 It uses its own stream and key names in Redis and a fresh SQLite file (or a fresh PostgreSQL
