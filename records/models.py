@@ -10,6 +10,13 @@ from records.alerts import (
     OutboxEntry,
 )
 from records.base import Base
+from records.notifications import (
+    Delivery,
+    Notification,
+    PushSubscription,
+    QuietHours,
+    VapidKey,
+)
 from records.people import Area, Coverage, Guardian, Guardianship, Household, Person, Site, Staff
 
 __all__ = [
@@ -21,12 +28,17 @@ __all__ = [
     "Area",
     "Base",
     "Coverage",
+    "Delivery",
     "EventSnapshot",
     "Guardian",
     "Guardianship",
     "Household",
+    "Notification",
     "OutboxEntry",
     "Person",
+    "PushSubscription",
+    "QuietHours",
     "Site",
     "Staff",
+    "VapidKey",
 ]
