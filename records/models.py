@@ -18,6 +18,7 @@ from records.notifications import (
     VapidKey,
 )
 from records.people import Area, Coverage, Guardian, Guardianship, Household, Person, Site, Staff
+from records.users import ApiSecret, AuthSession, Invite, User
 
 __all__ = [
     "Alert",
@@ -25,7 +26,9 @@ __all__ = [
     "AlertGroup",
     "AlertPerson",
     "AlertTransition",
+    "ApiSecret",
     "Area",
+    "AuthSession",
     "Base",
     "Coverage",
     "Delivery",
@@ -33,6 +36,7 @@ __all__ = [
     "Guardian",
     "Guardianship",
     "Household",
+    "Invite",
     "Notification",
     "OutboxEntry",
     "Person",
@@ -40,5 +44,6 @@ __all__ = [
     "QuietHours",
     "Site",
     "Staff",
+    "User",
     "VapidKey",
 ]
