@@ -37,3 +37,9 @@ def rules_key(name: str, prefix: str = RULES_PREFIX) -> str:
     """A key of the rules engine: `escalations` and `holds` (sorted sets of timers due at
     their score, ms), `holds:data` (hash), `holds:ended` (sorted set), `failures:<group>`."""
     return f"{prefix}:{name}"
+
+
+NOTIFIER_GROUP = "notifier"
+"""Consumer group of the notification dispatchers on the notifications stream."""
+NOTIFIER_PREFIX = "shouwang:notify"
+"""Prefix of the dispatcher's own keys: `<prefix>:failures:<group>` (hash of failure counts)."""

@@ -1,0 +1,69 @@
+"""The contract between the dispatcher and its channels: a `Message` goes to one target, and the
+`Result` says whether it arrived and, if not, whether trying again could help."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from records.types import Severity
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """What a recipient is told about an alert (one notification job)."""
+
+    job_id: str
+    alert_id: int
+    step: int
+    severity: Severity
+    title: str
+    body: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where one delivery goes: a push subscription (endpoint and its keys) or an apprise URL."""
+
+    channel: str
+    """`webpush`, or the apprise URL's scheme."""
+    address: str
+    keys: Mapping[str, str] | None = None
+    """`p256dh` and `auth` of a push subscription."""
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """How one attempt went. `recoverable` failures are retried with back-off; `gone` means
+    the target no longer exists (a push subscription answering 404/410) and is forgotten."""
+
+    ok: bool
+    recoverable: bool = False
+    error: str = ""
+    gone: bool = False
+    retry_after_s: float | None = None
+    """The target asked to wait at least this long (HTTP Retry-After)."""
+
+    @classmethod
+    def sent(cls) -> "Result":
+        """Accepted by the target."""
+        return cls(ok=True)
+
+    @classmethod
+    def retry(cls, error: str, retry_after_s: float | None = None) -> "Result":
+        """Failed, worth trying again later."""
+        return cls(ok=False, recoverable=True, error=error, retry_after_s=retry_after_s)
+
+    @classmethod
+    def give_up(cls, error: str, *, gone: bool = False) -> "Result":
+        """Failed for good (trying again would fail the same way)."""
+        return cls(ok=False, error=error, gone=gone)
+
+
+class Channel(Protocol):
+    """A way to reach people: Web Push, or apprise URLs. Implementations are thread-safe."""
+
+    def send(self, message: Message, target: Target) -> Result:
+        """Deliver `message` to `target`; a delivery problem is returned, never raised."""
+        ...

@@ -1,0 +1,169 @@
+"""The delivery log's side of sending: claim the deliveries that are due (holding back those in
+their recipient's quiet hours), and record how each attempt went."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.orm import Session
+
+from alert_api.notify.channel import Message, Result, Target
+from alert_api.notify.quiet import quiet_until
+from alert_api.notify.retry import Backoff
+from alert_api.notify.targets import WEBPUSH
+from records.notifications import (
+    OPEN_OUTCOMES,
+    Delivery,
+    DeliveryOutcome,
+    Notification,
+    PushSubscription,
+    QuietHours,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A delivery this worker holds (leased) and is about to attempt."""
+
+    delivery_id: int
+    message: Message
+    target: Target
+    attempt: int
+    """Which attempt this is (1 for the first)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A due delivery not attempted: held for quiet hours, or its subscription is gone."""
+
+    delivery_id: int
+    job_id: str
+    alert_id: int
+    outcome: DeliveryOutcome
+    until: datetime | None = None
+
+
+def _message(job: Notification) -> Message:
+    return Message(
+        job_id=job.job_id,
+        alert_id=job.alert_id,
+        step=job.step,
+        severity=job.severity,
+        title=job.title,
+        body=job.body,
+        created_at=job.created_at,
+    )
+
+
+def claim_due(
+    session: Session, now: datetime, limit: int, lease_s: float, zone: ZoneInfo
+) -> tuple[list[Claimed], list[Skipped]]:
+    """Lease up to `limit` due deliveries for this worker. Deliveries in their recipient's
+    quiet hours are held until the hours end instead; web pushes whose subscription was removed
+    are settled as gone. Concurrent workers never claim the same delivery."""
+    rows = session.execute(
+        select(Delivery, Notification)
+        .join(Notification, Notification.job_id == Delivery.job_id)
+        .where(
+            Delivery.outcome.in_(OPEN_OUTCOMES),
+            Delivery.next_attempt_at <= now,
+            or_(Delivery.lease_until.is_(None), Delivery.lease_until < now),
+        )
+        .order_by(Delivery.next_attempt_at, Delivery.id)
+        .limit(limit)
+        .with_for_update(of=Delivery, skip_locked=True)
+    ).all()
+    if not rows:
+        return [], []
+    recipients = {job.recipient_id for _, job in rows}
+    quiet = {
+        (q.recipient_type, q.recipient_id): q
+        for q in session.scalars(select(QuietHours).where(QuietHours.recipient_id.in_(recipients)))
+    }
+    endpoints = [d.target for d, _ in rows if d.channel == WEBPUSH]
+    subscriptions = {
+        s.endpoint: s
+        for s in session.scalars(
+            select(PushSubscription).where(PushSubscription.endpoint.in_(endpoints))
+        )
+    }
+    claimed: list[Claimed] = []
+    skipped: list[Skipped] = []
+    lease = now + timedelta(seconds=lease_s)
+    for delivery, job in rows:
+        hours = quiet.get((job.recipient_type, job.recipient_id))
+        until = hours and quiet_until(now, hours.start_time, hours.end_time, zone, job.severity)
+        if until:
+            delivery.outcome, delivery.next_attempt_at = DeliveryOutcome.HELD, until
+            skipped.append(Skipped(delivery.id, job.job_id, job.alert_id, delivery.outcome, until))
+            continue
+        keys = None
+        if delivery.channel == WEBPUSH:
+            subscription = subscriptions.get(delivery.target)
+            if subscription is None:
+                _settle(delivery, DeliveryOutcome.GONE, now, "push subscription was removed")
+                skipped.append(Skipped(delivery.id, job.job_id, job.alert_id, delivery.outcome))
+                continue
+            keys = {"p256dh": subscription.p256dh, "auth": subscription.auth}
+        delivery.outcome, delivery.lease_until = DeliveryOutcome.PENDING, lease
+        target = Target(delivery.channel, delivery.target, keys)
+        claimed.append(Claimed(delivery.id, _message(job), target, delivery.attempts + 1))
+    return claimed, skipped
+
+
+def _settle(delivery: Delivery, outcome: DeliveryOutcome, now: datetime, error: str) -> None:
+    delivery.outcome = outcome
+    delivery.last_error = error or None
+    delivery.next_attempt_at = delivery.lease_until = None
+    delivery.updated_at = now
+
+
+class Recorded(StrEnum):
+    """What an attempt's result made of the delivery."""
+
+    SENT = "sent"
+    RETRY = "retry"
+    FAILED = "failed"
+    GONE = "gone"
+    STALE = "stale"
+    """Another worker settled it meanwhile (its lease had run out); nothing changed."""
+
+
+def record(
+    session: Session, claimed: Claimed, result: Result, now: datetime, backoff: Backoff
+) -> tuple[Recorded, datetime | None]:
+    """Record one attempt: sent, retry at the returned time, failed, or gone (the push
+    subscription is removed)."""
+    delivery = session.get(Delivery, claimed.delivery_id, with_for_update=True)
+    if delivery is None or delivery.outcome not in OPEN_OUTCOMES:
+        return Recorded.STALE, None
+    delivery.attempts = max(delivery.attempts, claimed.attempt)
+    if result.ok:
+        _settle(delivery, DeliveryOutcome.SENT, now, "")
+        delivery.sent_at = now
+        if delivery.channel == WEBPUSH:
+            subscription = session.scalar(
+                select(PushSubscription).where(PushSubscription.endpoint == delivery.target)
+            )
+            if subscription is not None:
+                subscription.last_success_at = now
+        return Recorded.SENT, None
+    if result.gone:
+        _settle(delivery, DeliveryOutcome.GONE, now, result.error)
+        session.execute(
+            delete(PushSubscription).where(PushSubscription.endpoint == delivery.target)
+        )
+        return Recorded.GONE, None
+    delay = backoff.delay_s(delivery.attempts, result.retry_after_s) if result.recoverable else None
+    if delay is None:
+        error = result.error
+        if result.recoverable:
+            error = f"gave up after {delivery.attempts} attempts; last error: {error}"
+        _settle(delivery, DeliveryOutcome.FAILED, now, error)
+        return Recorded.FAILED, None
+    due = now + timedelta(seconds=delay)
+    delivery.outcome, delivery.last_error = DeliveryOutcome.PENDING, result.error
+    delivery.next_attempt_at, delivery.lease_until, delivery.updated_at = due, None, now
+    return Recorded.RETRY, due

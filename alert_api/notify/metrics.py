@@ -1,0 +1,43 @@
+"""Prometheus counters of one notifier (own registry, so several fit one process)."""
+
+from prometheus_client import CollectorRegistry, Counter
+
+
+class NotifierMetrics:
+    """Counters exported on the notifier's /metrics endpoint."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        r = self.registry
+        self.jobs = Counter(
+            "shouwang_notify_jobs",
+            "Notification jobs read: `planned` (new), `duplicate` (planned before), `poison` "
+            "(dead-lettered).",
+            ["result"],
+            registry=r,
+        )
+        self.sent = Counter(
+            "shouwang_notify_sent", "Deliveries accepted by their target.", ["channel"], registry=r
+        )
+        self.failed = Counter(
+            "shouwang_notify_failed",
+            "Deliveries given up: a permanent error, no target, or every attempt failed.",
+            ["channel"],
+            registry=r,
+        )
+        self.retried = Counter(
+            "shouwang_notify_retried",
+            "Failed attempts scheduled to be tried again (back-off).",
+            ["channel"],
+            registry=r,
+        )
+        self.held = Counter(
+            "shouwang_notify_held",
+            "Deliveries held back by their recipient's quiet hours.",
+            registry=r,
+        )
+        self.dropped_subscriptions = Counter(
+            "shouwang_notify_dropped_subscriptions",
+            "Push subscriptions removed because the push service said they are gone (404/410).",
+            registry=r,
+        )

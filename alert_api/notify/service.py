@@ -1,0 +1,63 @@
+"""Run a notifier until SIGINT/SIGTERM, with its Prometheus endpoint."""
+
+import signal
+from types import FrameType
+
+import redis
+import structlog
+from prometheus_client import start_http_server
+
+from alert_api.notify.settings import NotifierSettings
+from alert_api.notify.worker import Notifier
+from records.db import make_engine, make_sessionmaker
+from records.migrate import require_current
+
+log = structlog.get_logger("shouwang.notify")
+
+
+class MetricsPortBusy(RuntimeError):
+    """The metrics port is taken; the message says which setting to change."""
+
+
+def build_notifier(settings: NotifierSettings) -> Notifier:
+    """A notifier wired to the configured database (which must be migrated) and Redis."""
+    engine = make_engine(settings.database.url, echo=settings.database.echo)
+    require_current(engine)
+    client = redis.Redis.from_url(settings.redis.url, decode_responses=True, socket_timeout=30)
+    return Notifier(settings, make_sessionmaker(engine), client)
+
+
+def serve_metrics(notifier: Notifier, port: int) -> None:
+    """Export the notifier's counters on `port` (0: not at all)."""
+    if not port:
+        return
+    try:
+        start_http_server(port, addr="0.0.0.0", registry=notifier.metrics.registry)
+    except OSError as exc:
+        raise MetricsPortBusy(
+            f"metrics port {port} is not available ({exc}); set notify.metrics_port "
+            "(SHOUWANG_NOTIFY__METRICS_PORT) to a free port or 0"
+        ) from None
+    log.info("metrics endpoint up", port=port)
+
+
+def run_notifier(notifier: Notifier) -> None:
+    """Run one notifier in this process; SIGINT or SIGTERM stops it after the round in hand
+    and the attempts in flight."""
+
+    def _stop(signum: int, _frame: FrameType | None) -> None:
+        log.info("stopping", signal=signal.Signals(signum).name, consumer=notifier.section.consumer)
+        notifier.stop()
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    section = notifier.section
+    log.info(
+        "notifier started",
+        consumer=section.consumer,
+        group=section.group,
+        stream=section.stream,
+        concurrency=section.concurrency,
+    )
+    notifier.run()
+    log.info("notifier stopped", consumer=section.consumer)

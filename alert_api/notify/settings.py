@@ -1,0 +1,190 @@
+"""Settings of the notification dispatcher (`notify`, `notify_retry`, `notify_webpush` and
+`database` sections of the config file)."""
+
+import socket
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator, model_validator
+
+from records.settings import DatabaseSettings
+from records.types import Severity
+from shouwang.redis_keys import (
+    DEADLETTER_STREAM,
+    NOTIFICATIONS_STREAM,
+    NOTIFIER_GROUP,
+    NOTIFIER_PREFIX,
+)
+from shouwang.settings import Section, ServiceSettings
+
+
+class NotifySection(Section):
+    """How the dispatcher reads notification jobs and sends their deliveries."""
+
+    stream: str = Field(NOTIFICATIONS_STREAM, description="Redis Stream of notification jobs.")
+    group: str = Field(
+        NOTIFIER_GROUP, description="Consumer group; every notifier of a deployment joins it."
+    )
+    group_start: str = Field(
+        "$",
+        description="Where a newly created group starts: `$` (only new jobs) or `0` (every job "
+        "still in the stream).",
+    )
+    consumer: str = Field(
+        default_factory=socket.gethostname,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$",
+        description="This worker's consumer name in the group; unique per worker and stable "
+        "across restarts (default: the host name).",
+    )
+    batch_size: int = Field(100, ge=1, le=10_000, description="Most jobs read at once.")
+    block_ms: int = Field(
+        500,
+        ge=10,
+        le=60_000,
+        description="How long a read waits for new jobs while nothing is being sent; also how "
+        "late a retry or the end of quiet hours may be noticed.",
+    )
+    max_failures: int = Field(
+        5,
+        ge=1,
+        le=100,
+        description="A job whose planning fails this many times (or that is delivered this many "
+        "times without an acknowledgement) goes to the dead-letter stream.",
+    )
+    reclaim_idle_ms: int = Field(
+        60_000,
+        ge=0,
+        description="Jobs pending this long (their worker died) are claimed with XAUTOCLAIM.",
+    )
+    reclaim_interval_s: float = Field(
+        5.0, gt=0, description="How often a worker looks for jobs to reclaim."
+    )
+    deadletter_stream: str = Field(
+        DEADLETTER_STREAM, description="Where jobs that cannot be read or planned go."
+    )
+    key_prefix: str = Field(
+        NOTIFIER_PREFIX, description="Prefix of the dispatcher's Redis keys (failure counts)."
+    )
+    concurrency: int = Field(
+        16, ge=1, le=512, description="Deliveries sent at the same time (threads)."
+    )
+    timeout_s: float = Field(
+        10.0, gt=0, le=120, description="Longest wait for a push service or apprise target."
+    )
+    lease_s: float = Field(
+        60.0,
+        gt=0,
+        description="How long a delivery being sent is reserved for its worker; if that worker "
+        "dies, another sends it after this (must exceed timeout_s).",
+    )
+    timezone: str = Field(
+        "Asia/Shanghai", description="Time zone of the recipients' quiet hours (IANA name)."
+    )
+    metrics_port: int = Field(
+        9110, ge=0, le=65535, description="Prometheus metrics port; 0 turns the endpoint off."
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name)") from None
+        return value
+
+    @field_validator("group_start")
+    @classmethod
+    def _start(cls, value: str) -> str:
+        if value not in ("$", "0"):
+            raise ValueError("must be `$` or `0`")
+        return value
+
+    @model_validator(mode="after")
+    def _lease_outlasts_timeout(self) -> "NotifySection":
+        if self.lease_s <= self.timeout_s:
+            raise ValueError(f"lease_s {self.lease_s} must exceed timeout_s {self.timeout_s}")
+        return self
+
+
+class RetrySection(Section):
+    """Exponential back-off of failed deliveries that are worth retrying."""
+
+    max_attempts: int = Field(
+        10, ge=1, le=100, description="Attempts before a delivery is given up as failed."
+    )
+    initial_delay_s: float = Field(5.0, gt=0, description="Wait before the first retry.")
+    multiplier: float = Field(2.0, ge=1, description="Each further wait is this much longer.")
+    max_delay_s: float = Field(600.0, gt=0, description="Longest wait between two attempts.")
+    jitter: float = Field(
+        0.1,
+        ge=0,
+        lt=1,
+        description="Each wait is shortened or lengthened at random by up to this fraction, so "
+        "deliveries failed together are not retried in lockstep.",
+    )
+
+
+SEVERITY_TTL_S = {
+    Severity.CRITICAL: 24 * 3600,
+    Severity.HIGH: 12 * 3600,
+    Severity.MEDIUM: 6 * 3600,
+    Severity.LOW: 3600,
+}
+SEVERITY_URGENCY = {
+    Severity.CRITICAL: "high",
+    Severity.HIGH: "high",
+    Severity.MEDIUM: "normal",
+    Severity.LOW: "low",
+}
+
+
+class WebPushSection(Section):
+    """Web Push (VAPID) to the guardian page and the back office in browsers."""
+
+    subject: str = Field(
+        "mailto:admin@example.org",
+        pattern=r"^(mailto:|https://)",
+        description="VAPID contact (`mailto:` or `https://`) push services may use to reach the "
+        "operator of this deployment.",
+    )
+    ttl_s: dict[Severity, int] = Field(
+        default_factory=lambda: dict(SEVERITY_TTL_S),
+        description="How long a push service keeps a message for a phone that is offline, by "
+        "severity (seconds).",
+    )
+    urgency: dict[Severity, str] = Field(
+        default_factory=lambda: dict(SEVERITY_URGENCY),
+        description="Web Push `Urgency` by severity (`very-low`, `low`, `normal`, `high`); "
+        "phones saving battery deliver only high-urgency messages at once.",
+    )
+    click_url: str = Field(
+        "/guardian/alerts/{alert_id}",
+        description="Page the notification opens (`{alert_id}` is replaced); sent in the "
+        "payload as `url` for the service worker.",
+    )
+
+    @field_validator("ttl_s", "urgency")
+    @classmethod
+    def _every_severity(cls, value: dict[Severity, object]) -> dict[Severity, object]:
+        missing = [severity.value for severity in Severity if severity not in value]
+        if missing:
+            raise ValueError(f"needs every severity; missing: {', '.join(missing)}")
+        return value
+
+    @field_validator("urgency")
+    @classmethod
+    def _urgency(cls, value: dict[Severity, str]) -> dict[Severity, str]:
+        bad = sorted(v for v in value.values() if v not in ("very-low", "low", "normal", "high"))
+        if bad:
+            raise ValueError(f"unknown urgency {', '.join(bad)}: use very-low, low, normal, high")
+        return value
+
+
+class NotifierSettings(ServiceSettings):
+    """Everything `shouwang notify run` reads."""
+
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    notify: NotifySection = Field(default_factory=NotifySection)
+    notify_retry: RetrySection = Field(default_factory=RetrySection)
+    notify_webpush: WebPushSection = Field(default_factory=WebPushSection)
+    log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR.")

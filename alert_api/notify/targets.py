@@ -1,0 +1,23 @@
+"""Channel names of notification targets, and how targets appear in logs (tokens hidden)."""
+
+from urllib.parse import urlsplit
+
+WEBPUSH = "webpush"
+"""The channel entry meaning: every push subscription of the recipient."""
+
+
+def apprise_channel(url: str) -> str | None:
+    """The channel of an apprise URL (its scheme, lower case), None if it is not a URL."""
+    scheme, separator, _ = url.partition("://")
+    if not separator or not scheme or not scheme.replace("+", "").replace("-", "").isalnum():
+        return None
+    return scheme.lower()
+
+
+def redact(address: str) -> str:
+    """A target fit for logs: scheme and host only (paths, users and passwords hold tokens)."""
+    parts = urlsplit(address)
+    if not parts.scheme:
+        return "(none)"
+    host = parts.hostname or ""
+    return f"{parts.scheme}://{host}/…" if host else f"{parts.scheme}://…"

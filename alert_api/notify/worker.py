@@ -1,0 +1,92 @@
+"""One notifier: the intake stage (stream → planned deliveries) and the send stage (due
+deliveries → channels → delivery log) taking turns in one loop."""
+
+import random
+import threading
+from collections.abc import Callable
+from datetime import datetime
+
+import redis
+import structlog
+from sqlalchemy.orm import Session, sessionmaker
+
+from alert_api.notify.apprise_channel import AppriseChannel
+from alert_api.notify.channel import Channel
+from alert_api.notify.consumer import TRANSIENT, JobConsumer
+from alert_api.notify.metrics import NotifierMetrics
+from alert_api.notify.retry import Backoff
+from alert_api.notify.sender import Sender
+from alert_api.notify.settings import NotifierSettings
+from alert_api.notify.webpush import WebPushChannel
+from records.base import utcnow
+from records.notifications import ensure_vapid_keys
+
+log = structlog.get_logger("shouwang.notify")
+
+SENDING_BLOCK_MS = 20
+"""How long a read waits for new jobs while deliveries are in flight (their results wait)."""
+
+
+class Notifier:
+    """Reads jobs, plans deliveries, sends what is due, records every attempt."""
+
+    def __init__(
+        self,
+        settings: NotifierSettings,
+        sessions: sessionmaker[Session],
+        client: redis.Redis,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        rng: Callable[[float, float], float] = random.uniform,
+        webpush: Channel | None = None,
+        apprise: Channel | None = None,
+        metrics: NotifierMetrics | None = None,
+    ) -> None:
+        self.section = settings.notify
+        self.metrics = metrics or NotifierMetrics()
+        if webpush is None:
+            keys = ensure_vapid_keys(sessions)
+            webpush = WebPushChannel(keys, settings.notify_webpush, self.section.timeout_s)
+        self.consumer = JobConsumer(self.section, client, sessions, self.metrics, clock)
+        self.sender = Sender(
+            self.section,
+            sessions,
+            webpush,
+            apprise or AppriseChannel(),
+            Backoff(settings.notify_retry, rng),
+            self.metrics,
+            clock,
+        )
+        self._stop = threading.Event()
+
+    def poll(self, block_ms: int | None = None) -> int:
+        """One round: send what is due, read and plan new jobs (waiting up to `block_ms`,
+        default the setting, less while sending), send again. Returns how much moved."""
+        moved = self.sender.pump()
+        block = self.section.block_ms if block_ms is None else block_ms
+        if moved or self.sender.in_flight:
+            block = min(block, SENDING_BLOCK_MS)
+        moved += self.consumer.poll(block)
+        return moved + self.sender.pump()
+
+    def run(self) -> None:
+        """Work until `stop()`, then finish the attempts in flight; back off (up to 30 s)
+        while the database or Redis is away."""
+        backoff = 0.5
+        try:
+            while not self._stop.is_set():
+                try:
+                    self.consumer.ensure_group()
+                    while not self._stop.is_set():
+                        self.poll()
+                        backoff = 0.5
+                except TRANSIENT as exc:
+                    log.warning("database or redis unavailable", error=str(exc), retry_in_s=backoff)
+                    self._stop.wait(backoff)
+                    backoff = min(backoff * 2, 30.0)
+        finally:
+            self.sender.drain()
+
+    def stop(self) -> None:
+        """Ask `run` to return after the round in hand."""
+        self._stop.set()
