@@ -163,7 +163,14 @@ class VideoSource:
         try:
             while not self._stop.is_set():
                 if not capture.grab():
-                    break
+                    if not (pace and index):
+                        break
+                    # A video file plays in a loop, seamlessly: not an outage of the camera.
+                    capture.set(cv2.CAP_PROP_POS_FRAMES, 0)
+                    started, index = time.monotonic(), 0
+                    sampler = FrameSampler(self.detect_fps)
+                    if not capture.grab():
+                        break
                 now = time.monotonic()
                 if pace:
                     delay = started + index / fps - now
@@ -180,6 +187,6 @@ class VideoSource:
         finally:
             capture.release()
         if index and not self._stop.is_set():
-            reason = "end of file" if pace else "stream ended or timed out"
+            reason = "file cannot be read again" if pace else "stream ended or timed out"
             self._set_state(CameraState.OFFLINE, reason)
         return index > 0

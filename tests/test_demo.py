@@ -22,7 +22,7 @@ def _processes_using(directory: Path) -> list[str]:
     return found
 
 
-def test_demo_with_embedded_services_stores_loitering_events_and_cleans_up(
+def test_demo_with_embedded_services_raises_fall_and_loitering_alerts_and_cleans_up(
     tmp_path: Path,
 ) -> None:
     workdir = tmp_path / "demo"
@@ -47,7 +47,10 @@ def test_demo_with_embedded_services_stores_loitering_events_and_cleans_up(
     assert result.returncode == 0, result.stderr[-3000:]
     assert "started by the demo" in result.stdout
     summary = result.stdout.strip().splitlines()[-1]
-    assert "loitering start:" in summary, result.stdout[-3000:]
-    assert "snapshot:" in summary
+    counts = dict(item.split(": ") for item in summary.split("demo: ")[1].split(", "))
+    assert int(counts.get("fall start", 0)) >= 1, result.stdout[-3000:]
+    assert int(counts.get("loitering start", 0)) >= 1, result.stdout[-3000:]
+    assert int(counts.get("alerts raised", 0)) >= 2, result.stdout[-3000:]
+    assert "camera_offline start" not in counts, "a looping sample file is not an outage"
     assert list((workdir / "snapshots").rglob("*.jpg")), "snapshots were not stored"
     assert _processes_using(workdir) == []

@@ -1,7 +1,9 @@
-"""Run the demo: services, ingest and an edge agent on sample video, with a live view.
+"""Run the demo: services, ingest, rules and an edge agent on sample video, with a live view.
 
-Every part is the real one (broker, Redis, ingest worker, edge agent with the ONNX model);
-the demo only chooses settings so that it all fits on one machine with nothing installed.
+Every part is the real one (broker, Redis, ingest worker, edge agent with the ONNX models,
+rules worker with a SQLite database); the demo only chooses settings so that it all fits on
+one machine with nothing installed. Its Redis streams are named `demo:*`, so running it
+against a configured Redis never mixes with real data.
 """
 
 import threading
@@ -23,16 +25,32 @@ from shouwang.demo.services import (
     start_embedded_broker,
     start_embedded_redis,
 )
+from shouwang.demo.village import DEMO_RULES, database_url, prepare_database
 from shouwang.settings import ServiceSettings
 
 if TYPE_CHECKING:
     from edge.config import EdgeSettings
+    from rules.config import RulesSettings
 
 log = structlog.get_logger("shouwang.demo")
 
 REPO = Path(__file__).resolve().parents[2]
-SAMPLE_VIDEO = REPO / "samples" / "intel-one-by-one.mp4"
+SAMPLES = REPO / "samples"
 DEMO_SITE = "demo-village"
+
+
+@dataclass(frozen=True)
+class DemoStreams:
+    """The demo's own Redis names."""
+
+    events: str = "demo:events"
+    deadletter: str = "demo:deadletter"
+    alerts: str = "demo:alerts"
+    notifications: str = "demo:notifications"
+    rules_prefix: str = "demo:rules"
+
+
+STREAMS = DemoStreams()
 
 
 @dataclass
@@ -83,12 +101,71 @@ def ingest_settings(services: DemoServices, workdir: Path) -> IngestSettings:
         redis={"url": services.redis_url},
         ingest={
             "worker_id": "demo-ingest",
+            "topic_filter": f"shouwang/v1/{DEMO_SITE}/#",
             "share_group": None if embedded else "demo",
             "protocol": "3.1.1" if embedded else "5",
+            "stream": STREAMS.events,
+            "deadletter_stream": STREAMS.deadletter,
             "snapshot_dir": str(workdir / "snapshots"),
             "metrics_port": 0,
             "broker_stats": not embedded,
+            "session_expiry_s": 3600,
         },
+    )
+
+
+def rules_settings(services: DemoServices, workdir: Path) -> "RulesSettings":
+    """One rules worker on the demo's streams and SQLite database."""
+    from rules.config import RulesSettings
+
+    return RulesSettings.load(
+        None,
+        redis={"url": services.redis_url},
+        database={"url": database_url(workdir)},
+        rules={
+            "file": str(DEMO_RULES),
+            "stream": STREAMS.events,
+            "group": "demo-rules",
+            "group_start": "0",
+            "consumer": "demo-rules-1",
+            "deadletter_stream": STREAMS.deadletter,
+            "alerts_stream": STREAMS.alerts,
+            "notifications_stream": STREAMS.notifications,
+            "key_prefix": STREAMS.rules_prefix,
+        },
+    )
+
+
+def edge_settings(services: DemoServices, workdir: Path) -> "EdgeSettings":
+    """Two cameras playing sample video in real time: the yard and the elder's room."""
+    from edge.config import load_settings
+
+    return load_settings(
+        None,
+        edge_id="demo-edge",
+        site=DEMO_SITE,
+        mqtt={"host": services.broker.host, "port": services.broker.port},
+        publish={
+            "queue_path": str(workdir / "edge" / "outbox.sqlite3"),
+            "replay_jitter_s": 0,
+            "heartbeat_interval_s": 5,
+            "mqtt_version": "3.1.1" if services.broker.embedded else "5",
+        },
+        cameras=[
+            {
+                "id": "cam-yard",
+                "source": str(SAMPLES / "intel-one-by-one.mp4"),
+                "detect_fps": 5,
+                "zones": {"yard": {"polygon": [[0, 0], [1, 0], [1, 1], [0, 1]], "tags": ["home"]}},
+                "loitering": {"loitering_s": 8},
+            },
+            {
+                "id": "cam-room",
+                "source": str(SAMPLES / "urfd-fall-01.mp4"),
+                "detect_fps": 5,
+                "loitering": {"enabled": False},
+            },
+        ],
     )
 
 
@@ -108,42 +185,25 @@ def running_ingest(settings: IngestSettings) -> Iterator[IngestWorker]:
         thread.join(15)
 
 
-def edge_settings(services: DemoServices, workdir: Path, video: Path) -> "EdgeSettings":
-    """One camera playing the sample video in real time, thresholds short enough to see."""
-    from edge.config import load_settings
+@contextmanager
+def running_rules(settings: "RulesSettings") -> Iterator[None]:
+    """A rules worker on a background thread."""
+    from rules.definitions import load_rules
+    from rules.service import build_consumer
 
-    return load_settings(
-        None,
-        edge_id="demo-edge",
-        site=DEMO_SITE,
-        mqtt={"host": services.broker.host, "port": services.broker.port},
-        publish={
-            "queue_path": str(workdir / "edge" / "outbox.sqlite3"),
-            "replay_jitter_s": 0,
-            "heartbeat_interval_s": 5,
-            "mqtt_version": "3.1.1" if services.broker.embedded else "5",
-        },
-        cameras=[
-            {
-                "id": "cam-yard",
-                "source": str(video),
-                "detect_fps": 5,
-                "zones": {
-                    "yard": {
-                        "polygon": [[0, 0], [1, 0], [1, 1], [0, 1]],
-                        "tags": ["home"],
-                    }
-                },
-                "loitering": {"loitering_s": 8},
-            }
-        ],
-    )
+    consumer = build_consumer(settings, load_rules(settings.rules.file))
+    thread = threading.Thread(target=consumer.run, name="demo-rules", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        consumer.stop()
+        thread.join(30)
 
 
 def run_demo(
     workdir: Path,
     *,
-    video: Path = SAMPLE_VIDEO,
     embedded: bool = False,
     duration: float | None = None,
     live: bool = True,
@@ -158,25 +218,29 @@ def run_demo(
 
     stop = stop or threading.Event()
     console = Console()
-    if not video.is_file():
-        raise RuntimeError(f"sample video {video} is missing (it ships in samples/)")
     workdir.mkdir(parents=True, exist_ok=True)
+    prepare_database(database_url(workdir))
+    console.print(f"demo village imported into {database_url(workdir)} (configs/demo/*.csv)")
     with ExitStack() as stack:
         services = stack.enter_context(demo_services(workdir, embedded=embedded))
         for service in (services.broker, services.redis):
             how = "started by the demo" if service.embedded else "already running"
             console.print(f"{service.name} at {service.host}:{service.port} ({how})")
         stack.enter_context(running_ingest(ingest_settings(services, workdir)))
-        agent = EdgeAgent(edge_settings(services, workdir, video))
+        stack.enter_context(running_rules(rules_settings(services, workdir)))
+        agent = EdgeAgent(edge_settings(services, workdir))
         agent.start()
         stack.callback(agent.stop)
-        client = redis.Redis.from_url(services.redis_url)
+        client = redis.Redis.from_url(services.redis_url, decode_responses=True)
         stack.callback(client.close)
         feed = LiveFeed(
             client,
-            header=f"[b]camera[/b] cam-yard ← {video.name} · [b]broker[/b] "
-            f"{services.broker.host}:{services.broker.port} · [b]redis[/b] {services.redis_url}"
-            "\nCtrl-C stops every process the demo started.",
+            events_stream=STREAMS.events,
+            alerts_stream=STREAMS.alerts,
+            deadletter_stream=STREAMS.deadletter,
+            header="[b]cameras[/b] cam-yard ← intel-one-by-one.mp4, cam-room ← urfd-fall-01.mp4"
+            f" · [b]broker[/b] {services.broker.host}:{services.broker.port}"
+            f" · [b]redis[/b] {services.redis_url}\nCtrl-C stops every process the demo started.",
         )
         deadline = None if duration is None else time.monotonic() + duration
         with Live(feed.render(), console=console, refresh_per_second=4, transient=not live) as view:
