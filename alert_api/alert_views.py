@@ -1,0 +1,177 @@
+"""What the API returns about alerts: list items, details with timeline and audit trail,
+built from records or from live-feed entries."""
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from alert_api.context import AppContext
+from alert_api.snapshots import snapshot_url
+from records.alerts import Alert
+from records.lifecycle import ALLOWED
+from records.people import Person
+from records.types import AlertStatus, Severity
+
+
+class AlertOut(BaseModel):
+    """An alert as lists and the live feed show it."""
+
+    id: int
+    rule_id: str
+    type: str = Field(description="Event, sensor or status type (`fall`, `smoke`, `offline`…).")
+    title: str
+    severity: Severity
+    status: AlertStatus
+    version: int = Field(description="Send it back with a transition (optimistic concurrency).")
+    site: str
+    source_kind: str
+    source: str
+    zone: str | None
+    area_id: int | None
+    area_name: str | None
+    person_ids: list[int]
+    first_seen_at: datetime
+    last_seen_at: datetime
+    event_count: int
+    condition_ended_at: datetime | None
+    escalation_step: int
+    details: dict[str, Any]
+    created_at: datetime
+    acknowledged_at: datetime | None
+    resolved_at: datetime | None
+    snapshot_url: str | None = Field(description="The best snapshot (signed URL), if any.")
+
+
+class PersonOut(BaseModel):
+    """A watch-list person an alert is about."""
+
+    id: int
+    code: str
+    name: str
+    category: str
+    address: str
+
+
+class EventOut(BaseModel):
+    """One event of an alert's timeline."""
+
+    id: int
+    kind: str
+    type: str
+    phase: str
+    observed_at: datetime
+    confidence: float | None
+    event_id: str | None
+    attributes: dict[str, Any]
+    snapshot_url: str | None
+
+
+class TransitionOut(BaseModel):
+    """One entry of the audit trail (the first is the creation by the rules)."""
+
+    from_status: AlertStatus | None
+    to_status: AlertStatus
+    version: int
+    actor: str
+    at: datetime
+    note: str
+
+
+class AlertDetail(AlertOut):
+    """An alert with its persons, timeline and audit trail."""
+
+    persons: list[PersonOut]
+    events: list[EventOut]
+    transitions: list[TransitionOut]
+    next_statuses: list[AlertStatus] = Field(
+        description="Statuses the alert can move to next (empty for guardians)."
+    )
+
+
+def alert_out(context: AppContext, alert: Alert) -> AlertOut:
+    """The list view of an alert (persons loaded)."""
+    return AlertOut(
+        id=alert.id,
+        rule_id=alert.rule_id,
+        type=alert.type,
+        title=alert.title,
+        severity=alert.severity,
+        status=alert.status,
+        version=alert.version,
+        site=alert.site,
+        source_kind=alert.source_kind,
+        source=alert.source,
+        zone=alert.zone,
+        area_id=alert.area_id,
+        area_name=context.areas.name(alert.area_id),
+        person_ids=sorted(p.person_id for p in alert.persons),
+        first_seen_at=alert.first_seen_at,
+        last_seen_at=alert.last_seen_at,
+        event_count=alert.event_count,
+        condition_ended_at=alert.condition_ended_at,
+        escalation_step=alert.escalation_step,
+        details=alert.details,
+        created_at=alert.created_at,
+        acknowledged_at=alert.acknowledged_at,
+        resolved_at=alert.resolved_at,
+        snapshot_url=snapshot_url(context.signer, alert.id, alert.snapshot_path),
+    )
+
+
+def alert_out_from_summary(context: AppContext, summary: dict[str, Any]) -> AlertOut:
+    """The list view of an alert from a live-feed entry's `alert` (no database needed)."""
+    values = {name: summary.get(name) for name in AlertOut.model_fields}
+    values["area_name"] = context.areas.name(summary.get("area_id"))
+    values["snapshot_url"] = snapshot_url(
+        context.signer, int(summary["id"]), summary.get("snapshot_path")
+    )
+    values["details"] = summary.get("details") or {}
+    values["person_ids"] = summary.get("person_ids") or []
+    return AlertOut.model_validate(values)
+
+
+def alert_detail(
+    context: AppContext, alert: Alert, persons: list[Person], *, can_act: bool
+) -> AlertDetail:
+    """The detail view (persons, events and transitions loaded)."""
+    base = alert_out(context, alert).model_dump()
+    return AlertDetail(
+        **base,
+        persons=[
+            PersonOut(
+                id=p.id,
+                code=p.code,
+                name=p.name,
+                category=p.category.value,
+                address=p.household.address,
+            )
+            for p in persons
+        ],
+        events=[
+            EventOut(
+                id=e.id,
+                kind=e.kind,
+                type=e.type,
+                phase=e.phase,
+                observed_at=e.observed_at,
+                confidence=e.confidence,
+                event_id=e.event_id,
+                attributes=e.attributes,
+                snapshot_url=snapshot_url(context.signer, alert.id, e.snapshot_path),
+            )
+            for e in alert.events
+        ],
+        transitions=[
+            TransitionOut(
+                from_status=t.from_status,
+                to_status=t.to_status,
+                version=t.version,
+                actor=t.actor,
+                at=t.at,
+                note=t.note,
+            )
+            for t in alert.transitions
+        ],
+        next_statuses=sorted(ALLOWED[alert.status], key=list(AlertStatus).index) if can_act else [],
+    )

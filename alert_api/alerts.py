@@ -1,0 +1,248 @@
+"""Alert endpoints: list with filters, detail with timeline, snapshots, transitions (with
+notes and conflicts) and the guardians' one-tap "I'm on it"."""
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path, Query, status
+from fastapi.responses import FileResponse, JSONResponse
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from alert_api.alert_views import AlertDetail, AlertOut, alert_detail, alert_out
+from alert_api.context import AppContext
+from alert_api.feed import feed_cursor
+from alert_api.params import MAX_ID, NAME_PATTERN, RecordId, Text, aware
+from alert_api.snapshots import matching_path, snapshot_file
+from alert_api.viewer import Context, CurrentViewer, Viewer
+from records.alerts import Alert
+from records.lifecycle import (
+    AlertNotFound,
+    InvalidTransition,
+    NoteRequired,
+    VersionConflict,
+    acknowledge,
+    change_status,
+)
+from records.people import Person
+from records.queries import AlertFilter, alerts_query, area_subtree_ids, get_alert
+from records.types import AlertStatus, Severity
+
+router = APIRouter(prefix="/api/alerts", tags=["alerts"])
+
+ON_IT_NOTE = "我来处理（家属一键确认） / I'm on it"
+
+
+class AlertPage(BaseModel):
+    """A page of alerts, newest first."""
+
+    items: list[AlertOut]
+    next_before_id: int | None = Field(
+        description="Pass as `before_id` for the next page (null: no more)."
+    )
+    feed_cursor: str = Field(
+        description="Live-feed position read before the list: open GET /api/feed?after=<this> "
+        "to get every change made since, none lost."
+    )
+
+
+class TransitionIn(BaseModel):
+    """Move an alert along its lifecycle."""
+
+    to: AlertStatus
+    version: int = Field(ge=1, le=MAX_ID, description="The version the decision was based on.")
+    note: Text = Field(
+        "", max_length=2000, description="Required to resolve or call it a false alarm."
+    )
+
+
+class Problem(BaseModel):
+    """Why a request was refused."""
+
+    detail: str
+    code: str
+    current_version: int | None = None
+    status: AlertStatus | None = None
+
+
+class OnItOut(BaseModel):
+    """The answer to "I'm on it": whether this tap acknowledged the alert, and the alert now."""
+
+    acknowledged: bool
+    alert: AlertOut
+
+
+def visible_alert(context: AppContext, session: Session, viewer: Viewer, alert_id: int) -> Alert:
+    """The alert with its persons, events and transitions, if the viewer may see it (else 404,
+    never revealing whether it exists)."""
+    alert = get_alert(session, alert_id)
+    if alert is None or not viewer.scope.sees(alert.area_id, [p.person_id for p in alert.persons]):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no alert {alert_id}")
+    return alert
+
+
+def detail_for(context: AppContext, viewer: Viewer, alert_id: int) -> AlertDetail:
+    """The detail view of an alert the viewer may see (404 otherwise)."""
+    with context.reads() as session:
+        alert = visible_alert(context, session, viewer, alert_id)
+        ids = [p.person_id for p in alert.persons]
+        persons = list(
+            session.scalars(
+                select(Person)
+                .options(selectinload(Person.household))
+                .where(Person.id.in_(ids))
+                .order_by(Person.id)
+            )
+        )
+        return alert_detail(context, alert, persons, can_act=not viewer.is_guardian)
+
+
+@router.get("", response_model=AlertPage)
+def list_alerts(
+    context: Context,
+    viewer: CurrentViewer,
+    status_: Annotated[list[AlertStatus], Query(alias="status")] = [],  # noqa: B006
+    severity: Annotated[list[Severity], Query()] = [],  # noqa: B006
+    type_: Annotated[list[Annotated[str, Query(pattern=NAME_PATTERN)]], Query(alias="type")] = [],  # noqa: B006
+    area_id: Annotated[
+        int | None, Query(ge=1, le=MAX_ID, description="This area and below.")
+    ] = None,
+    site: Annotated[str | None, Query(pattern=NAME_PATTERN)] = None,
+    since: Annotated[datetime | None, Query(description="Raised at or after.")] = None,
+    until: Annotated[datetime | None, Query(description="Raised before.")] = None,
+    before_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    limit: Annotated[int | None, Query(ge=1, le=500)] = None,
+) -> AlertPage:
+    """Alerts the viewer may see, newest first, filtered; keyset pages with `before_id`."""
+    cursor = feed_cursor(context)
+    size = limit or context.settings.api.page_size
+    criteria = AlertFilter(
+        statuses=status_,
+        severities=severity,
+        types=type_,
+        site=site,
+        since=aware(since, context.zone),
+        until=aware(until, context.zone),
+        before_id=before_id,
+    )
+    with context.reads() as session:
+        query = viewer.scope.restrict(alerts_query(criteria))
+        if area_id is not None:
+            query = query.where(Alert.area_id.in_(sorted(area_subtree_ids(session, {area_id}))))
+        rows = list(
+            session.scalars(
+                query.options(selectinload(Alert.persons)).order_by(Alert.id.desc()).limit(size + 1)
+            )
+        )
+    items = [alert_out(context, alert) for alert in rows[:size]]
+    more = len(rows) > size
+    return AlertPage(items=items, next_before_id=items[-1].id if more else None, feed_cursor=cursor)
+
+
+@router.get("/{alert_id}", response_model=AlertDetail, responses={404: {"model": Problem}})
+def get_alert_detail(context: Context, viewer: CurrentViewer, alert_id: RecordId) -> AlertDetail:
+    """One alert with the persons it is about, its events (timeline) and its audit trail."""
+    return detail_for(context, viewer, alert_id)
+
+
+@router.get(
+    "/{alert_id}/snapshots/{signature}",
+    response_class=FileResponse,
+    responses={200: {"content": {"image/jpeg": {}}}, 404: {"model": Problem}},
+)
+def get_snapshot(
+    context: Context,
+    viewer: CurrentViewer,
+    alert_id: RecordId,
+    signature: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")],
+) -> FileResponse:
+    """A snapshot of the alert (JPEG), by the signed URL the alert views give."""
+    with context.reads() as session:
+        alert = visible_alert(context, session, viewer, alert_id)
+        paths = [alert.snapshot_path, *(e.snapshot_path for e in alert.events)]
+    path = matching_path(context.signer, alert_id, signature, paths)
+    found = snapshot_file(context.settings.api.snapshot_dir, path) if path else None
+    if found is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such snapshot")
+    return FileResponse(
+        found, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"}
+    )
+
+
+def _problem(code: int, kind: str, exc: Exception, **extra: object) -> JSONResponse:
+    body = Problem(detail=str(exc), code=kind, **extra)
+    return JSONResponse(body.model_dump(mode="json"), status_code=code)
+
+
+@router.post(
+    "/{alert_id}/transitions",
+    response_model=AlertDetail,
+    responses={
+        403: {"model": Problem},
+        404: {"model": Problem},
+        409: {"model": Problem, "description": "Someone else changed the alert first."},
+        422: {"model": Problem, "description": "Not allowed from its status, or note missing."},
+    },
+)
+def post_transition(
+    context: Context, viewer: CurrentViewer, alert_id: RecordId, body: TransitionIn
+) -> AlertDetail | JSONResponse:
+    """Move the alert to `to`, recorded with the viewer, the time and the note."""
+    with context.reads() as session:
+        visible_alert(context, session, viewer, alert_id)
+    if viewer.is_guardian:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, "guardians answer with POST /api/alerts/{id}/on-it"
+        )
+    try:
+        change_status(
+            context.writes,
+            context.redis,
+            alert_id,
+            body.to,
+            actor=viewer.display_name,
+            expected_version=body.version,
+            note=body.note,
+            actor_id=viewer.user_id,
+            streams=context.streams,
+            rules_prefix=context.settings.api.rules_key_prefix,
+        )
+    except VersionConflict as exc:
+        return _problem(
+            409, "version_conflict", exc, current_version=exc.current, status=exc.status
+        )
+    except NoteRequired as exc:
+        return _problem(422, "note_required", exc)
+    except InvalidTransition as exc:
+        return _problem(422, "invalid_transition", exc)
+    except AlertNotFound as exc:
+        return _problem(404, "not_found", exc)
+    return detail_for(context, viewer, alert_id)
+
+
+@router.post("/{alert_id}/on-it", response_model=OnItOut, responses={404: {"model": Problem}})
+def post_on_it(context: Context, viewer: CurrentViewer, alert_id: RecordId) -> OnItOut:
+    """One tap: acknowledge the alert if nobody has yet (guardians' "I'm on it")."""
+    for _attempt in range(3):
+        with context.reads() as session:
+            alert = visible_alert(context, session, viewer, alert_id)
+            version, current = alert.version, alert.status
+        if current is not AlertStatus.NEW:
+            break
+        try:
+            acknowledge(
+                context.writes,
+                context.redis,
+                alert_id,
+                actor=viewer.display_name,
+                expected_version=version,
+                note=ON_IT_NOTE,
+                actor_id=viewer.user_id,
+                streams=context.streams,
+                rules_prefix=context.settings.api.rules_key_prefix,
+            )
+        except VersionConflict:
+            continue
+        return OnItOut(acknowledged=True, alert=detail_for(context, viewer, alert_id))
+    return OnItOut(acknowledged=False, alert=detail_for(context, viewer, alert_id))

@@ -1,0 +1,162 @@
+"""Back-office pages: the live dashboard, an alert's page, the watch lists and the users."""
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from alert_api.alerts import detail_for
+from alert_api.context import AppContext
+from alert_api.health import system_health
+from alert_api.pages.common import render
+from alert_api.params import RecordId
+from alert_api.users import list_users
+from alert_api.viewer import Context, PageViewer, Viewer
+from alert_api.watchlists import list_coverage, list_guardians, list_households, list_persons
+from records.types import AlertStatus, Severity
+from records.users import UserRole
+
+router = APIRouter(include_in_schema=False)
+
+ALERT_TYPES = (
+    "fall",
+    "unattended_child",
+    "unattended_elder",
+    "inactivity",
+    "loitering",
+    "zone_intrusion",
+    "sos_button",
+    "smoke",
+    "water_level",
+    "camera_offline",
+    "offline",
+)
+
+
+def _areas(context: AppContext, viewer: Viewer) -> list[dict[str, object]]:
+    """The areas the viewer may filter by, top down."""
+    order = {"county": 0, "town": 1, "village": 2, "grid": 3}
+    visible = [
+        a
+        for a in context.areas.all().values()
+        if viewer.scope.everything or a.id in viewer.scope.area_ids
+    ]
+    visible.sort(key=lambda a: (order.get(a.level, 9), a.code))
+    return [
+        {"id": a.id, "parent_id": a.parent_id, "name": a.name, "level": a.level, "code": a.code}
+        for a in visible
+    ]
+
+
+def _guardian_redirect(viewer: Viewer) -> Response | None:
+    return RedirectResponse("/guardian", status_code=303) if viewer.is_guardian else None
+
+
+@router.get("/dashboard", response_class=HTMLResponse)
+def dashboard(request: Request, context: Context, viewer: PageViewer) -> Response:
+    """The live alert list with actions, filters, statistics and device health."""
+    if redirect := _guardian_redirect(viewer):
+        return redirect
+    areas = _areas(context, viewer)
+    return render(
+        request,
+        context,
+        "dashboard.html",
+        viewer,
+        areas=areas,
+        statuses=list(AlertStatus),
+        severities=list(Severity),
+        types=ALERT_TYPES,
+        script_config={"areas": areas},
+    )
+
+
+@router.get("/alerts/{alert_id}", response_class=HTMLResponse)
+def alert_page(
+    request: Request, context: Context, viewer: PageViewer, alert_id: RecordId
+) -> Response:
+    """One alert: snapshot, persons, timeline, audit trail and the actions left."""
+    alert = detail_for(context, viewer, alert_id)
+    return render(
+        request,
+        context,
+        "alert.html",
+        viewer,
+        alert=alert,
+        script_config={"alertId": alert.id, "version": alert.version},
+    )
+
+
+@router.get("/watchlist", response_class=HTMLResponse)
+def persons_page(request: Request, context: Context, viewer: PageViewer) -> Response:
+    """Watch-list persons of the viewer's areas."""
+    if redirect := _guardian_redirect(viewer):
+        return redirect
+    rows = list_persons(context, viewer.scope, limit=1000)
+    return render(request, context, "watchlist_persons.html", viewer, rows=rows, tab="persons")
+
+
+@router.get("/watchlist/households", response_class=HTMLResponse)
+def households_page(request: Request, context: Context, viewer: PageViewer) -> Response:
+    """Households of the viewer's areas."""
+    if redirect := _guardian_redirect(viewer):
+        return redirect
+    rows = list_households(context, viewer.scope, limit=1000)
+    return render(
+        request, context, "watchlist_households.html", viewer, rows=rows, tab="households"
+    )
+
+
+@router.get("/watchlist/guardians", response_class=HTMLResponse)
+def guardians_page(request: Request, context: Context, viewer: PageViewer) -> Response:
+    """Guardians of wards in the viewer's areas, with invite links."""
+    if redirect := _guardian_redirect(viewer):
+        return redirect
+    rows = list_guardians(context, viewer.scope, limit=1000)
+    return render(request, context, "watchlist_guardians.html", viewer, rows=rows, tab="guardians")
+
+
+@router.get("/watchlist/coverage", response_class=HTMLResponse)
+def coverage_page(request: Request, context: Context, viewer: PageViewer) -> Response:
+    """Cameras, zones and sensors covering the viewer's households, with camera states."""
+    if redirect := _guardian_redirect(viewer):
+        return redirect
+    rows = list_coverage(context, viewer.scope, limit=2000)
+    states = {
+        (edge.site, camera): state
+        for edge in system_health(context, viewer).edges
+        for camera, state in edge.cameras.items()
+    }
+    return render(
+        request,
+        context,
+        "watchlist_coverage.html",
+        viewer,
+        rows=rows,
+        states=states,
+        tab="coverage",
+    )
+
+
+@router.get("/watchlist/import", response_class=HTMLResponse)
+def import_page(request: Request, context: Context, viewer: PageViewer) -> Response:
+    """Upload and download watch-list CSV files."""
+    if redirect := _guardian_redirect(viewer):
+        return redirect
+    kinds = ["areas", "sites", "staff", "persons", "guardians"]
+    if not viewer.scope.everything:
+        kinds = ["persons", "guardians"]
+    return render(request, context, "watchlist_import.html", viewer, kinds=kinds, tab="import")
+
+
+@router.get("/users", response_class=HTMLResponse)
+def users_page(request: Request, context: Context, viewer: PageViewer) -> Response:
+    """Users (admins only)."""
+    if viewer.role is not UserRole.ADMIN:
+        return RedirectResponse("/", status_code=303)
+    return render(
+        request,
+        context,
+        "users.html",
+        viewer,
+        users=list_users(context, viewer),
+        roles=[r for r in UserRole if r is not UserRole.GUARDIAN],
+    )

@@ -1,0 +1,155 @@
+"""Web Push for the signed-in user's browsers: the VAPID public key to subscribe with,
+storing and removing subscriptions, and the user's quiet hours."""
+
+from datetime import time
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Request, status
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from alert_api.params import Text
+from alert_api.viewer import Context, CurrentViewer, Viewer
+from records.notifications import (
+    InvalidSubscription,
+    PushSubscription,
+    RecipientType,
+    clear_quiet_hours,
+    quiet_hours,
+    remove_push_subscription,
+    save_push_subscription,
+    set_quiet_hours,
+    vapid_public_key,
+)
+
+router = APIRouter(prefix="/api/push", tags=["push"])
+
+Short = Annotated[Text, Field(max_length=200)]
+
+
+class PublicKeyOut(BaseModel):
+    """The application server key for `PushManager.subscribe` (base64url)."""
+
+    public_key: str
+
+
+class SubscriptionKeys(BaseModel):
+    """The browser's keys of a push subscription."""
+
+    p256dh: Short
+    auth: Short
+
+
+class SubscriptionIn(BaseModel):
+    """A browser's push subscription, as `PushSubscription.toJSON()` gives it."""
+
+    endpoint: Annotated[Text, Field(max_length=2048)]
+    keys: SubscriptionKeys
+    expirationTime: float | None = None
+
+
+class EndpointIn(BaseModel):
+    """Which subscription to remove."""
+
+    endpoint: Annotated[Text, Field(max_length=2048)]
+
+
+class QuietHoursIn(BaseModel):
+    """Quiet hours in local time (end exclusive; an end before the start runs overnight).
+    Critical alerts are never held back."""
+
+    start: time
+    end: time
+
+
+class QuietHoursOut(BaseModel):
+    """The user's quiet hours (null: none)."""
+
+    start: time | None
+    end: time | None
+
+
+def recipient(viewer: Viewer) -> tuple[RecipientType, int]:
+    """Whom notifications to this user are addressed to (their guardian or staff record)."""
+    if viewer.guardian_id is not None:
+        return RecipientType.GUARDIAN, viewer.guardian_id
+    if viewer.staff_id is not None:
+        return RecipientType.STAFF, viewer.staff_id
+    raise HTTPException(
+        status.HTTP_422_UNPROCESSABLE_ENTITY,
+        "this user has no staff or guardian record to receive notifications for",
+    )
+
+
+@router.get("/key", response_model=PublicKeyOut)
+def get_public_key(context: Context, viewer: CurrentViewer) -> PublicKeyOut:
+    """The VAPID public key browsers subscribe with."""
+    with context.writes.begin() as session:
+        return PublicKeyOut(public_key=vapid_public_key(session))
+
+
+@router.post("/subscriptions", status_code=status.HTTP_204_NO_CONTENT)
+def post_subscription(
+    context: Context, viewer: CurrentViewer, request: Request, body: SubscriptionIn
+) -> None:
+    """Store this browser's push subscription for the user's alerts."""
+    kind, owner = recipient(viewer)
+    try:
+        with context.writes.begin() as session:
+            save_push_subscription(
+                session,
+                kind,
+                owner,
+                body.model_dump(exclude={"expirationTime"}),
+                request.headers.get("user-agent", ""),
+            )
+    except InvalidSubscription as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from None
+
+
+@router.post("/subscriptions/remove", status_code=status.HTTP_204_NO_CONTENT)
+def remove_subscription(context: Context, viewer: CurrentViewer, body: EndpointIn) -> None:
+    """Forget one of the user's subscriptions (the browser unsubscribed)."""
+    kind, owner = recipient(viewer)
+    with context.writes.begin() as session:
+        mine = session.scalar(
+            select(PushSubscription.id).where(
+                PushSubscription.endpoint == body.endpoint,
+                PushSubscription.recipient_type == kind,
+                PushSubscription.recipient_id == owner,
+            )
+        )
+        if mine is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "no such subscription of yours")
+        remove_push_subscription(session, body.endpoint)
+
+
+@router.get("/quiet-hours", response_model=QuietHoursOut)
+def get_quiet_hours(context: Context, viewer: CurrentViewer) -> QuietHoursOut:
+    """The user's quiet hours."""
+    kind, owner = recipient(viewer)
+    with context.reads() as session:
+        row = quiet_hours(session, kind, owner)
+        return QuietHoursOut(
+            start=row.start_time if row else None, end=row.end_time if row else None
+        )
+
+
+@router.put("/quiet-hours", response_model=QuietHoursOut)
+def put_quiet_hours(context: Context, viewer: CurrentViewer, body: QuietHoursIn) -> QuietHoursOut:
+    """Set the user's quiet hours: notifications other than critical wait until they end."""
+    kind, owner = recipient(viewer)
+    try:
+        with context.writes.begin() as session:
+            row = set_quiet_hours(session, kind, owner, body.start, body.end)
+            return QuietHoursOut(start=row.start_time, end=row.end_time)
+    except ValueError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from None
+
+
+@router.delete("/quiet-hours", status_code=status.HTTP_204_NO_CONTENT)
+def delete_quiet_hours(context: Context, viewer: CurrentViewer) -> None:
+    """Remove the user's quiet hours."""
+    kind, owner = recipient(viewer)
+    with context.writes.begin() as session:
+        clear_quiet_hours(session, kind, owner)

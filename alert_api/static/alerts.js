@@ -1,0 +1,82 @@
+/* Alert cards and actions, shared by the dashboard, the alert page and the phone page. */
+"use strict";
+
+const Alerts = (() => {
+  const { config, t, api, el, time, toast } = SW;
+
+  function nextStatuses(alert) {
+    if (config.role === "guardian") return [];
+    return (config.allowed[alert.status] || []);
+  }
+
+  /* Ask for a note in `slot` when the transition needs one (or always, optionally). */
+  function askNote(slot, required) {
+    return new Promise((resolve) => {
+      slot.replaceChildren(document.getElementById("note-form").content.cloneNode(true));
+      const form = slot.querySelector("form");
+      const area = form.querySelector("textarea");
+      area.required = required;
+      area.focus();
+      form.addEventListener("submit", (event) => {
+        event.preventDefault();
+        slot.replaceChildren();
+        resolve(area.value);
+      });
+      form.querySelector(".cancel").addEventListener("click", () => { slot.replaceChildren(); resolve(null); });
+    });
+  }
+
+  /* Move an alert to `to`; returns the alert as it is afterwards (also after a conflict). */
+  async function transition(alert, to, slot) {
+    let note = "";
+    if (config.noteRequired.includes(to)) {
+      note = await askNote(slot, true);
+      if (note === null) return null;
+    }
+    const result = await api("POST", `/api/alerts/${alert.id}/transitions`, { to, version: alert.version, note });
+    if (result.ok) return result.data;
+    if (result.status === 409) {
+      toast(t("alert.conflict"), "warn");
+      const fresh = await api("GET", `/api/alerts/${alert.id}`);
+      return fresh.ok ? fresh.data : null;
+    }
+    const detail = result.data && result.data.detail;
+    toast(result.status === 422 && result.data && result.data.code === "note_required"
+      ? t("alert.note_required") : t("alert.error") + (typeof detail === "string" ? ": " + detail : ""), "error");
+    return null;
+  }
+
+  async function onIt(alertId) {
+    const result = await api("POST", `/api/alerts/${alertId}/on-it`);
+    if (!result.ok) { toast(t("alert.error"), "error"); return null; }
+    toast(result.data.acknowledged ? t("g.on_it_done") : t("g.taken"), "ok");
+    return result.data.alert;
+  }
+
+  function snapshot(alert, size) {
+    return alert.snapshot_url
+      ? el("img", { class: "snapshot " + size, src: alert.snapshot_url, alt: "snapshot", loading: "lazy" })
+      : el("div", { class: "snapshot none " + size, text: t("alert.no_snapshot") });
+  }
+
+  function badges(alert) {
+    return [
+      el("span", { class: "badge sev-" + alert.severity, text: t("severity." + alert.severity) }),
+      el("span", { class: "badge status status-" + alert.status, text: t("status." + alert.status) }),
+    ];
+  }
+
+  /* Follow the live feed from `cursor`; calls onChange(payload), onReset(). */
+  function follow(cursor, onChange, onReset, indicator) {
+    const source = new EventSource("/api/feed" + (cursor ? "?after=" + encodeURIComponent(cursor) : ""));
+    const state = (on) => { if (indicator) indicator.className = "live " + (on ? "on" : "off"); };
+    source.addEventListener("ready", () => state(true));
+    source.addEventListener("alert", (event) => { state(true); onChange(JSON.parse(event.data)); });
+    source.addEventListener("reset", () => { source.close(); onReset(); });
+    source.addEventListener("signed_out", () => { source.close(); location.href = "/login"; });
+    source.onerror = () => { state(false); if (indicator) indicator.title = t("live.offline"); };
+    return source;
+  }
+
+  return { nextStatuses, transition, onIt, snapshot, badges, follow, time };
+})();

@@ -1,0 +1,189 @@
+/* The back-office dashboard: live alert list (SSE), actions, filters, statistics, health. */
+"use strict";
+
+(() => {
+  const { config, t, api, el, time, duration } = SW;
+  const OPEN = ["new", "acknowledged", "dispatched"];
+  const list = document.getElementById("alerts");
+  const filters = document.getElementById("filters");
+  const more = document.getElementById("more");
+  const live = document.getElementById("live");
+  const alerts = new Map();
+  let source = null;
+  let nextBefore = null;
+
+  /* ---- filters ---- */
+  function subtree(rootId) {
+    const ids = new Set([rootId]);
+    let grew = true;
+    while (grew) {
+      grew = false;
+      for (const area of config.areas) {
+        if (area.parent_id !== null && ids.has(area.parent_id) && !ids.has(area.id)) { ids.add(area.id); grew = true; }
+      }
+    }
+    return ids;
+  }
+
+  function criteria() {
+    const form = new FormData(filters);
+    const areaId = form.get("area_id");
+    return {
+      status: form.get("status"), severity: form.get("severity"), type: form.get("type"),
+      areas: areaId ? subtree(Number(areaId)) : null, areaId, since: form.get("since"),
+    };
+  }
+
+  function query(c, before) {
+    const params = new URLSearchParams();
+    if (c.status === "open") OPEN.forEach((s) => params.append("status", s));
+    else if (c.status) params.append("status", c.status);
+    if (c.severity) params.append("severity", c.severity);
+    if (c.type) params.append("type", c.type);
+    if (c.areaId) params.append("area_id", c.areaId);
+    if (c.since) params.append("since", c.since + "T00:00:00");
+    if (before) params.append("before_id", before);
+    params.append("limit", "50");
+    return params.toString();
+  }
+
+  function matches(a, c) {
+    if (c.status === "open" && !OPEN.includes(a.status)) return false;
+    if (c.status && c.status !== "open" && a.status !== c.status) return false;
+    if (c.severity && a.severity !== c.severity) return false;
+    if (c.type && a.type !== c.type) return false;
+    if (c.areas && !c.areas.has(a.area_id)) return false;
+    if (c.since && new Date(a.created_at) < new Date(c.since + "T00:00:00")) return false;
+    return true;
+  }
+
+  /* ---- cards ---- */
+  function card(a) {
+    const slot = el("div", { class: "note-slot" });
+    const buttons = Alerts.nextStatuses(a).map((to) => el("button", {
+      type: "button", class: "act act-" + to, "data-to": to, text: t("action." + to),
+      onclick: async () => {
+        const updated = await Alerts.transition(alerts.get(a.id) || a, to, slot);
+        if (updated) upsert(updated);
+      },
+    }));
+    const flash = a.severity === "critical" && a.status === "new";
+    return el("article", {
+      class: `alert-card sev-${a.severity} status-${a.status}` + (flash ? " flash" : ""),
+      "data-id": a.id, "data-status": a.status,
+    },
+      el("a", { href: `/alerts/${a.id}`, class: "thumb-link" }, Alerts.snapshot(a, "thumb")),
+      el("div", { class: "body" },
+        el("h3", {}, el("a", { href: `/alerts/${a.id}`, text: a.title })),
+        el("p", { class: "meta" }, ...Alerts.badges(a),
+          ` ${t("type." + a.type)} · ${a.area_name || a.site} · ${a.source} · ${time(a.created_at)}`,
+          a.event_count > 1 ? ` · ×${a.event_count}` : ""),
+        el("div", { class: "actions" }, ...buttons),
+        slot));
+  }
+
+  function place(a) {
+    const node = card(a);
+    const existing = list.querySelector(`[data-id="${a.id}"]`);
+    if (existing) { existing.replaceWith(node); return; }
+    const after = [...list.children].find((other) => Number(other.dataset.id) < a.id);
+    list.insertBefore(node, after || null);
+  }
+
+  function upsert(a, change) {
+    const previous = alerts.get(a.id);
+    if (previous && a.version < previous.version) return;
+    if (!matches(a, criteria())) {
+      if (previous) { alerts.delete(a.id); list.querySelector(`[data-id="${a.id}"]`)?.remove(); }
+    } else {
+      alerts.set(a.id, a);
+      place(a);
+      if (change === "created" && a.severity === "critical") alarm();
+    }
+    document.getElementById("alerts-empty").hidden = alerts.size > 0;
+  }
+
+  async function load(append) {
+    const result = await api("GET", "/api/alerts?" + query(criteria(), append ? nextBefore : null));
+    if (!result.ok) return;
+    if (!append) { alerts.clear(); list.replaceChildren(); }
+    result.data.items.forEach((a) => upsert(a));
+    document.getElementById("alerts-empty").hidden = alerts.size > 0;
+    nextBefore = result.data.next_before_id;
+    more.hidden = !nextBefore;
+    if (!append) {
+      if (source) source.close();
+      source = Alerts.follow(result.data.feed_cursor, (p) => upsert(p.alert, p.change), () => load(false), live);
+    }
+  }
+
+  filters.addEventListener("submit", (event) => { event.preventDefault(); load(false); });
+  more.addEventListener("click", () => load(true));
+
+  /* ---- sound for critical alerts (browsers allow it after a click) ---- */
+  let audio = null;
+  const soundButton = document.getElementById("sound");
+  soundButton.addEventListener("click", () => {
+    if (audio) { audio.close(); audio = null; } else { audio = new AudioContext(); }
+    soundButton.textContent = t(audio ? "sound.on" : "sound.off");
+    soundButton.setAttribute("aria-pressed", audio ? "true" : "false");
+  });
+
+  function alarm() {
+    document.body.classList.add("alarm");
+    setTimeout(() => document.body.classList.remove("alarm"), 3000);
+    if (!audio) return;
+    for (let i = 0; i < 3; i++) {
+      const oscillator = audio.createOscillator();
+      const gain = audio.createGain();
+      oscillator.frequency.value = i % 2 ? 660 : 880;
+      gain.gain.value = 0.2;
+      oscillator.connect(gain).connect(audio.destination);
+      oscillator.start(audio.currentTime + i * 0.35);
+      oscillator.stop(audio.currentTime + i * 0.35 + 0.25);
+    }
+  }
+
+  /* ---- statistics ---- */
+  const group = document.getElementById("stats-group");
+  async function stats() {
+    const days = await api("GET", "/api/stats?group_by=day");
+    if (days.ok) {
+      const s = days.data.totals;
+      const figure = (label, value) => el("div", { class: "figure" }, el("strong", { text: value }), el("span", { text: label }));
+      document.getElementById("stats-totals").replaceChildren(
+        figure(t("stats.count"), s.count), figure(t("stats.open"), s.open),
+        figure(t("stats.ack_median"), duration(s.ack_median_s)), figure(t("stats.ack_p90"), duration(s.ack_p90_s)),
+        figure(t("stats.resolve_median"), duration(s.resolve_median_s)), figure(t("stats.resolve_p90"), duration(s.resolve_p90_s)),
+        figure(t("stats.rate"), s.resolution_rate === null ? "–" : Math.round(s.resolution_rate * 100) + "%"));
+      Charts.columns(document.getElementById("chart-days"), days.data.groups.map((g) => g.key),
+        days.data.groups.map((g) => g.count), t("stats.per_day"));
+    }
+    const areas = await api("GET", "/api/stats?group_by=" + group.value);
+    if (areas.ok) {
+      Charts.rates(document.getElementById("chart-areas"), areas.data.groups.map((g) => ({
+        label: g.label, rate: g.resolution_rate,
+        text: (g.resolution_rate === null ? "–" : Math.round(g.resolution_rate * 100) + "%") + " /" + g.count,
+      })), t("stats.rate"));
+    }
+  }
+  group.addEventListener("change", stats);
+
+  /* ---- edge and camera health ---- */
+  async function health() {
+    const result = await api("GET", "/api/system/health");
+    if (!result.ok || !result.data.edges.length) return;
+    document.getElementById("health").replaceChildren(...result.data.edges.map((edge) => el("div", { class: "edge" },
+      el("span", { class: "dot " + (edge.alive ? "up" : "down"), title: t(edge.alive ? "health.online" : "health.offline") }),
+      el("strong", { text: `${edge.site}/${edge.edge}` }),
+      edge.fps !== null ? ` ${edge.fps.toFixed(1)} fps` : "",
+      el("div", { class: "cameras" }, ...Object.entries(edge.cameras).map(([name, state]) =>
+        el("span", { class: "state state-" + state, text: `${name}: ${state}` }))))));
+  }
+
+  load(false);
+  stats();
+  health();
+  setInterval(stats, 60000);
+  setInterval(health, 30000);
+})();

@@ -1,0 +1,36 @@
+/* Watch-list pages: guardians' invite links, CSV upload with the row report. */
+"use strict";
+
+(() => {
+  const { t, api, el, toast } = SW;
+
+  document.querySelectorAll("button.invite").forEach((button) => {
+    button.addEventListener("click", async () => {
+      const result = await api("POST", "/api/invites", { guardian_id: Number(button.dataset.guardian) });
+      if (!result.ok) { toast(t("alert.error"), "error"); return; }
+      const output = document.querySelector(`output[data-for="${button.dataset.guardian}"]`);
+      output.replaceChildren(t("wl.invite_made"), el("input", { readonly: true, value: result.data.url, class: "invite-link" }));
+    });
+  });
+
+  const form = document.getElementById("import");
+  if (!form) return;
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const data = new FormData(form);
+    const kind = data.get("kind");
+    data.delete("kind");
+    const result = await api("POST", `/api/watchlist/${kind}/csv`, data);
+    if (!result.data || result.data.rows === undefined) {
+      toast(t("alert.error") + (result.data && result.data.detail ? ": " + JSON.stringify(result.data.detail) : ""), "error");
+      return;
+    }
+    const r = result.data;
+    document.getElementById("report").hidden = false;
+    document.getElementById("report-summary").textContent =
+      `${r.kind}: ${t("csv.rows")} ${r.rows}, ${t("csv.created")} ${r.created}, ${t("csv.updated")} ${r.updated}, ` +
+      `${t("csv.skipped")} ${r.skipped} (${r.encoding}) — ${r.applied ? t("csv.applied") : t("csv.not_applied")}`;
+    document.getElementById("report-rows").replaceChildren(...r.errors.map((e) => el("tr", {},
+      el("td", { text: e.line }), el("td", { text: e.column || "" }), el("td", { text: e.value || "" }), el("td", { text: e.message }))));
+  });
+})();

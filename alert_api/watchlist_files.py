@@ -1,0 +1,190 @@
+"""Watch-list CSV files through the API: download (only the rows of the viewer's areas for
+staff) and upload with the row report. Admins handle every kind; duty officers and grid
+workers handle persons and guardians of their own areas, and an upload touching any other
+area is refused as a whole."""
+
+import csv
+import io
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, File, Form, HTTPException, UploadFile, status
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from alert_api.viewer import Context, StaffViewer, Viewer
+from records.people import Area, Household, Person
+from records.watchlist_csv import KINDS, ImportReport, RowError, import_csv
+from records.watchlist_csv.encoding import EncodingError, decode, encode
+
+router = APIRouter(prefix="/api/watchlist", tags=["watch lists"])
+
+Kind = Literal["areas", "sites", "staff", "persons", "guardians"]
+SCOPED_KINDS = frozenset({"persons", "guardians"})
+"""Kinds staff may upload and download for their own areas (the others are admins' only)."""
+
+
+class RowErrorOut(BaseModel):
+    """A refused row (line 1 is the header; 0 means the whole file)."""
+
+    line: int
+    column: str | None
+    message: str
+    value: str | None
+
+
+class ImportReportOut(BaseModel):
+    """What an upload did. Without `skip_bad_rows`, one bad row means nothing was written."""
+
+    kind: str
+    encoding: str
+    rows: int
+    created: int
+    updated: int
+    skipped: int
+    applied: bool
+    dry_run: bool
+    ok: bool
+    errors: list[RowErrorOut]
+
+
+def _allowed(viewer: Viewer, kind: str) -> None:
+    if not viewer.scope.everything and kind not in SCOPED_KINDS:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"only admins handle {kind} files")
+
+
+def _dialect(text: str) -> type[csv.Dialect]:
+    first = text.split("\n", 1)[0]
+    return csv.excel_tab if "\t" in first and "," not in first else csv.excel
+
+
+def _area_of_person(session: Session) -> dict[str, int]:
+    return dict(
+        session.execute(
+            select(Person.code, Household.area_id).join(
+                Household, Person.household_id == Household.id
+            )
+        ).tuples()
+    )
+
+
+def out_of_scope(session: Session, viewer: Viewer, kind: str, text: str) -> list[RowError]:
+    """Rows of an upload that would touch records outside the viewer's areas."""
+    reader = csv.reader(io.StringIO(text, newline=""), dialect=_dialect(text))
+    accepted = KINDS[kind].header_names()
+    header = next(reader, None) or []
+    names = [accepted.get(cell.strip().lstrip("\ufeff").lower(), "") for cell in header]
+    areas = dict(session.execute(select(Area.code, Area.id)).tuples())
+    persons = _area_of_person(session)
+    households = dict(session.execute(select(Household.code, Household.area_id)).tuples())
+    checks = {
+        "persons": (("grid_code", areas), ("code", persons), ("household_code", households)),
+        "guardians": (("person_code", persons),),
+    }[kind]
+    errors = []
+    for row in reader:
+        cells = {name: value.strip() for name, value in zip(names, row, strict=False) if name}
+        for column, area_by_code in checks:
+            value = cells.get(column, "")
+            area_id = area_by_code.get(value)
+            if area_id is not None and not viewer.scope.sees_area(area_id):
+                errors.append(
+                    RowError(reader.line_num, column, "belongs to an area outside yours", value)
+                )
+    return errors
+
+
+def _report(report: ImportReport, dry_run: bool) -> JSONResponse:
+    body = ImportReportOut(
+        **{**report.as_dict(), "applied": report.applied and not dry_run, "dry_run": dry_run}
+    )
+    return JSONResponse(body.model_dump(), status_code=200 if report.applied else 422)
+
+
+@router.post(
+    "/{kind}/csv",
+    response_model=ImportReportOut,
+    responses={422: {"model": ImportReportOut}, 413: {"description": "File too large."}},
+)
+def upload_csv(
+    context: Context,
+    viewer: StaffViewer,
+    kind: Kind,
+    file: Annotated[UploadFile, File(description="CSV file, UTF-8 (with or without BOM) or GBK.")],
+    encoding: Annotated[Literal["auto", "utf-8", "gbk"], Form()] = "auto",
+    skip_bad_rows: Annotated[bool, Form(description="Write the good rows anyway.")] = False,
+    dry_run: Annotated[bool, Form(description="Check only; write nothing.")] = False,
+) -> JSONResponse:
+    """Import a watch-list file (see docs/rules.md for the columns). The report lists every
+    refused row with line, column, value and reason; HTTP 422 when nothing was written."""
+    _allowed(viewer, kind)
+    limit = context.settings.api.csv_max_bytes
+    data = file.file.read(limit + 1)
+    if len(data) > limit:
+        raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, f"files up to {limit} bytes")
+    report = ImportReport(kind)
+    if b"\x00" in data:
+        report.errors.append(RowError(0, None, "the file holds NUL bytes: it is not a CSV file"))
+        return _report(report, dry_run)
+    with context.writes() as session:
+        if not viewer.scope.everything:
+            try:
+                text, _ = decode(data, encoding)
+            except EncodingError:
+                text = ""  # the import reports it
+            report.errors.extend(out_of_scope(session, viewer, kind, text))
+            if report.errors:
+                return _report(report, dry_run)
+        try:
+            report = import_csv(session, kind, data, encoding=encoding, skip_bad_rows=skip_bad_rows)
+        except DBAPIError as exc:
+            session.rollback()
+            report = ImportReport(
+                kind, errors=[RowError(0, None, f"the database refused it: {exc.orig}")]
+            )
+            return _report(report, dry_run)
+        if report.applied and not dry_run:
+            session.commit()
+        else:
+            session.rollback()
+    return _report(report, dry_run)
+
+
+@router.get(
+    "/{kind}/csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}}},
+)
+def download_csv(
+    context: Context,
+    viewer: StaffViewer,
+    kind: Kind,
+    encoding: Literal["utf-8-sig", "gbk"] = "utf-8-sig",
+    headers: Literal["en", "zh"] = "en",
+) -> Response:
+    """The watch-list file of `kind` (staff: only rows of their areas), ready for a
+    spreadsheet: UTF-8 with BOM or GBK, English or Chinese headers."""
+    _allowed(viewer, kind)
+    with context.reads() as session:
+        handler = KINDS[kind](session)
+        rows = list(handler.export())
+        if not viewer.scope.everything:
+            column, area_by_code = (
+                ("grid_code", dict(session.execute(select(Area.code, Area.id)).tuples()))
+                if kind == "persons"
+                else ("person_code", _area_of_person(session))
+            )
+            rows = [r for r in rows if viewer.scope.sees_area(area_by_code.get(r.get(column, "")))]
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([c.name if headers == "en" else c.zh for c in handler.columns])
+    for row in rows:
+        writer.writerow([row.get(c.name, "") for c in handler.columns])
+    charset = "gb18030" if encoding == "gbk" else "utf-8"
+    return Response(
+        encode(buffer.getvalue(), encoding),
+        media_type=f"text/csv; charset={charset}",
+        headers={"Content-Disposition": f'attachment; filename="{kind}.csv"'},
+    )
