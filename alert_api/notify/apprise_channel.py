@@ -1,10 +1,5 @@
 """The apprise channel: one URL per target (DingTalk, WeCom, Feishu, ntfy, e-mail, SMS
-gateways…; every service apprise supports)."""
-
-import logging
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+gateways…; every service apprise supports). Needs apprise 2 (per-call results and logs)."""
 
 import apprise
 
@@ -19,53 +14,31 @@ NOTIFY_TYPES = {
 }
 
 
-class _ThreadLog(logging.Handler):
-    """Collects apprise's warnings and errors per thread: they are the only failure detail
-    apprise gives, and several deliveries run at once."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self._local = threading.local()
-
-    def emit(self, record: logging.LogRecord) -> None:
-        lines: list[str] | None = getattr(self._local, "lines", None)
-        if lines is not None:
-            lines.append(record.getMessage())
-
-    @contextmanager
-    def capture(self) -> Iterator[list[str]]:
-        """The messages logged by apprise in this thread inside the block."""
-        lines: list[str] = []
-        self._local.lines = lines
-        try:
-            yield lines
-        finally:
-            self._local.lines = None
-
-
-_log = _ThreadLog()
-logging.getLogger("apprise").addHandler(_log)
-
-
 class AppriseChannel:
-    """Sends through apprise; a target apprise cannot parse is a permanent failure, a failed
-    notification is retried (apprise does not say why it failed, only logs it)."""
+    """Sends through apprise. A URL apprise cannot parse is a permanent failure; a failed or
+    timed-out notification is retried (apprise reports why only in its log lines, which
+    become the delivery's error)."""
 
-    def __init__(self, asset: apprise.AppriseAsset | None = None) -> None:
-        self.asset = asset or apprise.AppriseAsset(async_mode=False)
+    def __init__(self, timeout_s: float) -> None:
+        self.timeout_s = timeout_s
+        self.asset = apprise.AppriseAsset(async_mode=False)
 
     def send(self, message: Message, target: Target) -> Result:
         """Notify the apprise URL `target.address`."""
         app = apprise.Apprise(asset=self.asset)
-        with _log.capture() as lines:
-            if not app.add(target.address):
-                return Result.give_up(
-                    f"apprise does not support this URL (channel {target.channel}); see "
-                    "docs/notifications.md for the URL formats"
-                )
-            ok = app.notify(
-                title=message.title, body=message.body, notify_type=NOTIFY_TYPES[message.severity]
+        if not app.add(target.address):
+            return Result.give_up(
+                f"apprise does not support this URL (channel {target.channel}); see "
+                "docs/notifications.md for the URL formats"
             )
-        if ok:
-            return Result.sent()
-        return Result.retry("; ".join(lines)[:500] or "apprise reported a failure")
+        with app.notify(
+            title=message.title,
+            body=message.body,
+            notify_type=NOTIFY_TYPES[message.severity],
+            timeout=self.timeout_s,
+        ) as result:
+            if result:
+                return Result.sent()
+            lines = [entry.message for entry in result.logs() if entry.level != "DEBUG"]
+            status = result.status.name.lower()
+        return Result.retry("; ".join(lines)[:500] or f"apprise reported {status}")

@@ -52,3 +52,31 @@ def run(
         raise _fail(str(exc)) from None
     configure_logging(settings.log_level, json_logs)
     run_notifier(notifier)
+
+
+@notify_app.command("test")
+def test(
+    url: Annotated[str, typer.Argument(help="Apprise URL, e.g. dingtalk://TOKEN/ or ntfy://…")],
+    title: Annotated[str, typer.Option(help="Title of the test message.")] = "守望 测试通知",
+    body: Annotated[
+        str, typer.Option(help="Text of the test message.")
+    ] = "这是一条测试通知：渠道配置正确。",
+    timeout_s: Annotated[float, typer.Option(help="Longest wait for the service.")] = 10.0,
+) -> None:
+    """Send a test message to one apprise URL (check a channel before putting it in the
+    watch list); exit 1 if it was not accepted."""
+    from alert_api.notify.apprise_channel import AppriseChannel
+    from alert_api.notify.channel import Message, Target
+    from alert_api.notify.targets import apprise_channel, redact
+    from records.base import utcnow
+    from records.types import Severity
+
+    channel = apprise_channel(url)
+    if channel is None:
+        raise _fail(f"{url!r} is not an apprise URL (scheme://…); see docs/notifications.md")
+    message = Message("test", 0, 0, Severity.LOW, title, body, utcnow())
+    result = AppriseChannel(timeout_s).send(message, Target(channel, url))
+    if not result.ok:
+        console.print(f"not sent to {redact(url)}: {result.error}", markup=False, style="red")
+        raise typer.Exit(code=1)
+    typer.echo(f"sent to {redact(url)}")

@@ -76,8 +76,9 @@ def _row(job_id: str, channel: str, target: str, now: datetime, error: str = "")
 def plan_job(session: Session, job: NotificationJob, now: datetime) -> Plan:
     """Record `job` and its deliveries (due now) unless it was recorded before."""
     recipient_type = RecipientType(job.recipient_type)
-    inserted = session.execute(
-        insert_ignoring_conflicts(session, Notification).values(
+    inserted = session.scalar(
+        insert_ignoring_conflicts(session, Notification)
+        .values(
             job_id=job.job_id,
             alert_id=job.alert_id,
             step=job.step,
@@ -89,8 +90,9 @@ def plan_job(session: Session, job: NotificationJob, now: datetime) -> Plan:
             created_at=job.created_at,
             received_at=now,
         )
+        .returning(Notification.job_id)
     )
-    if not inserted.rowcount:  # type: ignore[attr-defined]
+    if inserted is None:
         return Plan(job.job_id, job.alert_id, new=False, deliveries=0)
     rows: list[dict[str, Any]] = []
     for channel in dict.fromkeys(c.strip() for c in job.channels if c.strip()):

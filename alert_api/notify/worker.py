@@ -52,7 +52,7 @@ class Notifier:
             self.section,
             sessions,
             webpush,
-            apprise or AppriseChannel(),
+            apprise or AppriseChannel(self.section.timeout_s),
             Backoff(settings.notify_retry, rng),
             self.metrics,
             clock,

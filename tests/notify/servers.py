@@ -76,13 +76,16 @@ def http_edge(default: int = 201) -> Iterator[HttpEdge]:
             with edge.lock:
                 edge.received.append(Received(self.path, dict(self.headers), body, status))
             reply = b"{}" if status < 300 else b'{"error": "scripted failure"}'
-            self.send_response(status)
-            if status in (429, 503):
-                self.send_header("Retry-After", "30")
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(reply)))
-            self.end_headers()
-            self.wfile.write(reply)
+            try:
+                self.send_response(status)
+                if status in (429, 503):
+                    self.send_header("Retry-After", "30")
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(reply)))
+                self.end_headers()
+                self.wfile.write(reply)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the sender is gone (a killed worker)
 
         def log_message(self, format: str, *args: Any) -> None:
             pass

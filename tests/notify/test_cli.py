@@ -1,0 +1,40 @@
+"""`shouwang notify run` refuses to start on bad settings or an unmigrated database, saying
+what to do; `shouwang notify test URL` checks a channel."""
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from alert_api.notify.cli import notify_app
+from tests.notify.servers import HttpEdge
+
+runner = CliRunner()
+
+
+def test_run_refuses_an_unmigrated_database(tmp_path: Path) -> None:
+    config = tmp_path / "notify.yaml"
+    config.write_text(f"database:\n  url: sqlite:///{tmp_path}/empty.sqlite3\n")
+    result = runner.invoke(notify_app, ["run", "--config", str(config)])
+    assert result.exit_code == 2
+    assert "run `shouwang db upgrade`" in result.output
+
+
+def test_run_refuses_bad_settings(tmp_path: Path) -> None:
+    config = tmp_path / "notify.yaml"
+    config.write_text("notify:\n  concurrency: 0\n  colour: blue\n")
+    result = runner.invoke(notify_app, ["run", "--config", str(config)])
+    assert result.exit_code == 2
+    assert "notify.concurrency" in result.output and "notify.colour" in result.output
+
+
+def test_test_command_sends_to_an_apprise_url(edge: HttpEdge) -> None:
+    result = runner.invoke(notify_app, ["test", edge.url("/hook/check", "json")])
+    assert result.exit_code == 0, result.output
+    assert "sent to json://127.0.0.1/…" in result.output
+    [request] = edge.to("/hook/check")
+    assert request.json()["title"] == "守望 测试通知"
+
+    edge.script("/hook/check", 500)
+    failed = runner.invoke(notify_app, ["test", edge.url("/hook/check", "json")])
+    assert failed.exit_code == 1 and "error=500" in failed.output
+    assert runner.invoke(notify_app, ["test", "13800000001"]).exit_code == 2
