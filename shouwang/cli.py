@@ -33,6 +33,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(watchlist_app, name="watchlist")
 broker_app = typer.Typer(help="Broker administration: device ACLs.")
 app.add_typer(broker_app, name="broker")
+snapshots_app = typer.Typer(help="Snapshot files stored by ingest: retention.")
+app.add_typer(snapshots_app, name="snapshots")
 app.add_typer(models_app, name="models")
 console = Console(stderr=True)
 
@@ -280,3 +282,27 @@ def broker_acl(
             raise _fail(f"--gateway {spec!r} must be USER:SITE")
         blocks.append(gateway_entry(user, site))
     typer.echo(acl_file(blocks))
+
+
+@snapshots_app.command("prune")
+def snapshots_prune(
+    keep_days: Annotated[int, typer.Option(min=1, help="Keep this many days of snapshots.")] = 90,
+    config: ConfigOption = None,
+    dry_run: Annotated[bool, typer.Option(help="Only say what would be removed.")] = False,
+) -> None:
+    """Remove snapshot folders (one per site and day) older than --keep-days."""
+    from ingest.config import IngestSettings
+    from ingest.retention import prune_snapshots
+    from shouwang.settings import ConfigError
+
+    try:
+        settings = IngestSettings.load(config)
+    except ConfigError as exc:
+        raise _fail(str(exc)) from None
+    root = settings.ingest.snapshot_dir
+    report = prune_snapshots(root, keep_days, dry_run=dry_run)
+    verb = "would remove" if dry_run else "removed"
+    typer.echo(
+        f"{verb} {len(report.days)} day folder(s), {report.files} file(s), "
+        f"{report.bytes / 1_048_576:.1f} MiB from {root}"
+    )
