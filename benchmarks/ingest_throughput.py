@@ -42,13 +42,19 @@ REDIS_URL = "redis://127.0.0.1:6379/0"
 console = Console()
 
 
-def publish(port: int, messages: list[tuple[str, str]], rate: float | None = None) -> None:
-    """Publish at QoS 1 (as fast as possible, or paced at `rate` per second) and wait for acks."""
+def publish(
+    port: int, messages: list[tuple[str, str]], rate: float | None = None, record: bool = False
+) -> dict[str, float]:
+    """Publish at QoS 1 (as fast as possible, or paced at `rate` per second) and wait for acks.
+
+    With `record`, returns when each message (by its event_id/reading_id) was published.
+    """
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-pub-{uuid.uuid4().hex}")
     client.max_inflight_messages_set(1000)
     client.connect("127.0.0.1", port)
     client.loop_start()
     infos = []
+    sent_at: dict[str, float] = {}
     start = time.perf_counter()
     for index, (topic, payload) in enumerate(messages):
         if rate:
@@ -56,11 +62,15 @@ def publish(port: int, messages: list[tuple[str, str]], rate: float | None = Non
             if delay > 0:
                 time.sleep(delay)
             payload = payload.replace("__NOW__", datetime.now(UTC).isoformat())
+        if record:
+            fields = json.loads(payload)
+            sent_at[fields.get("event_id") or fields.get("reading_id")] = time.time()
         infos.append(client.publish(topic, payload, qos=1))
     for info in infos:
         info.wait_for_publish(120)
     client.disconnect()
     client.loop_stop()
+    return sent_at
 
 
 class CountingSubscriber:
