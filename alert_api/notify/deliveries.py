@@ -1,12 +1,13 @@
 """The delivery log's side of sending: claim the deliveries that are due (holding back those in
 their recipient's quiet hours), and record how each attempt went."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from alert_api.notify.channel import Message, Result, Target
@@ -132,23 +133,49 @@ class Recorded(StrEnum):
 
 
 def record(
-    session: Session, claimed: Claimed, result: Result, now: datetime, backoff: Backoff
+    session: Session,
+    attempts: Sequence[tuple[Claimed, Result]],
+    now: datetime,
+    backoff: Backoff,
+) -> list[tuple[Recorded, datetime | None]]:
+    """Record finished attempts, each as sent, retry (at the returned time), failed, or gone
+    (its push subscription is removed)."""
+    ids = sorted(claimed.delivery_id for claimed, _ in attempts)
+    rows = {
+        d.id: d
+        for d in session.scalars(
+            select(Delivery).where(Delivery.id.in_(ids)).order_by(Delivery.id).with_for_update()
+        )
+    }
+    outcomes = [_record(session, rows.get(c.delivery_id), c, r, now, backoff) for c, r in attempts]
+    pushed = [
+        claimed.target.address
+        for (claimed, _), (recorded, _) in zip(attempts, outcomes, strict=True)
+        if recorded is Recorded.SENT and claimed.target.channel == WEBPUSH
+    ]
+    if pushed:
+        session.execute(
+            update(PushSubscription)
+            .where(PushSubscription.endpoint.in_(pushed))
+            .values(last_success_at=now)
+        )
+    return outcomes
+
+
+def _record(
+    session: Session,
+    delivery: Delivery | None,
+    claimed: Claimed,
+    result: Result,
+    now: datetime,
+    backoff: Backoff,
 ) -> tuple[Recorded, datetime | None]:
-    """Record one attempt: sent, retry at the returned time, failed, or gone (the push
-    subscription is removed)."""
-    delivery = session.get(Delivery, claimed.delivery_id, with_for_update=True)
     if delivery is None or delivery.outcome not in OPEN_OUTCOMES:
         return Recorded.STALE, None
     delivery.attempts = max(delivery.attempts, claimed.attempt)
     if result.ok:
         _settle(delivery, DeliveryOutcome.SENT, now, "")
         delivery.sent_at = now
-        if delivery.channel == WEBPUSH:
-            subscription = session.scalar(
-                select(PushSubscription).where(PushSubscription.endpoint == delivery.target)
-            )
-            if subscription is not None:
-                subscription.last_success_at = now
         return Recorded.SENT, None
     if result.gone:
         _settle(delivery, DeliveryOutcome.GONE, now, result.error)

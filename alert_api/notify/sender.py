@@ -82,22 +82,16 @@ class Sender:
         return len(claimed) + len(skipped)
 
     def record_finished(self) -> int:
-        """Record the attempts that have finished."""
+        """Record the attempts that have finished, in one transaction."""
         done = [future for future in self.in_flight if future.done()]
         if not done:
             return 0
-        now = self.clock()
-        outcomes = []
+        attempts = [(self.in_flight[future], future.result()) for future in done]
         with self.sessions.begin() as session:
-            for future in done:
-                claimed = self.in_flight[future]
-                result = future.result()
-                outcomes.append(
-                    (claimed, result, *record(session, claimed, result, now, self.backoff))
-                )
+            outcomes = record(session, attempts, self.clock(), self.backoff)
         for future in done:
             del self.in_flight[future]
-        for claimed, result, recorded, due in outcomes:
+        for (claimed, result), (recorded, due) in zip(attempts, outcomes, strict=True):
             self._report(claimed, result, recorded, due)
         return len(done)
 

@@ -23,8 +23,8 @@ from records.notifications import ensure_vapid_keys
 
 log = structlog.get_logger("shouwang.notify")
 
-SENDING_BLOCK_MS = 20
-"""How long a read waits for new jobs while deliveries are in flight (their results wait)."""
+SENDING_WAIT_S = 0.02
+"""While deliveries are in flight, a round waits this long for one to finish (not for jobs)."""
 
 
 class Notifier:
@@ -60,13 +60,15 @@ class Notifier:
         self._stop = threading.Event()
 
     def poll(self, block_ms: int | None = None) -> int:
-        """One round: send what is due, read and plan new jobs (waiting up to `block_ms`,
-        default the setting, less while sending), send again. Returns how much moved."""
+        """One round: send what is due, read and plan new jobs, send again. Waits up to
+        `block_ms` (default: the setting) for new jobs when nothing is being sent, else up to
+        `SENDING_WAIT_S` for an attempt to finish. Returns how much moved."""
         moved = self.sender.pump()
         block = self.section.block_ms if block_ms is None else block_ms
-        if moved or self.sender.in_flight:
-            block = min(block, SENDING_BLOCK_MS)
-        moved += self.consumer.poll(block)
+        sending = bool(moved or self.sender.in_flight)
+        moved += self.consumer.poll(0 if sending else block)
+        if sending and block:
+            self.sender.wait(SENDING_WAIT_S)
         return moved + self.sender.pump()
 
     def run(self) -> None:

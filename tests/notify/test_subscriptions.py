@@ -20,7 +20,7 @@ from records.notifications import (
     save_push_subscription,
     vapid_public_key,
 )
-from tests.notify.builders import b64url, browser, job, publish
+from tests.notify.builders import Clock, b64url, browser, job, publish
 from tests.notify.conftest import Names
 from tests.notify.drive import settle
 from tests.notify.servers import HttpEdge
@@ -61,6 +61,7 @@ def test_subscription_removed_before_its_retry_is_settled_as_gone(
     redis_client: redis.Redis,
     names: Names,
     edge: HttpEdge,
+    clock: Clock,
 ) -> None:
     page = browser(edge.url("/push/phone"))
     subscribe(sessions, ("guardian", 1), page)
@@ -70,7 +71,7 @@ def test_subscription_removed_before_its_retry_is_settled_as_gone(
     settle(notifier)
     with sessions.begin() as session:
         assert remove_push_subscription(session, page.endpoint)  # the page unsubscribed
-    notifier.sender.clock.advance(5)  # type: ignore[attr-defined]
+    clock.advance(5)
     settle(notifier)
     [row] = deliveries(sessions)
     assert row.outcome is DeliveryOutcome.GONE
