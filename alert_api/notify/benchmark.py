@@ -95,6 +95,7 @@ def run(database: str, redis_url: str, jobs: int, concurrency: int, recipients: 
         database={"url": database},
         redis={"url": redis_url},
         notify={"stream": stream, "group_start": "0", "concurrency": concurrency},
+        notify_webpush={"endpoint_hosts": ["127.0.0.1"]},
     )
     notifier = Notifier(settings, sessions, client)
     notifier.consumer.ensure_group()

@@ -138,7 +138,6 @@ class JobConsumer:
             try:
                 jobs.append((entry_id, read_job(fields), fields))
             except PoisonJob as exc:
-                self.metrics.jobs.labels("poison").inc()
                 self._dead_letter(entry_id, fields, str(exc), 1)
         try:
             if jobs:
@@ -232,6 +231,7 @@ class JobConsumer:
         pipe.xack(self.section.stream, self.section.group, entry_id)
         pipe.hdel(self.failures_key, entry_id)
         pipe.execute()
+        self.metrics.jobs.labels("poison").inc()
         log.error(
             "job dead-lettered",
             alert_id=fields.get("alert_id"),

@@ -95,8 +95,10 @@ def claim_due(
     lease = now + timedelta(seconds=lease_s)
     for delivery, job in rows:
         hours = quiet.get((job.recipient_type, job.recipient_id))
-        until = hours and quiet_until(now, hours.start_time, hours.end_time, zone, job.severity)
-        if until:
+        until = None
+        if hours is not None:
+            until = quiet_until(now, hours.start_time, hours.end_time, zone, job.severity)
+        if until is not None:
             delivery.outcome, delivery.next_attempt_at = DeliveryOutcome.HELD, until
             skipped.append(Skipped(delivery.id, job.job_id, job.alert_id, delivery.outcome, until))
             continue

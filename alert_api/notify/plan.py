@@ -41,6 +41,8 @@ def read_job(fields: dict[str, str]) -> NotificationJob:
         raise PoisonJob("notification job_id must have 1 to 200 characters")
     if not all(isinstance(channel, str) for channel in job.channels):
         raise PoisonJob("notification job channels must be a JSON list of strings")
+    if job.created_at.tzinfo is None:
+        raise PoisonJob("notification job created_at has no UTC offset")
     return job
 
 

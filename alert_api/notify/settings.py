@@ -138,6 +138,15 @@ SEVERITY_URGENCY = {
 }
 
 
+PUSH_SERVICE_HOSTS = (
+    "fcm.googleapis.com",
+    ".push.services.mozilla.com",
+    ".push.apple.com",
+    ".notify.windows.com",
+)
+"""The browsers' push services: Chrome and Android (FCM), Firefox, Safari, Edge."""
+
+
 class WebPushSection(Section):
     """Web Push (VAPID) to the guardian page and the back office in browsers."""
 
@@ -156,6 +165,12 @@ class WebPushSection(Section):
         default_factory=lambda: dict(SEVERITY_URGENCY),
         description="Web Push `Urgency` by severity (`very-low`, `low`, `normal`, `high`); "
         "phones saving battery deliver only high-urgency messages at once.",
+    )
+    endpoint_hosts: list[str] = Field(
+        default_factory=lambda: list(PUSH_SERVICE_HOSTS),
+        description="Hosts push endpoints may point to (`.example.com` also matches its "
+        "subdomains); a subscription elsewhere is refused when sending, so a page cannot aim "
+        "the notifier at internal addresses. Empty: any host.",
     )
     click_url: str = Field(
         "/guardian/alerts/{alert_id}",

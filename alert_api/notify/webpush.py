@@ -92,10 +92,24 @@ class WebPushChannel:
             session = self._local.session = requests.Session()
         return session
 
+    def allowed(self, endpoint: str) -> bool:
+        """Whether `endpoint` is at one of the configured push services."""
+        hosts = self.section.endpoint_hosts
+        host = (urlsplit(endpoint).hostname or "").lower()
+        return not hosts or any(
+            host == allowed or (allowed.startswith(".") and host.endswith(allowed))
+            for allowed in hosts
+        )
+
     def send(self, message: Message, target: Target) -> Result:
         """Encrypt and post the message to the subscription's push service."""
         if not target.keys:
             return Result.give_up("push subscription without keys")
+        if not self.allowed(target.address):
+            return Result.give_up(
+                f"push endpoint host {urlsplit(target.address).hostname!r} is not in "
+                "notify_webpush.endpoint_hosts"
+            )
         info: dict[str, Any] = {"endpoint": target.address, "keys": dict(target.keys)}
         headers = {
             "Urgency": self.section.urgency[message.severity],

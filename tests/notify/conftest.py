@@ -86,7 +86,7 @@ def settings_for(database_url: str, names: Names, **notify: Any) -> NotifierSett
         redis={"url": REDIS_URL},
         notify=section,
         notify_retry={"initial_delay_s": 5, "max_delay_s": 60, "jitter": 0, "max_attempts": 4},
-        notify_webpush={"subject": "mailto:ops@shouwang.example"},
+        notify_webpush={"subject": "mailto:ops@shouwang.example", "endpoint_hosts": ["127.0.0.1"]},
     )
 
 

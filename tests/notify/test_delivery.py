@@ -142,3 +142,21 @@ def test_channels_without_a_target_are_recorded_as_failed(
     assert "apprise does not support" in (rows["nosuchservice"].last_error or "")
     assert rows["json"].outcome is DeliveryOutcome.SENT
     assert len(edge.to("/hook/ok")) == 1
+
+
+def test_push_endpoints_outside_the_push_services_are_refused(
+    notifier_for: Callable[..., Notifier],
+    sessions: sessionmaker[Session],
+    redis_client: redis.Redis,
+    names: Names,
+    edge: HttpEdge,
+) -> None:
+    inside = browser(f"http://localhost:{edge.port}/push/internal-admin")  # host not allowed
+    subscribe(sessions, ("guardian", 1), inside)
+    notifier = notifier_for()
+    publish(redis_client, names.stream, job("webpush"))
+    settle(notifier)
+    [row] = deliveries(sessions)
+    assert (row.outcome, row.attempts) == (DeliveryOutcome.FAILED, 1)
+    assert "'localhost' is not in notify_webpush.endpoint_hosts" in (row.last_error or "")
+    assert edge.received == []
