@@ -70,7 +70,7 @@ class OnItOut(BaseModel):
     """The answer to "I'm on it": whether this tap acknowledged the alert, and the alert now."""
 
     acknowledged: bool
-    alert: AlertOut
+    alert: AlertDetail
 
 
 def visible_alert(context: AppContext, session: Session, viewer: Viewer, alert_id: int) -> Alert:

@@ -161,8 +161,8 @@ def change_password(context: Context, viewer: CurrentViewer, body: PasswordIn) -
         user = session.get(User, viewer.user_id)
         assert user is not None
         if not verify_password(user.password_hash, body.current_password):
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "current password is wrong")
+            raise HTTPException(422, "current password is wrong")
         try:
             set_password(session, user, body.new_password, keep_session=viewer.session_id)
         except AccountError as exc:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from None
+            raise HTTPException(422, str(exc)) from None

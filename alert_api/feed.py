@@ -37,12 +37,17 @@ def _entry_key(entry_id: str) -> tuple[int, int]:
 
 
 async def _trimmed_after(client: aioredis.Redis, stream: str, cursor: str) -> bool:
-    """Whether entries after `cursor` may have been trimmed away (the reader must reload)."""
+    """Whether entries after `cursor` may have been trimmed away (the reader must reload):
+    entries were removed and the oldest one kept is newer than the cursor."""
     if not await client.exists(stream):
         return False
     info = await client.xinfo_stream(stream)
+    removed = int(info.get("entries-added", 0)) > int(info["length"])
+    first = info.get("first-entry")
     deleted = info.get("max-deleted-entry-id") or "0-0"
-    return _entry_key(cursor) < _entry_key(deleted)
+    if _entry_key(cursor) < _entry_key(deleted):
+        return True
+    return removed and first is not None and _entry_key(cursor) < _entry_key(first[0])
 
 
 def _event(context: AppContext, entry_id: str, change: AlertChange) -> ServerSentEvent:

@@ -76,7 +76,7 @@ def recipient(viewer: Viewer) -> tuple[RecipientType, int]:
     if viewer.staff_id is not None:
         return RecipientType.STAFF, viewer.staff_id
     raise HTTPException(
-        status.HTTP_422_UNPROCESSABLE_ENTITY,
+        422,
         "this user has no staff or guardian record to receive notifications for",
     )
 
@@ -104,7 +104,7 @@ def post_subscription(
                 request.headers.get("user-agent", ""),
             )
     except InvalidSubscription as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from None
+        raise HTTPException(422, str(exc)) from None
 
 
 @router.post("/subscriptions/remove", status_code=status.HTTP_204_NO_CONTENT)
@@ -144,7 +144,7 @@ def put_quiet_hours(context: Context, viewer: CurrentViewer, body: QuietHoursIn)
             row = set_quiet_hours(session, kind, owner, body.start, body.end)
             return QuietHoursOut(start=row.start_time, end=row.end_time)
     except ValueError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from None
+        raise HTTPException(422, str(exc)) from None
 
 
 @router.delete("/quiet-hours", status_code=status.HTTP_204_NO_CONTENT)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
 
 from alert_api.context import AppContext
@@ -158,11 +158,9 @@ def get_stats(
     end = aware(until, context.zone) or utcnow()
     start = aware(since, context.zone) or end - timedelta(days=7)
     if start >= end:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "since must be before until")
+        raise HTTPException(422, "since must be before until")
     if group_by == "day" and end - start > timedelta(days=MAX_DAYS):
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_ENTITY, f"at most {MAX_DAYS} days per request"
-        )
+        raise HTTPException(422, f"at most {MAX_DAYS} days per request")
     criteria = AlertFilter(severities=severity, types=type_, since=start, until=end)
     query = viewer.scope.restrict(alerts_query(criteria)).with_only_columns(
         Alert.area_id,

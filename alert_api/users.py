@@ -105,7 +105,7 @@ def post_user(context: Context, viewer: AdminViewer, body: UserIn) -> UserOut:
             )
             return user_out(user)
     except AccountError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from None
+        raise HTTPException(422, str(exc)) from None
 
 
 @router.patch("/api/users/{user_id}", response_model=UserOut)
@@ -118,14 +118,14 @@ def patch_user(
         if user is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no user {user_id}")
         if body.active is False and user.id == viewer.user_id:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "you cannot disable yourself")
+            raise HTTPException(422, "you cannot disable yourself")
         if body.display_name is not None:
             user.display_name = body.display_name.strip()
         if body.password is not None:
             try:
                 set_password(session, user, body.password)
             except AccountError as exc:
-                raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from None
+                raise HTTPException(422, str(exc)) from None
         if body.active is not None:
             user.active = body.active
             if not body.active:

@@ -66,7 +66,7 @@ def _area_of_person(session: Session) -> dict[str, int]:
             select(Person.code, Household.area_id).join(
                 Household, Person.household_id == Household.id
             )
-        ).tuples()
+        ).all()
     )
 
 
@@ -76,9 +76,9 @@ def out_of_scope(session: Session, viewer: Viewer, kind: str, text: str) -> list
     accepted = KINDS[kind].header_names()
     header = next(reader, None) or []
     names = [accepted.get(cell.strip().lstrip("\ufeff").lower(), "") for cell in header]
-    areas = dict(session.execute(select(Area.code, Area.id)).tuples())
+    areas = dict(session.execute(select(Area.code, Area.id)).all())
     persons = _area_of_person(session)
-    households = dict(session.execute(select(Household.code, Household.area_id)).tuples())
+    households = dict(session.execute(select(Household.code, Household.area_id)).all())
     checks = {
         "persons": (("grid_code", areas), ("code", persons), ("household_code", households)),
         "guardians": (("person_code", persons),),
@@ -123,7 +123,7 @@ def upload_csv(
     limit = context.settings.api.csv_max_bytes
     data = file.file.read(limit + 1)
     if len(data) > limit:
-        raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, f"files up to {limit} bytes")
+        raise HTTPException(413, f"files up to {limit} bytes")
     report = ImportReport(kind)
     if b"\x00" in data:
         report.errors.append(RowError(0, None, "the file holds NUL bytes: it is not a CSV file"))
@@ -172,7 +172,7 @@ def download_csv(
         rows = list(handler.export())
         if not viewer.scope.everything:
             column, area_by_code = (
-                ("grid_code", dict(session.execute(select(Area.code, Area.id)).tuples()))
+                ("grid_code", dict(session.execute(select(Area.code, Area.id)).all()))
                 if kind == "persons"
                 else ("person_code", _area_of_person(session))
             )

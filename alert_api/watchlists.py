@@ -254,7 +254,7 @@ def list_guardians(
             .join(Household, Person.household_id == Household.id)
             .where(scope.area_condition(Household.area_id))
             .order_by(Guardianship.guardian_id, Person.code)
-        ).tuples()
+        )
         wards: dict[int, list[Member]] = {}
         for link, person in links:
             wards.setdefault(link.guardian_id, []).append(

@@ -85,6 +85,12 @@ def alert_page(
     )
 
 
+@router.get("/guardian/alerts/{alert_id}")
+def phone_alert_link(viewer: PageViewer, alert_id: RecordId) -> RedirectResponse:
+    """Where push notifications point (the dispatcher's default `click_url`)."""
+    return RedirectResponse(f"/alerts/{alert_id}", status_code=303)
+
+
 @router.get("/watchlist", response_class=HTMLResponse)
 def persons_page(request: Request, context: Context, viewer: PageViewer) -> Response:
     """Watch-list persons of the viewer's areas."""

@@ -3,6 +3,7 @@ and alerts raised the way the rules engine raises them (with the live-feed chang
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 
 import redis
@@ -25,6 +26,12 @@ SITE = "tongren-bijiang-01"
 GRID_1 = "520603100201-01"  # 王秀英 (P001) lives here
 GRID_2 = "520603100201-02"  # 李小明 (P002) and 李德富 (P003)
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64 + b"\xff\xd9"
+
+
+@cache
+def password_hash() -> str:
+    """PASSWORD hashed once per test run (argon2 is slow on purpose)."""
+    return hash_password(PASSWORD)
 
 
 @dataclass(frozen=True)
@@ -52,7 +59,9 @@ def add_user(
 ) -> int:
     """A user with PASSWORD, linked to a staff or guardian record."""
     with sessions.begin() as session:
-        staff = session.scalar(select(Staff).where(Staff.code == staff_code)) if staff_code else None
+        staff = (
+            session.scalar(select(Staff).where(Staff.code == staff_code)) if staff_code else None
+        )
         guardian = (
             session.scalar(select(Guardian).where(Guardian.phone == guardian_phone))
             if guardian_phone
@@ -61,7 +70,7 @@ def add_user(
         user = User(
             login=login,
             display_name=login,
-            password_hash=hash_password(PASSWORD),
+            password_hash=password_hash(),
             role=role,
             staff_id=staff.id if staff else None,
             guardian_id=guardian.id if guardian else None,

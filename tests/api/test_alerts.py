@@ -1,0 +1,324 @@
+"""Alerts through the API: lists and filters, detail with timeline and snapshot, every
+transition with its audit entry, notes, conflicts, the guardians' one tap."""
+
+import threading
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import redis
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from alert_api.context import AppContext
+from records.outbox import OutputStreams
+from records.types import Severity
+from tests.api.builders import GRID_2, JPEG, Users, bearer, raise_alert
+
+
+def test_list_filters_and_pages(
+    client: TestClient,
+    context: AppContext,
+    village: Users,
+    sessions: sessionmaker[Session],
+    redis_client: redis.Redis,
+    streams: OutputStreams,
+) -> None:
+    fall = raise_alert(sessions, redis_client, streams)
+    smoke = raise_alert(
+        sessions, redis_client, streams, type_="smoke", severity=Severity.HIGH, title="烟雾"
+    )
+    child = raise_alert(
+        sessions, redis_client, streams, person_codes=("P002",), grid=GRID_2, title="儿童"
+    )
+    headers = bearer(context, village.county_officer)
+
+    def ids(**params: object) -> list[int]:
+        response = client.get("/api/alerts", params=params, headers=headers)
+        assert response.status_code == 200, response.text
+        return [a["id"] for a in response.json()["items"]]
+
+    assert ids() == [child, smoke, fall]
+    assert ids(type="smoke") == [smoke]
+    assert ids(severity="critical") == [child, fall]
+    assert ids(status=["acknowledged", "dispatched"]) == []
+    areas = {a.code: a.id for a in context.areas.all().values()}
+    assert ids(area_id=areas[GRID_2]) == [child]
+    assert ids(area_id=areas["520603100"]) == [child, smoke, fall]  # the town and below
+    assert ids(since="2000-01-01T00:00:00", until="2000-01-02T00:00:00") == []
+    first = client.get("/api/alerts", params={"limit": 2}, headers=headers).json()
+    assert [a["id"] for a in first["items"]] == [child, smoke]
+    assert ids(before_id=first["next_before_id"]) == [fall]
+    assert first["items"][0]["area_name"] == "马岩村第二网格"
+    bad = client.get("/api/alerts", params={"type": "x\x00y"}, headers=headers)
+    assert bad.status_code == 422
+
+
+def test_detail_has_persons_timeline_audit_and_a_signed_snapshot(
+    client: TestClient,
+    context: AppContext,
+    village: Users,
+    sessions: sessionmaker[Session],
+    redis_client: redis.Redis,
+    streams: OutputStreams,
+) -> None:
+    snapshots = context.settings.api.snapshot_dir
+    alert_id = raise_alert(sessions, redis_client, streams, snapshot_dir=snapshots)
+    other = raise_alert(sessions, redis_client, streams, snapshot_dir=snapshots)
+    headers = bearer(context, village.grid1_worker)
+    detail = client.get(f"/api/alerts/{alert_id}", headers=headers).json()
+    assert [p["code"] for p in detail["persons"]] == ["P001"]
+    assert detail["persons"][0]["address"] == "马岩村一组12号"
+    assert [e["phase"] for e in detail["events"]] == ["start"]
+    assert [(t["actor"], t["to_status"]) for t in detail["transitions"]] == [("rules", "new")]
+    assert detail["next_statuses"] == ["acknowledged", "false_alarm"]
+    url = detail["snapshot_url"]
+    assert url and url == detail["events"][0]["snapshot_url"]
+    image = client.get(url, headers=headers)
+    assert image.status_code == 200 and image.content == JPEG
+    assert image.headers["content-type"] == "image/jpeg"
+    signature = url.rsplit("/", 1)[1]
+    other_url = client.get(f"/api/alerts/{other}", headers=headers).json()["snapshot_url"]
+    assert (
+        client.get(f"/api/alerts/{other}/snapshots/{signature}", headers=headers).status_code == 404
+    )
+    assert (
+        client.get(f"/api/alerts/{alert_id}/snapshots/{'0' * 32}", headers=headers).status_code
+        == 404
+    )
+    assert client.get(url).status_code == 401  # signed, and still needs a user
+    assert client.get(other_url, headers=headers).status_code == 200
+
+
+def test_snapshot_paths_never_leave_the_snapshot_directory(
+    client: TestClient,
+    context: AppContext,
+    village: Users,
+    sessions: sessionmaker[Session],
+    redis_client: redis.Redis,
+    streams: OutputStreams,
+    tmp_path: Path,
+) -> None:
+    from alert_api.snapshots import snapshot_url
+    from records.alerts import Alert
+
+    secret = tmp_path / "secret.jpg"
+    secret.write_bytes(JPEG)
+    alert_id = raise_alert(sessions, redis_client, streams)
+    with sessions.begin() as session:
+        alert = session.get(Alert, alert_id)
+        assert alert is not None
+        alert.snapshot_path = "../secret.jpg"
+    url = snapshot_url(context.signer, alert_id, "../secret.jpg")
+    assert url is not None
+    response = client.get(url, headers=bearer(context, village.admin))
+    assert response.status_code == 404
+
+
+def transition(
+    client: TestClient,
+    headers: dict[str, str],
+    alert_id: int,
+    to: str,
+    version: int,
+    note: str = "",
+) -> httpx.Response:
+    return client.post(
+        f"/api/alerts/{alert_id}/transitions",
+        json={"to": to, "version": version, "note": note},
+        headers=headers,
+    )
+
+
+def test_every_transition_is_on_the_record(
+    client: TestClient,
+    context: AppContext,
+    village: Users,
+    sessions: sessionmaker[Session],
+    redis_client: redis.Redis,
+    streams: OutputStreams,
+) -> None:
+    alert_id = raise_alert(sessions, redis_client, streams)
+    officer, worker = bearer(context, village.town_officer), bearer(context, village.grid1_worker)
+    steps = [
+        (officer, "acknowledged", ""),
+        (officer, "dispatched", "已通知网格员"),
+        (worker, "resolved", "老人已扶起，无外伤"),
+        (worker, "followed_up", "次日回访"),
+        (officer, "archived", ""),
+    ]
+    for version, (headers, to, note) in enumerate(steps, start=1):
+        response = transition(client, headers, alert_id, to, version, note)
+        assert response.status_code == 200, response.text
+        assert response.json()["status"] == to and response.json()["version"] == version + 1
+    detail = client.get(f"/api/alerts/{alert_id}", headers=officer).json()
+    audit = [
+        (t["from_status"], t["to_status"], t["actor"], t["note"]) for t in detail["transitions"]
+    ]
+    assert audit == [
+        (None, "new", "rules", "raised by rule elder_fall"),
+        ("new", "acknowledged", "town", ""),
+        ("acknowledged", "dispatched", "town", "已通知网格员"),
+        ("dispatched", "resolved", "gw1", "老人已扶起，无外伤"),
+        ("resolved", "followed_up", "gw1", "次日回访"),
+        ("followed_up", "archived", "town", ""),
+    ]
+    assert detail["next_statuses"] == []
+    assert detail["acknowledged_at"] and detail["resolved_at"]
+
+
+def test_notes_invalid_steps_and_stale_versions(
+    client: TestClient,
+    context: AppContext,
+    village: Users,
+    sessions: sessionmaker[Session],
+    redis_client: redis.Redis,
+    streams: OutputStreams,
+) -> None:
+    alert_id = raise_alert(sessions, redis_client, streams)
+    headers = bearer(context, village.county_officer)
+    no_note = transition(client, headers, alert_id, "false_alarm", 1, "  ")
+    assert no_note.status_code == 422 and no_note.json()["code"] == "note_required"
+    invalid = transition(client, headers, alert_id, "resolved", 1, "x")
+    assert invalid.status_code == 422 and invalid.json()["code"] == "invalid_transition"
+    assert transition(client, headers, alert_id, "false_alarm", 1, "猫").status_code == 200
+    stale = transition(client, headers, alert_id, "acknowledged", 1)
+    assert stale.status_code == 409
+    assert stale.json() == {
+        "detail": stale.json()["detail"],
+        "code": "version_conflict",
+        "current_version": 2,
+        "status": "false_alarm",
+    }
+    missing = transition(client, headers, 999_999, "acknowledged", 1)
+    assert missing.status_code == 404
+    guardian = transition(client, bearer(context, village.wang_li), alert_id, "archived", 2)
+    assert guardian.status_code == 403
+
+
+def test_two_officers_at_once_one_wins_one_gets_a_conflict(
+    live_server: str,
+    context: AppContext,
+    village: Users,
+    sessions: sessionmaker[Session],
+    redis_client: redis.Redis,
+    streams: OutputStreams,
+) -> None:
+    alert_id = raise_alert(sessions, redis_client, streams)
+    officers = [bearer(context, village.town_officer), bearer(context, village.county_officer)]
+    start = threading.Barrier(2)
+    results: list[int] = []
+
+    def act(headers: dict[str, str], to: str) -> None:
+        with httpx.Client(base_url=live_server, headers=headers, timeout=30) as http:
+            start.wait()
+            body = {"to": to, "version": 1, "note": "现场处理"}
+            results.append(http.post(f"/api/alerts/{alert_id}/transitions", json=body).status_code)
+
+    threads = [
+        threading.Thread(target=act, args=(officers[0], "acknowledged")),
+        threading.Thread(target=act, args=(officers[1], "false_alarm")),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [200, 409]
+    with httpx.Client(base_url=live_server, headers=officers[0]) as http:
+        detail = http.get(f"/api/alerts/{alert_id}").json()
+    assert detail["version"] == 2 and len(detail["transitions"]) == 2
+
+
+def test_acknowledging_stops_the_escalation_and_tells_the_feed(
+    client: TestClient,
+    context: AppContext,
+    village: Users,
+    sessions: sessionmaker[Session],
+    redis_client: redis.Redis,
+    streams: OutputStreams,
+) -> None:
+    from records.timers import escalation_timers
+
+    alert_id = raise_alert(sessions, redis_client, streams)
+    timers = escalation_timers(redis_client, context.settings.api.rules_key_prefix)
+    timers.schedule(str(alert_id), 10**13)
+    headers = bearer(context, village.grid1_worker)
+    assert transition(client, headers, alert_id, "acknowledged", 1).status_code == 200
+    assert redis_client.zscore(timers.key, str(alert_id)) is None
+    last = redis_client.xrevrange(streams.alerts, count=1)[0][1]
+    assert last[b"change"] == b"transition" and last[b"status"] == b"acknowledged"
+
+
+def test_im_on_it_acknowledges_once(
+    client: TestClient,
+    context: AppContext,
+    village: Users,
+    sessions: sessionmaker[Session],
+    redis_client: redis.Redis,
+    streams: OutputStreams,
+) -> None:
+    alert_id = raise_alert(sessions, redis_client, streams)
+    first = client.post(f"/api/alerts/{alert_id}/on-it", headers=bearer(context, village.wang_li))
+    assert first.status_code == 200
+    assert first.json()["acknowledged"] is True
+    assert first.json()["alert"]["status"] == "acknowledged"
+    assert first.json()["alert"]["transitions"][-1]["actor"] == "13900000001"
+    again = client.post(f"/api/alerts/{alert_id}/on-it", headers=bearer(context, village.admin))
+    assert again.json()["acknowledged"] is False and again.json()["alert"]["version"] == 2
+
+
+def test_statistics_per_grid_and_day(
+    client: TestClient,
+    context: AppContext,
+    village: Users,
+    sessions: sessionmaker[Session],
+    redis_client: redis.Redis,
+    streams: OutputStreams,
+) -> None:
+    from records.base import utcnow
+    from records.lifecycle import transition as move
+    from records.types import AlertStatus as S
+
+    start = utcnow().replace(microsecond=0) - timedelta(days=1)
+    # grid 1: acknowledged after 60 s and 120 s, one resolved after 600 s; grid 2: false alarm
+    plan = [
+        (GRID_1 := "520603100201-01", ("P001",), [(S.ACKNOWLEDGED, 60), (S.RESOLVED, 600)]),
+        (GRID_1, ("P001",), [(S.ACKNOWLEDGED, 120)]),
+        (GRID_2, ("P002",), [(S.FALSE_ALARM, 30)]),
+    ]
+    for grid, persons, steps in plan:
+        alert_id = raise_alert(
+            sessions, redis_client, streams, grid=grid, person_codes=persons, created_at=start
+        )
+        for version, (to, after_s) in enumerate(steps, start=1):
+            with sessions.begin() as session:
+                move(
+                    session,
+                    alert_id,
+                    to,
+                    actor="t",
+                    expected_version=version,
+                    note="n",
+                    now=start + timedelta(seconds=after_s),
+                )
+    headers = bearer(context, village.town_officer)
+    stats = client.get("/api/stats", params={"group_by": "grid"}, headers=headers).json()
+    totals = stats["totals"]
+    assert totals["count"] == 3 and totals["false_alarms"] == 1 and totals["open"] == 1
+    assert totals["ack_median_s"] == 90 and totals["ack_p90_s"] == 114
+    assert totals["resolve_median_s"] == 600 and totals["resolution_rate"] == 0.5
+    grids = {g["key"]: g for g in stats["groups"]}
+    assert grids[GRID_1]["count"] == 2 and grids[GRID_1]["resolution_rate"] == 0.5
+    assert grids[GRID_2]["label"] == "马岩村第二网格" and grids[GRID_2]["resolution_rate"] is None
+    days = client.get("/api/stats", params={"group_by": "day"}, headers=headers).json()
+    assert len(days["groups"]) in (7, 8) and sum(g["count"] for g in days["groups"]) == 3
+    town = client.get("/api/stats", params={"group_by": "town"}, headers=headers).json()
+    assert [(g["label"], g["count"]) for g in town["groups"]] == [("灯塔街道", 3)]
+    worker = client.get("/api/stats", headers=bearer(context, village.grid2_worker)).json()
+    assert worker["totals"]["count"] == 1
+    inverted = client.get(
+        "/api/stats",
+        params={"since": "2026-01-02T00:00:00+08:00", "until": "2026-01-01T00:00:00+08:00"},
+        headers=headers,
+    )
+    assert inverted.status_code == 422
