@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
+from alert_api.notify.cli import notify_app
 from edge.cli import edge_app, models_app
 from records.cli import db_app, watchlist_app
 from rules.cli import rules_app
@@ -31,6 +32,7 @@ app.add_typer(edge_app, name="edge")
 app.add_typer(rules_app, name="rules")
 app.add_typer(db_app, name="db")
 app.add_typer(watchlist_app, name="watchlist")
+app.add_typer(notify_app, name="notify")
 broker_app = typer.Typer(help="Broker administration: device ACLs.")
 app.add_typer(broker_app, name="broker")
 snapshots_app = typer.Typer(help="Snapshot files stored by ingest: retention.")
@@ -212,6 +214,7 @@ ingest, rules and the API. The edge agent has its own file: see [edge.md](edge.m
 @config_app.command("reference")
 def config_reference() -> None:
     """Print the configuration reference (Markdown) generated from the settings models."""
+    from alert_api.notify.settings import NotifierSettings
     from ingest.config import IngestSettings
     from rules.config import RulesSettings
     from shouwang.config_docs import settings_reference
@@ -219,6 +222,9 @@ def config_reference() -> None:
     typer.echo(CONFIG_REFERENCE_HEADER)
     typer.echo(settings_reference("Ingest (`shouwang ingest`)", IngestSettings, "SHOUWANG_"))
     typer.echo(settings_reference("Rules (`shouwang rules run`)", RulesSettings, "SHOUWANG_"))
+    typer.echo(
+        settings_reference("Notifier (`shouwang notify run`)", NotifierSettings, "SHOUWANG_")
+    )
 
 
 @app.command("demo")

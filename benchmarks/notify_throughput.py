@@ -1,4 +1,4 @@
-"""Delivery throughput of one notifier: `python -m alert_api.notify.benchmark`.
+"""Delivery throughput of one notifier: `python -m benchmarks.notify_throughput`.
 
 Publishes `--jobs` notification jobs, each to one Web Push subscription (real keys, encrypted
 and VAPID-signed) and one apprise `json://` webhook, both served by a local HTTP server that
