@@ -7,6 +7,7 @@ a no-op. Back-pressure is MQTT flow control: the broker sends at most `receive_m
 unacknowledged messages, so when Redis is slow or down, messages wait at the broker.
 """
 
+import itertools
 import queue
 import threading
 import time
@@ -27,7 +28,7 @@ from ingest.config import IngestSettings
 from ingest.handling import Handled, MessageHandler, Received
 from ingest.metrics import IngestMetrics
 from ingest.snapshots import SnapshotStore
-from ingest.store import RedisStore
+from ingest.store import RedisStore, Write
 from shouwang import __version__
 
 log = structlog.get_logger("shouwang.ingest")
@@ -254,8 +255,9 @@ class IngestWorker:
             if message.qos > 0 and message.connection == self._connection:
                 self.client.ack(message.mid, message.qos)
 
-    def _write_with_retry(self, writes: list[Any]) -> list[bool | None] | None:
-        for attempt in range(10**9):
+    def _write_with_retry(self, writes: list[Write]) -> list[bool | None] | None:
+        """Write until Redis accepts, backing off; None if asked to stop meanwhile."""
+        for attempt in itertools.count():
             try:
                 return self.store.write(writes)
             except redis.RedisError as exc:
@@ -267,7 +269,7 @@ class IngestWorker:
                 )
                 if self._stopping.wait(delay):
                     return None
-        return None
+        raise AssertionError("unreachable")
 
     def _count(
         self, message: Received, handled: Handled, outcome: bool | None, committed: float
