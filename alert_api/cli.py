@@ -19,6 +19,11 @@ ConfigOption = Annotated[
 ]
 
 
+@users_app.callback()
+def users() -> None:
+    """Users of the alert API."""
+
+
 def _fail(message: str) -> typer.Exit:
     console.print(f"error: {message}", soft_wrap=True, highlight=False, markup=False, style="red")
     return typer.Exit(code=2)

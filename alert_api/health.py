@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from alert_api.context import AppContext
 from alert_api.viewer import Context, StaffViewer
 from records.people import Site
 from shouwang.health import read_health
@@ -83,18 +84,26 @@ def _finite(value: Any) -> Any:
     return value
 
 
+def _sites_serving(context: AppContext, area_ids: frozenset[int]) -> set[str]:
+    """Sites whose area is one of `area_ids` or contains one (a village's site serves its
+    grids)."""
+    areas = context.areas.all()
+    serving = set(area_ids)
+    for area_id in area_ids:
+        parent = areas[area_id].parent_id if area_id in areas else None
+        while parent is not None and parent not in serving:
+            serving.add(parent)
+            parent = areas[parent].parent_id if parent in areas else None
+    with context.reads() as session:
+        return set(session.scalars(select(Site.code).where(Site.area_id.in_(sorted(serving)))))
+
+
 @router.get("/api/system/health", response_model=SystemHealthOut)
 def system_health(context: Context, viewer: StaffViewer) -> SystemHealthOut:
     """Edge agents (status, frame rate, queue) and their cameras' states, for the sites in
     the viewer's areas."""
     report = read_health(context.redis)
-    if viewer.scope.everything:
-        sites = None
-    else:
-        with context.reads() as session:
-            sites = set(
-                session.scalars(select(Site.code).where(viewer.scope.area_condition(Site.area_id)))
-            )
+    sites = None if viewer.scope.everything else _sites_serving(context, viewer.scope.area_ids)
     edges = [
         EdgeOut(
             site=e.site,

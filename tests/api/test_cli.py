@@ -1,0 +1,39 @@
+"""The API's command line: the first admin."""
+
+from pathlib import Path
+
+import yaml
+from sqlalchemy import Engine, select
+from typer.testing import CliRunner
+
+from alert_api.cli import users_app
+from alert_api.passwords import verify_password
+from records.db import make_sessionmaker
+from records.users import User, UserRole
+
+
+def test_create_admin_from_the_command_line(
+    engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump({"database": {"url": database_url}}))
+    runner = CliRunner()
+    args = [
+        "create-admin",
+        "root",
+        "--display-name",
+        "管理员",
+        "--password-stdin",
+        "-c",
+        str(config),
+    ]
+    result = runner.invoke(users_app, args, input="a long password\n")
+    assert result.exit_code == 0, result.output
+    with make_sessionmaker(engine)() as session:
+        user = session.scalar(select(User).where(User.login == "root"))
+        assert user is not None and user.role is UserRole.ADMIN and user.display_name == "管理员"
+        assert verify_password(user.password_hash, "a long password")
+    again = runner.invoke(users_app, args, input="a long password\n")
+    assert again.exit_code == 2 and "taken" in again.output
+    short = runner.invoke(users_app, ["create-admin", "root2", *args[2:]], input="short\n")
+    assert short.exit_code == 2 and "at least 8" in short.output

@@ -1,0 +1,53 @@
+"""Health: the public liveness check, and the edges and cameras of the viewer's sites."""
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import redis
+from fastapi.testclient import TestClient
+
+from alert_api.context import AppContext
+from shouwang.redis_keys import EDGES_KEY, edge_key
+from tests.api.builders import SITE, Users, bearer
+
+
+@pytest.fixture
+def edges(redis_client: redis.Redis) -> Iterator[tuple[str, str]]:
+    """Two edges as ingest records them: one at the village's site, one elsewhere (unique
+    names, removed afterwards; the health view reads the shared keys)."""
+    edge = f"edge-test-{uuid.uuid4().hex[:8]}"
+    elsewhere = f"site-test-{uuid.uuid4().hex[:8]}"
+    now_ms = int(time.time() * 1000)
+    heartbeat = {"fps": 5.0, "queue_depth": 0, "cameras": {"cam-home-wang": {"state": "ok"}}}
+    for site in (SITE, elsewhere):
+        redis_client.zadd(EDGES_KEY, {f"{site}/{edge}": now_ms})
+        redis_client.hset(
+            edge_key(site, edge), mapping={"status": "online", "heartbeat": json.dumps(heartbeat)}
+        )
+    yield edge, elsewhere
+    for site in (SITE, elsewhere):
+        redis_client.zrem(EDGES_KEY, f"{site}/{edge}")
+        redis_client.delete(edge_key(site, edge))
+
+
+def test_liveness_needs_no_user(client: TestClient) -> None:
+    assert client.get("/api/health").json() == {"status": "ok", "database": True, "redis": True}
+
+
+def test_staff_see_the_edges_of_their_sites(
+    client: TestClient, context: AppContext, village: Users, edges: tuple[str, str]
+) -> None:
+    edge, elsewhere = edges
+    worker = client.get("/api/system/health", headers=bearer(context, village.grid2_worker))
+    assert worker.status_code == 200
+    mine = [e for e in worker.json()["edges"] if e["edge"] == edge]
+    assert [(e["site"], e["alive"], e["cameras"]) for e in mine] == [
+        (SITE, True, {"cam-home-wang": "ok"})
+    ]
+    assert worker.json()["workers"] is None
+    admin = client.get("/api/system/health", headers=bearer(context, village.admin)).json()
+    assert {e["site"] for e in admin["edges"] if e["edge"] == edge} == {SITE, elsewhere}
+    assert isinstance(admin["workers"], list) and isinstance(admin["streams"], list)
