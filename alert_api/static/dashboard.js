@@ -170,15 +170,20 @@
   group.addEventListener("change", stats);
 
   /* ---- edge and camera health ---- */
+  const SHOWN_EDGES = 12;
   async function health() {
     const result = await api("GET", "/api/system/health");
     if (!result.ok || !result.data.edges.length) return;
-    document.getElementById("health").replaceChildren(...result.data.edges.map((edge) => el("div", { class: "edge" },
+    const edges = [...result.data.edges].sort((a, b) => Number(b.alive) - Number(a.alive));
+    const rows = edges.slice(0, SHOWN_EDGES).map((edge) => el("div", { class: "edge" },
       el("span", { class: "dot " + (edge.alive ? "up" : "down"), title: t(edge.alive ? "health.online" : "health.offline") }),
       el("strong", { text: `${edge.site}/${edge.edge}` }),
       edge.fps !== null ? ` ${edge.fps.toFixed(1)} fps` : "",
       el("div", { class: "cameras" }, ...Object.entries(edge.cameras).map(([name, state]) =>
-        el("span", { class: "state state-" + state, text: `${name}: ${state}` }))))));
+        el("span", { class: "state state-" + state, text: `${name}: ${state}` })))));
+    const more = edges.length - SHOWN_EDGES;
+    if (more > 0) rows.push(el("div", { class: "edge more", text: `+${more}` }));
+    document.getElementById("health").replaceChildren(...rows);
   }
 
   load(false);

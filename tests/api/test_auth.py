@@ -241,3 +241,12 @@ def test_an_invite_resets_a_guardians_password(
     assert client.post(path, data=form, follow_redirects=False).status_code == 303
     assert client.get("/api/auth/me", headers=old_session).status_code == 401
     assert login(client, "13900000001", "new password 1") == 200
+
+
+def test_failed_sign_ins_are_rate_limited_per_address(
+    client: TestClient, context: AppContext, village: Users
+) -> None:
+    context.settings.api.login_ip_max_failures = 4
+    for name in ("a1", "a2", "a3", "a4"):  # different names, one address
+        assert login(client, name, "guess") == 401
+    assert login(client, "gw2") == 429

@@ -1,0 +1,156 @@
+"""The pages in a real headless Chromium (Debian's `chromium`, driven by Playwright): an
+officer sees a new alert arrive live and acts on it; a guardian's phone lists their ward's
+alert (and not another's), answers "I'm on it", and registers the service worker."""
+
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from sqlalchemy.orm import Session, sessionmaker
+
+from alert_api.context import AppContext
+from records.alerts import Alert
+from records.outbox import OutputStreams
+from tests.api.builders import GRID_2, PASSWORD, Users, raise_alert
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+pytestmark = [
+    pytest.mark.skipif(
+        not CHROMIUM.exists() and shutil.which("chromium") is None,
+        reason="no Chromium at /usr/bin/chromium (apt-get install -y chromium)",
+    ),
+    pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
+]
+
+
+@pytest.fixture
+def browser() -> Iterator["sync_api.Browser"]:
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM if CHROMIUM.exists() else shutil.which("chromium")),
+            args=ARGS,
+            headless=True,
+        )
+        yield launched
+        launched.close()
+
+
+def sign_in(page: "sync_api.Page", base: str, login: str) -> None:
+    page.goto(f"{base}/login")
+    page.fill("input[name=login]", login)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+
+
+def status_of(sessions: sessionmaker[Session], alert_id: int) -> str:
+    with sessions() as session:
+        alert = session.get(Alert, alert_id)
+        assert alert is not None
+        return alert.status.value
+
+
+def test_an_officer_sees_a_new_alert_live_and_acts_on_it(
+    browser: "sync_api.Browser",
+    live_server: str,
+    context: AppContext,
+    village: Users,
+    sessions: sessionmaker[Session],
+    redis_client: redis.Redis,
+    streams: OutputStreams,
+) -> None:
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    sign_in(page, live_server, "town")
+    page.wait_for_url(f"{live_server}/dashboard")
+    page.wait_for_selector("#live.on")  # the live feed is connected
+    alert_id = raise_alert(
+        sessions, redis_client, streams, snapshot_dir=context.settings.api.snapshot_dir
+    )
+    card = page.locator(f'.alert-card[data-id="{alert_id}"]')
+    card.wait_for(timeout=5000)  # arrived without reloading
+    assert "flash" in (card.get_attribute("class") or "")  # critical and new: highlighted
+    assert "老人跌倒" in card.inner_text()
+    snapshot = card.locator("img.snapshot")
+    assert re.fullmatch(
+        rf"/api/alerts/{alert_id}/snapshots/[0-9a-f]{{32}}", snapshot.get_attribute("src") or ""
+    )
+    card.locator('button[data-to="acknowledged"]').click()
+    page.wait_for_selector(f'.alert-card[data-id="{alert_id}"][data-status="acknowledged"]')
+    assert status_of(sessions, alert_id) == "acknowledged"
+    page.locator(f'.alert-card[data-id="{alert_id}"] button[data-to="resolved"]').click()
+    page.fill(f'.alert-card[data-id="{alert_id}"] textarea[name=note]', "老人已扶起，无外伤")
+    page.locator(f'.alert-card[data-id="{alert_id}"] .note-form button[type=submit]').click()
+    card.wait_for(state="detached")  # resolved alerts leave the open list
+    assert status_of(sessions, alert_id) == "resolved"
+    page.goto(f"{live_server}/alerts/{alert_id}")
+    audit = page.locator("#audit").inner_text()
+    assert "老人已扶起，无外伤" in audit and "town" in audit
+    page.goto(f"{live_server}/dashboard")
+    page.wait_for_selector("#chart-days svg rect.bar", state="attached")  # statistics chart
+    heights = page.eval_on_selector_all(
+        "#chart-days rect.bar", "(bars) => bars.map((b) => Number(b.getAttribute('height')))"
+    )
+    assert len(heights) in (7, 8) and max(heights) > 0  # today's alert, drawn
+    assert errors == []
+
+
+def test_a_guardian_phone_lists_the_ward_answers_and_installs(
+    browser: "sync_api.Browser",
+    live_server: str,
+    context: AppContext,
+    village: Users,
+    sessions: sessionmaker[Session],
+    redis_client: redis.Redis,
+    streams: OutputStreams,
+) -> None:
+    snapshots = context.settings.api.snapshot_dir
+    wang = raise_alert(sessions, redis_client, streams, snapshot_dir=snapshots)
+    other = raise_alert(
+        sessions, redis_client, streams, person_codes=("P002",), grid=GRID_2, title="儿童"
+    )
+    phone = browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+    )
+    page = phone.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    sign_in(page, live_server, "13900000001")
+    page.wait_for_url(f"{live_server}/guardian")
+    card = page.locator(f'.g-card[data-id="{wang}"]')
+    card.wait_for()
+    assert page.locator(f'.g-card[data-id="{other}"]').count() == 0
+    assert page.locator(".g-card").count() == 1
+    assert (card.locator("img.snapshot").get_attribute("src") or "").startswith(
+        f"/api/alerts/{wang}/snapshots/"
+    )
+    page.wait_for_selector("body[data-service-worker=registered]")
+    script = page.evaluate(
+        "navigator.serviceWorker.ready.then((r) => r.active && r.active.scriptURL)"
+    )
+    assert script == f"{live_server}/sw.js"
+    manifest = page.evaluate(
+        "fetch(document.querySelector('link[rel=manifest]').href).then((r) => r.json())"
+    )
+    assert manifest["start_url"] == "/guardian"
+    card.locator("button.on-it").tap()
+    page.wait_for_selector(f'.g-card[data-id="{wang}"][data-status="acknowledged"]')
+    assert status_of(sessions, wang) == "acknowledged"
+    assert card.locator("button.on-it").count() == 0
+    later = raise_alert(sessions, redis_client, streams, title="再次跌倒")
+    page.locator(f'.g-card[data-id="{later}"]').wait_for(timeout=5000)  # live on the phone too
+    assert errors == []
+    phone.close()
