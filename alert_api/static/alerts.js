@@ -29,8 +29,9 @@ const Alerts = (() => {
   /* Move an alert to `to`; returns the alert as it is afterwards (also after a conflict). */
   async function transition(alert, to, slot) {
     let note = "";
-    if (config.noteRequired.includes(to)) {
-      note = await askNote(slot, true);
+    const required = config.noteRequired.includes(to);
+    if (required || to === "dispatched") {  // a dispatch may say to whom
+      note = await askNote(slot, required);
       if (note === null) return null;
     }
     const result = await api("POST", `/api/alerts/${alert.id}/transitions`, { to, version: alert.version, note });
