@@ -63,8 +63,8 @@ def status_of(sessions: sessionmaker[Session], alert_id: int) -> str:
 
 
 def test_an_officer_sees_a_new_alert_live_and_acts_on_it(
-    browser: "sync_api.Browser",
     live_server: str,
+    browser: "sync_api.Browser",
     context: AppContext,
     village: Users,
     sessions: sessionmaker[Session],
@@ -109,8 +109,8 @@ def test_an_officer_sees_a_new_alert_live_and_acts_on_it(
 
 
 def test_a_guardian_phone_lists_the_ward_answers_and_installs(
-    browser: "sync_api.Browser",
     live_server: str,
+    browser: "sync_api.Browser",
     context: AppContext,
     village: Users,
     sessions: sessionmaker[Session],
