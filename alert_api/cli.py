@@ -55,16 +55,20 @@ def serve(
 
     from alert_api.app import create_app
     from alert_api.context import AppContext
+    from records.db import make_engine
     from records.migrate import SchemaOutdated, require_current
     from shouwang.logs import configure_logging
 
     settings = _settings(config)
     api = settings.api
+    engine = make_engine(settings.database.url)
     try:
+        require_current(engine)
         context = AppContext.build(settings)
-        require_current(context.engine)
     except (SchemaOutdated, SQLAlchemyError) as exc:
         raise _fail(str(exc)) from None
+    finally:
+        engine.dispose()
     configure_logging(settings.log_level, json_logs)
     uvicorn.run(
         create_app(settings, context),

@@ -2,11 +2,12 @@
 
 from pathlib import Path
 
+import typer
 import yaml
 from sqlalchemy import Engine, select
 from typer.testing import CliRunner
 
-from alert_api.cli import users_app
+from alert_api.cli import serve, users_app
 from alert_api.passwords import verify_password
 from records.db import make_sessionmaker
 from records.users import User, UserRole
@@ -37,3 +38,13 @@ def test_create_admin_from_the_command_line(
     assert again.exit_code == 2 and "taken" in again.output
     short = runner.invoke(users_app, ["create-admin", "root2", *args[2:]], input="short\n")
     assert short.exit_code == 2 and "at least 8" in short.output
+
+
+def test_serve_refuses_a_database_that_is_not_migrated(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    url = f"sqlite:///{tmp_path}/empty.sqlite3"
+    config.write_text(yaml.safe_dump({"database": {"url": url}}))
+    app = typer.Typer()
+    app.command()(serve)
+    result = CliRunner().invoke(app, ["--config", str(config)])
+    assert result.exit_code == 2 and "shouwang db upgrade" in result.output
