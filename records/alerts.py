@@ -74,6 +74,11 @@ class Alert(Base):
         cascade="all, delete-orphan", order_by="AlertTransition.id"
     )
 
+    @property
+    def person_ids(self) -> list[int]:
+        """Ids of the persons the alert is about, ascending."""
+        return sorted(p.person_id for p in self.persons)
+
 
 class AlertPerson(Base):
     """A watch-list person an alert is about (guardians see alerts about their wards)."""

@@ -9,9 +9,9 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
-from records.alerts import Alert
+from records.types import AlertStatus, Severity
 
 ALERTS_CHANNEL = "alerts"
 NOTIFICATIONS_CHANNEL = "notifications"
@@ -37,7 +37,61 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def alert_summary(alert: Alert) -> dict[str, Any]:
+class AlertView(Protocol):
+    """What an alert change reads of an alert: a `records.alerts.Alert`, or the rules engine's
+    in-memory copy of one (`rules.book.AlertState`)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def rule_id(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def severity(self) -> Severity: ...
+    @property
+    def status(self) -> AlertStatus: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def site(self) -> str: ...
+    @property
+    def source_kind(self) -> str: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def zone(self) -> str | None: ...
+    @property
+    def household_id(self) -> int | None: ...
+    @property
+    def area_id(self) -> int | None: ...
+    @property
+    def person_ids(self) -> list[int]: ...
+    @property
+    def first_seen_at(self) -> datetime: ...
+    @property
+    def last_seen_at(self) -> datetime: ...
+    @property
+    def event_count(self) -> int: ...
+    @property
+    def condition_ended_at(self) -> datetime | None: ...
+    @property
+    def snapshot_path(self) -> str | None: ...
+    @property
+    def escalation_step(self) -> int: ...
+    @property
+    def details(self) -> dict[str, Any]: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def acknowledged_at(self) -> datetime | None: ...
+    @property
+    def resolved_at(self) -> datetime | None: ...
+
+
+def alert_summary(alert: AlertView) -> dict[str, Any]:
     """The alert as JSON-ready values (what the live feed carries in `alert`)."""
     return {
         "id": alert.id,
@@ -53,7 +107,7 @@ def alert_summary(alert: Alert) -> dict[str, Any]:
         "zone": alert.zone,
         "household_id": alert.household_id,
         "area_id": alert.area_id,
-        "person_ids": sorted(p.person_id for p in alert.persons),
+        "person_ids": alert.person_ids,
         "first_seen_at": _iso(alert.first_seen_at),
         "last_seen_at": _iso(alert.last_seen_at),
         "event_count": alert.event_count,
@@ -92,7 +146,9 @@ class AlertChange:
     seq: int | None = None
 
     @classmethod
-    def of(cls, alert: Alert, change: Change, at: datetime, entry_id: str = "") -> "AlertChange":
+    def of(
+        cls, alert: AlertView, change: Change, at: datetime, entry_id: str = ""
+    ) -> "AlertChange":
         """The change entry for `alert` as it is now (`entry_id`: the event that caused it)."""
         summary = alert_summary(alert)
         return cls(

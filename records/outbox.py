@@ -1,11 +1,11 @@
 """The transactional outbox: stream entries are written with the change they announce and
 published to Redis after commit, so a crash between the two loses nothing."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import redis
-from sqlalchemy import delete, select
+from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from records.alerts import OutboxEntry
@@ -31,15 +31,32 @@ class OutputStreams:
         return names[channel]
 
 
+OUTBOX: Table = OutboxEntry.__table__  # type: ignore[assignment]
+
+
 def add_change(session: Session, change: AlertChange) -> None:
     """Queue an alert change for the live feed (published after commit)."""
     session.add(OutboxEntry(channel=ALERTS_CHANNEL, fields=change.to_fields(), created_at=utcnow()))
 
 
-def add_job(session: Session, job: NotificationJob) -> None:
-    """Queue a notification job for the dispatcher (published after commit)."""
-    session.add(
-        OutboxEntry(channel=NOTIFICATIONS_CHANNEL, fields=job.to_fields(), created_at=utcnow())
+def add_outputs(session: Session, outputs: Sequence[AlertChange | NotificationJob]) -> None:
+    """Queue alert changes and notification jobs in one statement, published after commit in
+    the order given."""
+    if not outputs:
+        return
+    now = utcnow()
+    session.execute(
+        insert(OUTBOX),
+        [
+            {
+                "channel": ALERTS_CHANNEL
+                if isinstance(output, AlertChange)
+                else NOTIFICATIONS_CHANNEL,
+                "fields": output.to_fields(),
+                "created_at": now,
+            }
+            for output in outputs
+        ],
     )
 
 
@@ -55,20 +72,30 @@ def publish_pending(
     Safe to call from several processes at once (PostgreSQL skips rows another publisher holds;
     SQLite serialises writers). Returns how many were published.
     """
+    oldest = (
+        select(OUTBOX.c.id)
+        .order_by(OUTBOX.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    taken = (
+        delete(OUTBOX)
+        .where(OUTBOX.c.id.in_(oldest))
+        .returning(OUTBOX.c.id, OUTBOX.c.channel, OUTBOX.c.fields)
+    )
     with sessions.begin() as session:
-        rows = session.scalars(
-            select(OutboxEntry)
-            .order_by(OutboxEntry.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        ).all()
+        rows = sorted(session.execute(taken).all())
         if not rows:
             return 0
-        session.execute(delete(OutboxEntry).where(OutboxEntry.id.in_([row.id for row in rows])))
         pipe = client.pipeline(transaction=False)
-        for row in rows:
-            fields = {**row.fields, "seq": str(row.id)}
-            pipe.xadd(streams.stream(row.channel), fields, maxlen=streams.maxlen, approximate=True)
+        for seq, channel, fields in rows:
+            pipe.xadd(
+                streams.stream(channel),
+                {**fields, "seq": str(seq)},
+                maxlen=streams.maxlen,
+                approximate=True,
+            )
         # Published before the delete commits: a crash in between publishes again (seq repeats).
         pipe.execute()
     return len(rows)

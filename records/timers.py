@@ -4,6 +4,8 @@ Several workers may poll the same set: claiming a due timer pushes it a lease in
 so a worker that dies while handling it hands it to another once the lease runs out.
 """
 
+from collections.abc import Mapping
+
 import redis
 
 from shouwang.redis_keys import RULES_PREFIX, rules_key
@@ -33,6 +35,18 @@ class TimerSet:
             self.client.zadd(self.key, {member: due_ms}, nx=True)
         else:
             self.client.zadd(self.key, {member: due_ms})
+
+    def set_many(self, due_ms: Mapping[str, int | None]) -> None:
+        """Set several timers to fire when given, or cancel those given None, in one round trip."""
+        if not due_ms:
+            return
+        pipe = self.client.pipeline(transaction=False)
+        for member, due in due_ms.items():
+            if due is None:
+                pipe.zrem(self.key, member)
+            else:
+                pipe.zadd(self.key, {member: due})
+        pipe.execute()
 
     def cancel(self, member: str) -> bool:
         """Remove a timer; whether it existed."""

@@ -1,28 +1,23 @@
-"""Alert records from matched entries: create or group (cooldown), snapshots, episode ends.
+"""Alert decisions on matched entries: create or group (cooldown), snapshots, episode ends.
 
-Every function works in the caller's transaction. Decisions for one group key are serialised
-by locking its `alert_groups` row; an (event, rule) pair is recorded once, so processing an
-entry again changes nothing.
+Everything works on an `AlertBook`, in the caller's transaction. Decisions for one group key
+are serialised by locking its `alert_groups` row; an (entry, rule) pair is recorded once, so
+deciding an entry again changes nothing.
 """
 
 import hashlib
 import string
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, delete, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from records.alerts import (
-    Alert,
-    AlertEvent,
-    AlertGroup,
-    AlertPerson,
-    AlertTransition,
-    EventSnapshot,
-)
-from records.types import OPEN_STATUSES, AlertStatus
+from records.alerts import EventSnapshot
+from records.types import OPEN_STATUSES
+from rules.book import AlertBook, AlertState
 from rules.coverage import Subjects, Ward
 from rules.definitions import GroupBy, Rule
 from rules.signals import Signal, SnapshotNote
@@ -30,17 +25,20 @@ from rules.signals import Signal, SnapshotNote
 MAX_GROUP_KEY = 400
 
 
-def _upsert(session: Session, table: Table, values: dict[str, Any], changes: list[str]) -> None:
-    """INSERT, or on a primary-key conflict update `changes` (nothing if empty)."""
-    statement = _dialect(session).insert(table).values(**values)
-    keys = [column.name for column in table.primary_key.columns]
-    if changes:
-        statement = statement.on_conflict_do_update(
-            index_elements=keys, set_={name: statement.excluded[name] for name in changes}
-        )
-    else:
-        statement = statement.on_conflict_do_nothing(index_elements=keys)
-    session.execute(statement)
+@dataclass(frozen=True, slots=True)
+class Match:
+    """A rule an entry meets, the persons the alert is about, and the alert's group key."""
+
+    rule: Rule
+    signal: Signal
+    subjects: Subjects
+    wards: list[Ward]
+    group_key: str
+
+    @classmethod
+    def of(cls, rule: Rule, signal: Signal, subjects: Subjects, wards: list[Ward]) -> "Match":
+        """The match, with its group key."""
+        return cls(rule, signal, subjects, wards, group_key(rule, signal, subjects, wards))
 
 
 def group_key(rule: Rule, signal: Signal, subjects: Subjects, wards: list[Ward]) -> str:
@@ -85,144 +83,88 @@ def _details(signal: Signal) -> dict[str, Any]:
     return {name: value for name, value in details.items() if value not in (None, [], {})}
 
 
-def _dialect(session: Session) -> Any:
-    return postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-
-
-def _lock_group(session: Session, key: str) -> int | None:
-    """Create or lock the group's row (one statement); returns the alert it points to."""
-    table: Table = AlertGroup.__table__  # type: ignore[assignment]
-    statement = _dialect(session).insert(table).values(group_key=key, alert_id=None)
-    statement = statement.on_conflict_do_update(
-        index_elements=["group_key"], set_={"group_key": statement.excluded.group_key}
-    ).returning(table.c.alert_id)
-    return session.execute(statement).scalar_one()
-
-
-def _prior(session: Session, rule_id: str, signal: Signal) -> tuple[bool, int | None]:
-    """Whether this entry was recorded for the rule before, and the alert of its episode."""
-    rows = session.execute(
-        select(AlertEvent.event_key, AlertEvent.alert_id)
-        .where(
-            AlertEvent.rule_id == rule_id,
-            or_(AlertEvent.event_key == signal.key, AlertEvent.episode_key == signal.episode_key),
-        )
-        .order_by(AlertEvent.id.desc())
-    ).all()
-    recorded = any(event_key == signal.key for event_key, _ in rows)
-    return recorded, rows[0].alert_id if rows else None
-
-
-def _recorded(session: Session, event_key: str, rule_id: str) -> bool:
-    return (
-        session.scalar(
-            select(AlertEvent.id).where(
-                AlertEvent.event_key == event_key, AlertEvent.rule_id == rule_id
-            )
-        )
-        is not None
+def prepare(book: AlertBook, matches: Sequence[Match]) -> None:
+    """Read (and lock) what deciding `matches` needs, in a few statements for all of them:
+    group rows, earlier records of their entries and episodes, snapshot rows, alerts."""
+    if not matches:
+        return
+    book.lock_groups(m.group_key for m in matches)
+    book.load_prior({m.signal.key for m in matches}, {m.signal.episode_key for m in matches})
+    fresh = [m for m in matches if not book.recorded(m.signal.key, m.rule.id)]
+    book.lock_snapshots(
+        m.signal.event_id for m in fresh if m.signal.has_snapshot and m.signal.event_id
+    )
+    book.alerts(
+        [book.group_alert(m.group_key) for m in fresh]
+        + [book.episode_alert(m.rule.id, m.signal.episode_key) for m in fresh]
     )
 
 
-def _locked_alert(session: Session, alert_id: int) -> Alert | None:
-    return session.get(Alert, alert_id, with_for_update=True, populate_existing=True)
-
-
-def record_match(
-    session: Session,
-    rule: Rule,
-    signal: Signal,
-    subjects: Subjects,
-    wards: list[Ward],
-    now: datetime,
-) -> tuple[Alert, bool] | None:
-    """Create an alert for a matched entry, or add the entry to the open alert of its episode or
-    (within the cooldown) of its group. Returns (alert, created), or None when nothing changed:
-    the entry was recorded before, or people already closed its episode's alert."""
-    key = group_key(rule, signal, subjects, wards)
-    group_alert = _lock_group(session, key)
-    recorded, episode_alert = _prior(session, rule.id, signal)
-    if recorded:
+def record_match(book: AlertBook, match: Match) -> tuple[AlertState, bool] | None:
+    """Create an alert for a matched entry, or add the entry to the open alert of its episode
+    or (within the cooldown) of its group. Returns (alert, created), or None when nothing
+    changed: the entry was recorded before, or people already closed its episode's alert.
+    The match must have been prepared."""
+    rule, signal = match.rule, match.signal
+    if book.recorded(signal.key, rule.id):
         return None
-    # Lock order everywhere: group, snapshot, alert (a snapshot arriving meanwhile locks
-    # snapshot, alert), so concurrent workers never deadlock.
-    path = _snapshot_path(session, signal.event_id) if signal.has_snapshot else None
-    alert = None if episode_alert is None else _locked_alert(session, episode_alert)
+    alert = book.alert(book.episode_alert(rule.id, signal.episode_key))
     if alert is not None and alert.status not in OPEN_STATUSES:
         return None
-    if alert is None and group_alert is not None:
-        current = _locked_alert(session, group_alert)
+    if alert is None:
+        current = book.alert(book.group_alert(match.group_key))
         if (
             current is not None
             and current.status in OPEN_STATUSES
             and (signal.observed_at - current.last_seen_at).total_seconds() <= rule.alert.cooldown_s
         ):
             alert = current
+    path = book.snapshot_path(signal.event_id) if signal.has_snapshot and signal.event_id else None
     created = alert is None
     if alert is None:
-        alert = _create(session, rule, signal, subjects, wards, key, now)
-        session.execute(
-            update(AlertGroup).where(AlertGroup.group_key == key).values(alert_id=alert.id)
-        )
+        alert = _create(book, match, path)
+        book.point_group(match.group_key, alert)
     else:
-        _update(alert, signal, now)
-    event = _add_event(session, alert, rule.id, signal)
-    if path and signal.event_id:
-        event.snapshot_path = path
-        _offer_snapshot(alert, signal.event_id, signal.confidence, path)
+        _update(alert, signal)
+        if path and signal.event_id:
+            _offer_snapshot(alert, signal.event_id, signal.confidence, path)
+        book.changed(alert)
+    book.add_event(alert, rule.id, signal, path)
     return alert, created
 
 
-def _create(
-    session: Session,
-    rule: Rule,
-    signal: Signal,
-    subjects: Subjects,
-    wards: list[Ward],
-    key: str,
-    now: datetime,
-) -> Alert:
+def _create(book: AlertBook, match: Match, snapshot_path: str | None) -> AlertState:
+    rule, signal, subjects, wards = match.rule, match.signal, match.subjects, match.wards
     address = wards[0].address if wards else subjects.address
     household_id = wards[0].household_id if wards else next(iter(subjects.household_ids), None)
-    alert = Alert(
-        rule_id=rule.id,
-        type=signal.type,
-        title=_title(rule, signal, address, wards),
-        severity=rule.alert.severity,
-        status=AlertStatus.NEW,
-        version=1,
-        site=signal.site,
-        source_kind=signal.kind.value,
-        source=signal.source,
-        zone=signal.zone,
-        group_key=key,
-        household_id=household_id,
-        area_id=wards[0].area_id if wards else subjects.area_id,
-        first_seen_at=signal.observed_at,
-        last_seen_at=signal.observed_at,
-        event_count=1,
-        details={**_details(signal), "address": address} if address else _details(signal),
-        created_at=now,
-        updated_at=now,
-        persons=[AlertPerson(person_id=ward.id) for ward in wards],
+    return book.create(
+        {
+            "rule_id": rule.id,
+            "type": signal.type,
+            "title": _title(rule, signal, address, wards),
+            "severity": rule.alert.severity,
+            "site": signal.site,
+            "source_kind": signal.kind.value,
+            "source": signal.source,
+            "zone": signal.zone,
+            "group_key": match.group_key,
+            "household_id": household_id,
+            "area_id": wards[0].area_id if wards else subjects.area_id,
+            "first_seen_at": signal.observed_at,
+            "last_seen_at": signal.observed_at,
+            "event_count": 1,
+            "condition_ended_at": None,
+            "snapshot_path": snapshot_path,
+            "snapshot_event_id": signal.event_id if snapshot_path else None,
+            "snapshot_confidence": signal.confidence if snapshot_path else None,
+            "details": {**_details(signal), "address": address} if address else _details(signal),
+        },
+        [ward.id for ward in wards],
+        f"raised by rule {rule.id}",
     )
-    session.add(alert)
-    session.flush()
-    session.add(
-        AlertTransition(
-            alert_id=alert.id,
-            from_status=None,
-            to_status=AlertStatus.NEW,
-            version=1,
-            actor="rules",
-            at=now,
-            note=f"raised by rule {rule.id}",
-        )
-    )
-    return alert
 
 
-def _update(alert: Alert, signal: Signal, now: datetime) -> None:
+def _update(alert: AlertState, signal: Signal) -> None:
     alert.event_count += 1
     if signal.observed_at >= alert.last_seen_at:
         alert.last_seen_at = signal.observed_at
@@ -231,41 +173,9 @@ def _update(alert: Alert, signal: Signal, now: datetime) -> None:
     alert.first_seen_at = min(alert.first_seen_at, signal.observed_at)
     if alert.condition_ended_at is not None and signal.observed_at > alert.condition_ended_at:
         alert.condition_ended_at = None
-    alert.updated_at = now
 
 
-def _add_event(session: Session, alert: Alert, rule_id: str, signal: Signal) -> AlertEvent:
-    event = AlertEvent(
-        alert_id=alert.id,
-        rule_id=rule_id,
-        event_key=signal.key,
-        episode_key=signal.episode_key,
-        event_id=signal.event_id,
-        kind=signal.kind.value,
-        type=signal.type,
-        phase=signal.phase.value,
-        observed_at=signal.observed_at,
-        confidence=signal.confidence,
-        entry_id=signal.entry_id,
-        attributes=signal.attributes,
-    )
-    session.add(event)
-    return event
-
-
-def _snapshot_path(session: Session, event_id: str | None) -> str | None:
-    # The row is created (or waited for) before reading it, so an event and its snapshot
-    # processed at the same time by two workers are ordered by the row lock: the later one
-    # always sees the earlier one's write.
-    if event_id is None:
-        return None
-    _upsert(session, EventSnapshot.__table__, {"event_id": event_id}, [])  # type: ignore[arg-type]
-    return session.scalar(
-        select(EventSnapshot.path).where(EventSnapshot.event_id == event_id).with_for_update()
-    )
-
-
-def _offer_snapshot(alert: Alert, event_id: str, confidence: float | None, path: str) -> bool:
+def _offer_snapshot(alert: AlertState, event_id: str, confidence: float | None, path: str) -> bool:
     """Make `path` the alert's snapshot if it has none or this event is more confident."""
     if alert.snapshot_path is not None and (confidence or 0.0) <= (
         alert.snapshot_confidence or 0.0
@@ -277,58 +187,43 @@ def _offer_snapshot(alert: Alert, event_id: str, confidence: float | None, path:
     return True
 
 
-def attach_snapshot(session: Session, note: SnapshotNote, now: datetime) -> list[Alert]:
+def attach_snapshot(book: AlertBook, note: SnapshotNote) -> list[AlertState]:
     """Store a snapshot and give it to the alerts its event already belongs to; returns the
     alerts whose best snapshot changed."""
-    _upsert(
-        session,
-        EventSnapshot.__table__,  # type: ignore[arg-type]
-        {"event_id": note.event_id, "path": note.path, "bytes": note.bytes, "received_at": now},
-        ["path", "bytes"],
-    )
-    changed: list[Alert] = []
-    events = session.scalars(
-        select(AlertEvent).where(AlertEvent.event_id == note.event_id).order_by(AlertEvent.id)
-    ).all()
-    for event in events:
-        event.snapshot_path = note.path
-        alert = _locked_alert(session, event.alert_id)
-        if alert is not None and _offer_snapshot(alert, note.event_id, event.confidence, note.path):
-            alert.updated_at = now
+    recorded = book.store_snapshot(note)
+    alerts = book.alerts(alert_id for alert_id, _ in recorded)
+    changed: list[AlertState] = []
+    for alert_id, confidence in recorded:
+        alert = alerts.get(alert_id)
+        if alert is not None and _offer_snapshot(alert, note.event_id, confidence, note.path):
+            book.changed(alert)
             changed.append(alert)
     return changed
 
 
-def end_episode(session: Session, signal: Signal, now: datetime) -> list[Alert]:
+def end_episode(book: AlertBook, signal: Signal) -> list[AlertState]:
     """Record an episode's `end` on the alerts it belongs to; returns those whose condition
     ended with it (every episode they collected has ended). Never closes an alert."""
-    rows = session.execute(
-        select(AlertEvent.alert_id, AlertEvent.rule_id)
-        .where(AlertEvent.episode_key == signal.episode_key)
-        .distinct()
-    ).all()
-    ended: list[Alert] = []
-    for alert_id, rule_id in rows:
-        if _recorded(session, signal.key, rule_id):
-            continue
-        alert = _locked_alert(session, alert_id)
+    pairs = book.episode_rules(signal.episode_key)
+    if not pairs:
+        return []
+    done = book.rules_recording(signal.key)
+    pairs = [(alert_id, rule_id) for alert_id, rule_id in pairs if rule_id not in done]
+    alerts = book.alerts(alert_id for alert_id, _ in pairs)
+    episodes = book.episodes_of(alerts.keys())
+    ended: list[AlertState] = []
+    for alert_id, rule_id in pairs:
+        alert = alerts.get(alert_id)
         if alert is None:
             continue
-        _add_event(session, alert, rule_id, signal)
-        alert.updated_at = now
-        if _all_episodes_ended(session, alert_id) and alert.condition_ended_at is None:
+        book.add_event(alert, rule_id, signal)
+        book.changed(alert)
+        recorded = episodes[alert_id] | {(signal.episode_key, signal.phase.value)}
+        finished = {episode for episode, phase in recorded if phase == "end"}
+        if {episode for episode, _ in recorded} <= finished and alert.condition_ended_at is None:
             alert.condition_ended_at = signal.observed_at
             ended.append(alert)
     return ended
-
-
-def _all_episodes_ended(session: Session, alert_id: int) -> bool:
-    phases = session.execute(
-        select(AlertEvent.episode_key, AlertEvent.phase).where(AlertEvent.alert_id == alert_id)
-    ).all()
-    episodes = {episode for episode, _ in phases}
-    finished = {episode for episode, phase in phases if phase == "end"}
-    return episodes <= finished
 
 
 def forget_snapshots(session: Session, before: datetime) -> int:

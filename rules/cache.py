@@ -1,7 +1,7 @@
 """A small time-limited cache for what changes rarely but is asked for on every event."""
 
 import time
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
@@ -21,14 +21,27 @@ class TtlCache(Generic[K, V]):
 
     def get(self, key: K, load: Callable[[], V]) -> V:
         """The cached value of `key`, or `load()` (then cached)."""
-        if self.ttl_s <= 0:
-            return load()
+        return self.get_many([key], lambda _missing: {key: load()})[key]
+
+    def get_many(self, keys: Iterable[K], load: Callable[[list[K]], Mapping[K, V]]) -> dict[K, V]:
+        """The values of `keys`: cached ones, and the others from one `load(missing)` call
+        (then cached), which must return a value for every key it is given."""
         now = self.clock()
-        cached = self._entries.get(key)
-        if cached is not None and now - cached[0] < self.ttl_s:
-            return cached[1]
-        value = load()
-        if len(self._entries) >= self.max_entries:
+        found: dict[K, V] = {}
+        missing: list[K] = []
+        for key in dict.fromkeys(keys):
+            cached = self._entries.get(key)
+            if cached is not None and now - cached[0] < self.ttl_s:
+                found[key] = cached[1]
+            else:
+                missing.append(key)
+        if not missing:
+            return found
+        loaded = load(missing)
+        if self.ttl_s > 0 and len(self._entries) + len(missing) > self.max_entries:
             self._entries.clear()
-        self._entries[key] = (now, value)
-        return value
+        for key in missing:
+            found[key] = loaded[key]
+            if self.ttl_s > 0:
+                self._entries[key] = (now, loaded[key])
+        return found

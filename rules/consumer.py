@@ -176,10 +176,7 @@ class RulesConsumer:
             if live:
                 try:
                     with self.sessions.begin() as session:
-                        outcomes = [
-                            self.engine.decide(session, entry_id, fields)
-                            for entry_id, fields in live
-                        ]
+                        outcomes = self.engine.decide(session, live)
                     done += [entry_id for entry_id, _ in live]
                     for outcome in outcomes:
                         self._tally(outcome)

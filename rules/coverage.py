@@ -1,9 +1,11 @@
 """Who a camera, zone, sensor or edge watches: the watch-list persons, their households, and
 the area that scopes the alert."""
 
+from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import Row, or_, select
 from sqlalchemy.orm import Session
 
 from records.people import Coverage, Household, Person, Site
@@ -12,6 +14,8 @@ from rules.definitions import Kind, WatchlistSpec
 from rules.signals import Signal
 
 SOURCE_KINDS = {Kind.EVENT: SourceKind.CAMERA, Kind.SENSOR: SourceKind.SENSOR}
+CoverageRow = Row[*tuple[Any, ...]]
+"""A coverage row joined with the person and household it covers."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,15 +55,36 @@ def wards_matching(spec: WatchlistSpec, persons: tuple[Ward, ...]) -> list[Ward]
     ]
 
 
-def lookup(session: Session, signal: Signal) -> Subjects:
-    """Ask the database who `signal`'s source watches (zone-limited entries count only for
-    events in that zone): one query, plus one for the site's area if nobody is covered."""
-    source_kind = SOURCE_KINDS.get(signal.kind, SourceKind.EDGE)
-    zone_ok: ColumnElement[bool] = Coverage.zone.is_(None)
-    if signal.zone:
-        zone_ok = or_(zone_ok, Coverage.zone == signal.zone)
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where an entry comes from, as coverage rows name it (the key of cached lookups)."""
+
+    kind: Kind
+    site: str
+    source: str
+    zone: str | None
+
+    @classmethod
+    def of(cls, signal: Signal) -> "Source":
+        """The source of `signal`."""
+        return cls(signal.kind, signal.site, signal.source, signal.zone)
+
+    @property
+    def source_kind(self) -> SourceKind:
+        """What kind of coverage row maps it."""
+        return SOURCE_KINDS.get(self.kind, SourceKind.EDGE)
+
+
+def lookup(session: Session, sources: Collection[Source]) -> dict[Source, Subjects]:
+    """Ask the database who each source watches (zone-limited rows count only for events in
+    that zone): one query for all of them, plus one for the sites' areas where nobody is
+    covered."""
     rows = session.execute(
         select(
+            Coverage.source_kind,
+            Coverage.site,
+            Coverage.source,
+            Coverage.zone,
             Coverage.household_id.label("covered_household"),
             Person.id,
             Person.name,
@@ -77,14 +102,41 @@ def lookup(session: Session, signal: Signal) -> Subjects:
         )
         .join(Household, Household.id == Person.household_id)
         .where(
-            Coverage.site == signal.site,
-            Coverage.source_kind == source_kind,
-            Coverage.source == signal.source,
-            zone_ok,
+            Coverage.site.in_({s.site for s in sources}),
+            Coverage.source.in_({s.source for s in sources}),
+            Coverage.source_kind.in_({s.source_kind for s in sources}),
             Person.active.is_(True),
         )
         .order_by(Person.id)
     ).all()
+    by_source: dict[tuple[SourceKind, str, str], list[CoverageRow]] = {}
+    for row in rows:
+        by_source.setdefault((row.source_kind, row.site, row.source), []).append(row)
+    covering = {
+        source: [
+            row
+            for row in by_source.get((source.source_kind, source.site, source.source), ())
+            if row.zone in (None, source.zone)
+        ]
+        for source in sources
+    }
+    uncovered_sites = {source.site for source, found in covering.items() if not found}
+    site_areas: dict[str, int | None] = {}
+    if uncovered_sites:
+        site_areas = {
+            code: area_id
+            for code, area_id in session.execute(
+                select(Site.code, Site.area_id).where(Site.code.in_(uncovered_sites))
+            )
+        }
+    return {
+        source: _subjects(found, site_areas.get(source.site)) for source, found in covering.items()
+    }
+
+
+def _subjects(rows: list[CoverageRow], site_area: int | None) -> Subjects:
+    """Who a source's coverage rows (persons in id order) watch; the site's area scopes alerts
+    about a source that covers nobody."""
     household_ids = sorted({row.covered_household for row in rows if row.covered_household})
     wards: dict[int, Ward] = {}
     for row in rows:
@@ -106,5 +158,4 @@ def lookup(session: Session, signal: Signal) -> Subjects:
     for ward in persons:
         if not household_ids or ward.household_id == household_ids[0]:
             return Subjects(persons, tuple(household_ids), ward.area_id, ward.address)
-    site_area = session.scalar(select(Site.area_id).where(Site.code == signal.site))
     return Subjects(persons, tuple(household_ids), site_area, "")

@@ -1,7 +1,7 @@
-"""Deciding stream entries (in the caller's transaction) and doing the timers' work."""
+"""Deciding stream entries (a batch in the caller's transaction) and doing the timers' work."""
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -10,17 +10,17 @@ import structlog
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from records.feed import AlertChange, Change
-from records.outbox import add_change
+from records.feed import Change
 from records.timers import escalation_timers
-from rules.alerting import attach_snapshot, end_episode, record_match
+from rules.alerting import Match, attach_snapshot, end_episode, prepare, record_match
+from rules.book import AlertBook
 from rules.cache import TtlCache
-from rules.coverage import Subjects, Ward, lookup
+from rules.coverage import Source, Subjects, lookup
 from rules.definitions import KIND_TYPES, Kind, Rule, RuleSet
-from rules.escalation import escalate, start_ladder
+from rules.escalation import escalate, step_due_ms
 from rules.holds import DueHold, Holds
 from rules.matching import signal_matches, wards_for
-from rules.notifications import queue_jobs
+from rules.notifications import Notice
 from rules.recipients import Directory
 from rules.signals import Signal, SnapshotNote, read_entry
 from shouwang.contracts import Phase
@@ -57,6 +57,19 @@ def rule_index(rules: list[Rule]) -> dict[tuple[Kind, str], list[Rule]]:
     return index
 
 
+Entry = tuple[str, dict[str, str]]
+"""A stream entry: its id and fields."""
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What the entry alone (and who its source watches) decides: the rules it meets."""
+
+    item: Signal | SnapshotNote | None
+    fields: dict[str, str]
+    matches: list[Match] = field(default_factory=list)
+
+
 class Engine:
     """Applies a rule set to entries and due timers, writing records and outbox entries."""
 
@@ -79,107 +92,110 @@ class Engine:
         self.clock = clock
         self.escalations = escalation_timers(client, key_prefix)
         self.holds = Holds(client, key_prefix)
-        self.coverage: TtlCache[tuple[str, str, str, str | None], Subjects] = TtlCache(
-            coverage_cache_s
-        )
+        self.coverage: TtlCache[Source, Subjects] = TtlCache(coverage_cache_s)
         self.directory = Directory(coverage_cache_s)
 
     def now(self) -> datetime:
         """The engine's clock as an aware datetime."""
         return datetime.fromtimestamp(self.clock(), UTC)
 
-    def _subjects(self, session: Session, signal: Signal) -> Subjects:
-        key = (signal.kind.value, signal.site, signal.source, signal.zone)
-        return self.coverage.get(key, lambda: lookup(session, signal))
+    def _book(self, session: Session) -> AlertBook:
+        return AlertBook(session, self.directory, self.escalations, self.now())
 
     def process(self, entry_id: str, fields: dict[str, str]) -> Outcome:
         """Decide one entry in its own transaction. Raises on entries it cannot read."""
         with self.sessions.begin() as session:
-            return self.decide(session, entry_id, fields)
+            return self.decide(session, [(entry_id, fields)])[0]
 
-    def decide(self, session: Session, entry_id: str, fields: dict[str, str]) -> Outcome:
-        """Decide one entry in the caller's transaction (which connects to the database only
-        if needed: most entries match no rule). Raises on entries it cannot read."""
+    def decide(self, session: Session, entries: Sequence[Entry]) -> list[Outcome]:
+        """Decide entries, in order, in the caller's transaction (which connects to the
+        database only if needed: most entries match no rule). Raises on an entry it cannot
+        read."""
+        plans = self._plans(session, entries)
+        book = self._book(session)
+        prepare(book, [m for plan in plans for m in plan.matches if not m.rule.match.hold_s])
+        outcomes = [self._apply(book, plan) for plan in plans]
+        book.flush()
+        return outcomes
+
+    def _plans(self, session: Session, entries: Sequence[Entry]) -> list[Plan]:
+        """Read the entries and find the rules each meets (one coverage lookup for all)."""
+        items = [read_entry(entry_id, fields) for entry_id, fields in entries]
+        candidates = [self._candidates(item) for item in items]
+        signals = [
+            item
+            for item, rules in zip(items, candidates, strict=True)
+            if rules and isinstance(item, Signal)
+        ]
+        subjects = self._subjects(session, signals)
+        plans: list[Plan] = []
+        for item, rules, (_, fields) in zip(items, candidates, entries, strict=True):
+            plan = Plan(item, fields)
+            if isinstance(item, Signal) and rules:
+                found = subjects[Source.of(item)]
+                for rule in rules:
+                    wards = wards_for(rule, found)
+                    if wards is not None:
+                        plan.matches.append(Match.of(rule, item, found, wards))
+            plans.append(plan)
+        return plans
+
+    def _candidates(self, item: Signal | SnapshotNote | None) -> list[Rule]:
+        """The rules a raising entry meets by what it carries alone (no database)."""
+        if not isinstance(item, Signal) or item.phase is Phase.END:
+            return []
+        return [
+            rule
+            for rule in self.index.get((item.kind, item.type), ())
+            if signal_matches(rule, item, self.calendar)
+        ]
+
+    def _subjects(self, session: Session, signals: Sequence[Signal]) -> dict[Source, Subjects]:
+        return self.coverage.get_many(
+            (Source.of(signal) for signal in signals),
+            lambda missing: lookup(session, missing),
+        )
+
+    def _apply(self, book: AlertBook, plan: Plan) -> Outcome:
         outcome = Outcome()
-        item = read_entry(entry_id, fields)
-        if item is None:
-            return outcome
+        item = plan.item
         if isinstance(item, SnapshotNote):
-            self._snapshot(session, item, outcome)
-        elif item.phase is Phase.END:
-            self._end(session, item, outcome)
-        else:
-            candidates = [
-                rule
-                for rule in self.index.get((item.kind, item.type), ())
-                if signal_matches(rule, item, self.calendar)
-            ]
-            if candidates:
-                self._decide(session, item, fields, candidates, outcome)
+            for alert in attach_snapshot(book, item):
+                book.announce(alert, Change.SNAPSHOT, item.entry_id)
+                outcome.snapshots.append(alert.id)
+        elif isinstance(item, Signal) and item.phase is Phase.END:
+            self._end(book, item, outcome)
+        for match in plan.matches:
+            hold_s = match.rule.match.hold_s
+            if not hold_s:
+                self._raise(book, match, outcome)
+            elif self.holds.hold(match.rule.id, match.signal, plan.fields, hold_s):
+                outcome.held.append(match.rule.id)
         return outcome
 
-    def _decide(
-        self,
-        session: Session,
-        signal: Signal,
-        fields: dict[str, str],
-        candidates: list[Rule],
-        outcome: Outcome,
-    ) -> None:
-        subjects = self._subjects(session, signal)
-        for rule in candidates:
-            wards = wards_for(rule, subjects)
-            if wards is None:
-                continue
-            if rule.match.hold_s:
-                if self.holds.hold(rule.id, signal, fields, rule.match.hold_s):
-                    outcome.held.append(rule.id)
-                continue
-            self._raise(session, rule, signal, subjects, wards, outcome)
-
-    def _raise(
-        self,
-        session: Session,
-        rule: Rule,
-        signal: Signal,
-        subjects: Subjects,
-        wards: list[Ward],
-        outcome: Outcome,
-    ) -> None:
-        now = self.now()
-        result = record_match(session, rule, signal, subjects, wards, now)
+    def _raise(self, book: AlertBook, match: Match, outcome: Outcome) -> None:
+        result = record_match(book, match)
         if result is None:
             return
         alert, created = result
+        rule = match.rule
         if created:
-            queue_jobs(
-                session, self.directory, alert, 0, rule.alert.notify, self.calendar.zone, now
-            )
-            start_ladder(self.escalations, alert, rule)
+            book.notify(Notice.of(alert, 0, rule.alert.notify, self.calendar.zone, book.now))
+            if (due := step_due_ms(alert, rule, 0)) is not None:
+                book.set_timer(alert, due)
             outcome.created.append(alert.id)
         else:
             outcome.updated.append(alert.id)
-        add_change(
-            session,
-            AlertChange.of(
-                alert, Change.CREATED if created else Change.UPDATED, now, signal.entry_id
-            ),
-        )
+        book.announce(alert, Change.CREATED if created else Change.UPDATED, match.signal.entry_id)
         (log.info if created else log.debug)(
             "alert created" if created else "alert updated",
             alert_id=alert.id,
             rule=rule.id,
-            event_key=signal.key,
+            event_key=match.signal.key,
             count=alert.event_count,
         )
 
-    def _snapshot(self, session: Session, note: SnapshotNote, outcome: Outcome) -> None:
-        now = self.now()
-        for alert in attach_snapshot(session, note, now):
-            add_change(session, AlertChange.of(alert, Change.SNAPSHOT, now, note.entry_id))
-            outcome.snapshots.append(alert.id)
-
-    def _end(self, session: Session, signal: Signal, outcome: Outcome) -> None:
+    def _end(self, book: AlertBook, signal: Signal, outcome: Outcome) -> None:
         held = [
             rule.id
             for rule in self.enabled
@@ -189,9 +205,8 @@ class Engine:
         ]
         if held:
             self.holds.end(signal, held)
-        now = self.now()
-        for alert in end_episode(session, signal, now):
-            add_change(session, AlertChange.of(alert, Change.ENDED, now, signal.entry_id))
+        for alert in end_episode(book, signal):
+            book.announce(alert, Change.ENDED, signal.entry_id)
             outcome.ended.append(alert.id)
 
     def fire_holds(self, lease_ms: int, limit: int = 100) -> Outcome:
@@ -215,35 +230,49 @@ class Engine:
             return
         with self.sessions.begin() as session:
             # Who is covered is asked again: the watch list may have changed meanwhile.
-            subjects = self._subjects(session, item)
+            subjects = self._subjects(session, [item])[Source.of(item)]
             wards = wards_for(rule, subjects)
             if wards is not None:
-                self._raise(session, rule, item, subjects, wards, outcome)
+                book = self._book(session)
+                match = Match.of(rule, item, subjects, wards)
+                prepare(book, [match])
+                self._raise(book, match, outcome)
+                book.flush()
 
     def fire_escalations(self, lease_ms: int, limit: int = 100) -> Outcome:
-        """Do the escalation steps that are due."""
+        """Do the escalation steps that are due: all in one transaction, or, if one of them
+        fails, each in its own (a failed one comes back when its timer's lease ends)."""
         outcome = Outcome()
-        for member, _ in self.escalations.claim_due(int(self.clock() * 1000), lease_ms, limit):
-            alert_id = int(member)
-            try:
-                with self.sessions.begin() as session:
-                    fired, next_due = escalate(
-                        session,
-                        self.directory,
-                        alert_id,
-                        self.rules,
-                        self.now(),
-                        self.calendar.zone,
-                    )
-            except TRANSIENT:
-                raise
-            except Exception:  # keep working; the timer comes back when its lease ends
-                log.exception("escalation failed", alert_id=alert_id)
-                continue
-            if fired:
-                outcome.escalated.append(alert_id)
-            if next_due is None:
-                self.escalations.cancel(member)
-            else:
-                self.escalations.schedule(member, next_due)
+        claimed = self.escalations.claim_due(int(self.clock() * 1000), lease_ms, limit)
+        alert_ids = [int(member) for member, _ in claimed]
+        if not alert_ids:
+            return outcome
+        try:
+            steps = self._escalate(alert_ids)
+        except TRANSIENT:
+            raise
+        except Exception:
+            steps = {}
+            for alert_id in alert_ids:
+                try:
+                    steps.update(self._escalate([alert_id]))
+                except TRANSIENT:
+                    raise
+                except Exception:
+                    log.exception("escalation failed", alert_id=alert_id)
+        self.escalations.set_many({str(alert_id): due for alert_id, (_, due) in steps.items()})
+        outcome.escalated += [alert_id for alert_id, (fired, _) in steps.items() if fired]
         return outcome
+
+    def _escalate(self, alert_ids: list[int]) -> dict[int, tuple[bool, int | None]]:
+        """Escalate alerts in one transaction: whether each notified, and its next step's
+        time (None: the ladder is over)."""
+        with self.sessions.begin() as session:
+            book = self._book(session)
+            book.alerts(alert_ids)
+            steps = {
+                alert_id: escalate(book, alert_id, self.rules, self.calendar.zone)
+                for alert_id in alert_ids
+            }
+            book.flush()
+        return steps

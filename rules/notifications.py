@@ -1,20 +1,19 @@
 """Notification jobs: one per recipient, queued in the outbox with the alert change."""
 
-from collections.abc import Iterable
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from records.alerts import Alert
-from records.feed import NotificationJob
-from records.outbox import add_job
-from rules.recipients import Directory
+from records.feed import AlertView, NotificationJob
+from rules.recipients import Audience, Directory
 
 SEVERITY_LABELS = {"low": "提示", "medium": "注意", "high": "紧急", "critical": "危急"}
 
 
-def message_body(alert: Alert, zone: ZoneInfo) -> str:
+def message_body(alert: AlertView, zone: ZoneInfo) -> str:
     """The text a recipient reads: what, where, when (local time)."""
     place = alert.details.get("address") or alert.site
     camera = alert.source + (f" · {alert.zone}" if alert.zone else "")
@@ -23,36 +22,58 @@ def message_body(alert: Alert, zone: ZoneInfo) -> str:
     return f"【{label}】{alert.title}｜{place}｜{camera}｜{when}"
 
 
-def queue_jobs(
-    session: Session,
-    directory: Directory,
-    alert: Alert,
-    step: int,
-    specs: Iterable[str],
-    zone: ZoneInfo,
-    now: datetime,
-) -> list[NotificationJob]:
-    """Queue a job for every recipient `specs` name for `alert` at escalation `step`."""
-    person_ids = sorted(p.person_id for p in alert.persons)
-    jobs = [
-        NotificationJob(
-            job_id=f"{alert.id}:{step}:{recipient.type}:{recipient.id}",
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """What to tell whom about an alert at an escalation step, before the recipients (and so
+    the jobs) are looked up."""
+
+    alert_id: int
+    step: int
+    """0: the alert was raised; n: escalation step n."""
+    severity: str
+    title: str
+    body: str
+    audience: Audience
+    created_at: datetime
+
+    @classmethod
+    def of(
+        cls, alert: AlertView, step: int, specs: Sequence[str], zone: ZoneInfo, now: datetime
+    ) -> "Notice":
+        """The notice for `alert` as it is now, to the recipients `specs` name."""
+        return cls(
             alert_id=alert.id,
             step=step,
             severity=alert.severity.value,
             title=alert.title,
             body=message_body(alert, zone),
+            audience=Audience(tuple(specs), tuple(alert.person_ids), alert.area_id),
+            created_at=now,
+        )
+
+
+def jobs(
+    session: Session, directory: Directory, notices: Sequence[Notice]
+) -> list[NotificationJob]:
+    """A job for every recipient of every notice (recipients looked up together)."""
+    recipients = directory.resolve(session, [notice.audience for notice in notices])
+    return [
+        NotificationJob(
+            job_id=f"{notice.alert_id}:{notice.step}:{recipient.type}:{recipient.id}",
+            alert_id=notice.alert_id,
+            step=notice.step,
+            severity=notice.severity,
+            title=notice.title,
+            body=notice.body,
             recipient_type=recipient.type,
             recipient_id=recipient.id,
             recipient_name=recipient.name,
             role=recipient.role,
             phone=recipient.phone,
             channels=recipient.channels,
-            created_at=now,
-            person_ids=tuple(person_ids),
+            created_at=notice.created_at,
+            person_ids=notice.audience.person_ids,
         )
-        for recipient in directory.resolve(session, specs, person_ids, alert.area_id)
+        for notice, found in zip(notices, recipients, strict=True)
+        for recipient in found
     ]
-    for job in jobs:
-        add_job(session, job)
-    return jobs

@@ -2,9 +2,8 @@
 role up the area hierarchy from the alert's area."""
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from functools import partial
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,6 +11,11 @@ from sqlalchemy.orm import Session
 from records.people import Area, Guardian, Guardianship, Staff
 from records.types import AreaLevel, StaffRole
 from rules.cache import TtlCache
+
+Hierarchy = dict[int, tuple[AreaLevel, int | None]]
+"""Every area's level and parent, by id."""
+Chain = tuple[tuple[int, AreaLevel], ...]
+"""An area and its ancestors, nearest first."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,93 +31,153 @@ class Recipient:
     channels: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class Audience:
+    """Whom a notification is for: rule recipients (validated), the persons it is about, and
+    the area staff are found from."""
+
+    specs: tuple[str, ...]
+    person_ids: tuple[int, ...]
+    area_id: int | None
+
+
 class Directory:
     """Resolves recipients. The area hierarchy and staff change rarely and are cached for
     `ttl_s`; guardians are always read fresh (they add channels, e.g. Web Push, at any time)."""
 
     def __init__(self, ttl_s: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self._chains: TtlCache[int, tuple[tuple[int, AreaLevel], ...]] = TtlCache(ttl_s, clock)
+        self._chains: TtlCache[int, Chain] = TtlCache(ttl_s, clock)
         self._staff: TtlCache[tuple[int, StaffRole], tuple[Recipient, ...]] = TtlCache(ttl_s, clock)
 
-    def resolve(
-        self,
-        session: Session,
-        specs: Iterable[str],
-        person_ids: Iterable[int],
-        area_id: int | None,
-    ) -> list[Recipient]:
-        """Recipients for `specs` (validated rule recipients), each once, in the order named."""
-        found: dict[tuple[str, int], Recipient] = {}
-        persons = sorted(set(person_ids))
-        chain = self._chain(session, area_id) if area_id is not None else ()
-        for spec in specs:
-            if spec == "guardians":
-                people = _guardians(session, persons)
-            else:
-                role, _, level = spec.partition("@")
-                people = self._by_role(
-                    session, StaffRole(role), AreaLevel(level) if level else None, chain
-                )
-            for recipient in people:
-                found.setdefault((recipient.type, recipient.id), recipient)
-        return list(found.values())
-
-    def _chain(self, session: Session, area_id: int) -> tuple[tuple[int, AreaLevel], ...]:
-        def load() -> tuple[tuple[int, AreaLevel], ...]:
-            chain: list[tuple[int, AreaLevel]] = []
-            current: int | None = area_id
-            while current is not None and all(current != seen for seen, _ in chain):
-                row = session.execute(
-                    select(Area.level, Area.parent_id).where(Area.id == current)
-                ).one_or_none()
-                if row is None:
-                    break
-                chain.append((current, row.level))
-                current = row.parent_id
-            return tuple(chain)
-
-        return self._chains.get(area_id, load)
-
-    def _by_role(
-        self,
-        session: Session,
-        role: StaffRole,
-        level: AreaLevel | None,
-        chain: tuple[tuple[int, AreaLevel], ...],
-    ) -> tuple[Recipient, ...]:
-        """Staff with `role` at the given level of the chain, or at the nearest area having any."""
-        for area_id, area_level in chain:
-            if level is not None and area_level is not level:
-                continue
-            staff = self._staff.get((area_id, role), partial(_staff, session, area_id, role))
-            if staff or level is not None:
-                return staff
-        return ()
+    def resolve(self, session: Session, audiences: Sequence[Audience]) -> list[list[Recipient]]:
+        """The recipients of each audience, each once, in the order its specs name them: one
+        query for all guardians, and for what is not cached, one for staff and one per level
+        of the area hierarchy."""
+        if not audiences:
+            return []
+        known = self._chains.get_many(
+            {a.area_id for a in audiences if a.area_id is not None},
+            lambda missing: _chains(session, missing),
+        )
+        chains = [() if a.area_id is None else known[a.area_id] for a in audiences]
+        wanted = [
+            (area_id, StaffRole(spec.partition("@")[0]))
+            for audience, chain in zip(audiences, chains, strict=True)
+            for spec in audience.specs
+            if spec != "guardians"
+            for area_id, _ in chain
+        ]
+        staff = self._staff.get_many(wanted, lambda missing: _staff(session, missing))
+        guardians = _guardians(
+            session,
+            {p for a in audiences if "guardians" in a.specs for p in a.person_ids},
+        )
+        return [
+            _recipients(audience, chain, staff, guardians)
+            for audience, chain in zip(audiences, chains, strict=True)
+        ]
 
 
-def _staff(session: Session, area_id: int, role: StaffRole) -> tuple[Recipient, ...]:
+def _recipients(
+    audience: Audience,
+    chain: Chain,
+    staff: dict[tuple[int, StaffRole], tuple[Recipient, ...]],
+    guardians: dict[int, list[Recipient]],
+) -> list[Recipient]:
+    found: dict[tuple[str, int], Recipient] = {}
+    for spec in audience.specs:
+        if spec == "guardians":
+            people: Iterable[Recipient] = sorted(
+                (g for p in set(audience.person_ids) for g in guardians.get(p, ())),
+                key=lambda g: g.id,
+            )
+        else:
+            role, _, level = spec.partition("@")
+            people = _by_role(staff, StaffRole(role), AreaLevel(level) if level else None, chain)
+        for recipient in people:
+            found.setdefault((recipient.type, recipient.id), recipient)
+    return list(found.values())
+
+
+def _by_role(
+    staff: dict[tuple[int, StaffRole], tuple[Recipient, ...]],
+    role: StaffRole,
+    level: AreaLevel | None,
+    chain: Chain,
+) -> tuple[Recipient, ...]:
+    """Staff with `role` at the given level of the chain, or at the nearest area having any."""
+    for area_id, area_level in chain:
+        if level is not None and area_level is not level:
+            continue
+        found = staff[(area_id, role)]
+        if found or level is not None:
+            return found
+    return ()
+
+
+def _chains(session: Session, area_ids: list[int]) -> dict[int, Chain]:
+    """The chain of each area, reading the hierarchy a level at a time (a missing area ends a
+    chain, and so does an area met twice)."""
+    areas: Hierarchy = {}
+    asked: set[int] = set()
+    wanted = set(area_ids)
+    while wanted:
+        asked |= wanted
+        rows = session.execute(
+            select(Area.id, Area.level, Area.parent_id).where(Area.id.in_(wanted))
+        )
+        areas.update({row.id: (row.level, row.parent_id) for row in rows})
+        wanted = {parent for _, parent in areas.values() if parent is not None} - asked
+    chains: dict[int, Chain] = {}
+    for area_id in area_ids:
+        chain: list[tuple[int, AreaLevel]] = []
+        current: int | None = area_id
+        while current in areas and all(current != seen for seen, _ in chain):
+            level, parent_id = areas[current]
+            chain.append((current, level))
+            current = parent_id
+        chains[area_id] = tuple(chain)
+    return chains
+
+
+def _staff(
+    session: Session, wanted: list[tuple[int, StaffRole]]
+) -> dict[tuple[int, StaffRole], tuple[Recipient, ...]]:
+    """Active staff for each (area, role) asked for, in id order (none: an empty tuple)."""
+    found: dict[tuple[int, StaffRole], list[Recipient]] = {key: [] for key in wanted}
     rows = session.execute(
-        select(Staff.id, Staff.name, Staff.phone, Staff.channels)
-        .where(Staff.area_id == area_id, Staff.role == role, Staff.active.is_(True))
+        select(Staff.id, Staff.name, Staff.phone, Staff.channels, Staff.area_id, Staff.role)
+        .where(
+            Staff.area_id.in_({area_id for area_id, _ in wanted}),
+            Staff.role.in_({role for _, role in wanted}),
+            Staff.active.is_(True),
+        )
         .order_by(Staff.id)
     )
-    return tuple(
-        Recipient("staff", row.id, row.name, role.value, row.phone, tuple(row.channels))
-        for row in rows
-    )
+    for row in rows:
+        key = (row.area_id, row.role)
+        if key in found:
+            found[key].append(
+                Recipient("staff", row.id, row.name, row.role.value, row.phone, tuple(row.channels))
+            )
+    return {key: tuple(people) for key, people in found.items()}
 
 
-def _guardians(session: Session, person_ids: list[int]) -> tuple[Recipient, ...]:
-    """Guardians of the persons (one looking after two appears twice; `resolve` dedupes)."""
+def _guardians(session: Session, person_ids: set[int]) -> dict[int, list[Recipient]]:
+    """Each person's guardians, in id order."""
     if not person_ids:
-        return ()
+        return {}
     rows = session.execute(
-        select(Guardian.id, Guardian.name, Guardian.phone, Guardian.channels)
-        .join(Guardianship, Guardianship.guardian_id == Guardian.id)
+        select(
+            Guardianship.person_id, Guardian.id, Guardian.name, Guardian.phone, Guardian.channels
+        )
+        .join(Guardian, Guardianship.guardian_id == Guardian.id)
         .where(Guardianship.person_id.in_(person_ids))
         .order_by(Guardian.id)
     )
-    return tuple(
-        Recipient("guardian", row.id, row.name, "guardian", row.phone, tuple(row.channels))
-        for row in rows
-    )
+    found: dict[int, list[Recipient]] = {}
+    for row in rows:
+        found.setdefault(row.person_id, []).append(
+            Recipient("guardian", row.id, row.name, "guardian", row.phone, tuple(row.channels))
+        )
+    return found

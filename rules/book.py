@@ -1,0 +1,403 @@
+"""The alert records one transaction reads and changes, held in memory and written in bulk.
+
+A batch of entries is decided in one transaction. Rather than a statement (or an ORM flush)
+per row, the book reads what the batch needs in a few statements — the group rows and alerts
+it may change (locked), which entries were recorded before — keeps the alerts it changes in
+memory, and on `flush` writes each table's new rows and changed alerts in one statement,
+queues the outputs (alert changes, notification jobs) in the outbox and sets the escalation
+timers. The caller flushes before it commits.
+
+Lock order, for every worker: group rows, then snapshot rows, then alerts (each set in key
+order), so concurrent batches wait for each other rather than deadlock.
+"""
+
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from records.alerts import (
+    Alert,
+    AlertEvent,
+    AlertGroup,
+    AlertPerson,
+    AlertTransition,
+    EventSnapshot,
+)
+from records.feed import AlertChange, Change, NotificationJob
+from records.outbox import add_outputs
+from records.timers import TimerSet
+from records.types import AlertStatus, Severity
+from rules.notifications import Notice, jobs
+from rules.recipients import Directory
+from rules.signals import Signal, SnapshotNote
+
+ALERTS: Table = Alert.__table__  # type: ignore[assignment]
+EVENTS: Table = AlertEvent.__table__  # type: ignore[assignment]
+GROUPS: Table = AlertGroup.__table__  # type: ignore[assignment]
+PERSONS: Table = AlertPerson.__table__  # type: ignore[assignment]
+TRANSITIONS: Table = AlertTransition.__table__  # type: ignore[assignment]
+SNAPSHOTS: Table = EventSnapshot.__table__  # type: ignore[assignment]
+
+
+@dataclass(slots=True)
+class AlertState:
+    """An alert as the engine holds it while deciding: the columns it reads or writes, and
+    the persons the alert is about (ascending ids)."""
+
+    id: int
+    rule_id: str
+    type: str
+    title: str
+    severity: Severity
+    status: AlertStatus
+    version: int
+    site: str
+    source_kind: str
+    source: str
+    zone: str | None
+    group_key: str
+    household_id: int | None
+    area_id: int | None
+    first_seen_at: datetime
+    last_seen_at: datetime
+    event_count: int
+    condition_ended_at: datetime | None
+    snapshot_path: str | None
+    snapshot_event_id: str | None
+    snapshot_confidence: float | None
+    escalation_step: int
+    escalated_at: datetime | None
+    details: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+    acknowledged_at: datetime | None
+    resolved_at: datetime | None
+    person_ids: list[int]
+
+
+STATE_COLUMNS = [ALERTS.c[f.name] for f in fields(AlertState) if f.name != "person_ids"]
+ENGINE_COLUMNS = (
+    "event_count",
+    "first_seen_at",
+    "last_seen_at",
+    "details",
+    "condition_ended_at",
+    "snapshot_path",
+    "snapshot_event_id",
+    "snapshot_confidence",
+    "escalation_step",
+    "escalated_at",
+    "updated_at",
+)
+"""The columns the engine changes on existing alerts (people's transitions change the others)."""
+UPDATE_ALERT = update(ALERTS).where(ALERTS.c.id == bindparam("alert_id"))
+"""Executed with the alert id and `ENGINE_COLUMNS` (the parameters name the columns set)."""
+
+
+def _dialect(session: Session) -> Any:
+    return postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+
+
+class AlertBook:
+    """The alerts, groups and events one transaction works with, and its pending writes."""
+
+    def __init__(
+        self, session: Session, directory: Directory, timers: TimerSet, now: datetime
+    ) -> None:
+        self.session = session
+        self.directory = directory
+        self.timers = timers
+        self.now = now
+        self._groups: dict[str, int | None] = {}
+        self._recorded: set[tuple[str, str]] = set()
+        self._episodes: dict[tuple[str, str], int] = {}
+        self._snapshots: dict[str, str | None] = {}
+        self._alerts: dict[int, AlertState] = {}
+        self._changed: set[int] = set()
+        self._new_rows: dict[Table, list[dict[str, Any]]] = {
+            PERSONS: [],
+            TRANSITIONS: [],
+            EVENTS: [],
+        }
+        self._group_updates: dict[str, int] = {}
+        self._changes: list[AlertChange] = []
+        self._notices: list[Notice] = []
+        self._timers: dict[str, int | None] = {}
+
+    # Reading (and locking).
+
+    def lock_groups(self, keys: Iterable[str]) -> None:
+        """Create or lock the rows of these group keys (one statement) and note the alert each
+        points to."""
+        wanted = sorted(set(keys) - self._groups.keys())
+        if not wanted:
+            return
+        statement = _dialect(self.session).insert(GROUPS)
+        statement = (
+            statement.values([{"group_key": key, "alert_id": None} for key in wanted])
+            .on_conflict_do_update(
+                index_elements=["group_key"], set_={"group_key": statement.excluded.group_key}
+            )
+            .returning(GROUPS.c.group_key, GROUPS.c.alert_id)
+        )
+        self._groups.update({key: alert_id for key, alert_id in self.session.execute(statement)})
+
+    def group_alert(self, key: str) -> int | None:
+        """The alert a locked group row points to."""
+        return self._groups[key]
+
+    def load_prior(self, event_keys: Collection[str], episode_keys: Collection[str]) -> None:
+        """Note which (entry, rule) pairs were recorded before, and the latest alert of each
+        (rule, episode), for these entries and episodes (one statement)."""
+        if not event_keys and not episode_keys:
+            return
+        rows = self.session.execute(
+            select(EVENTS.c.event_key, EVENTS.c.rule_id, EVENTS.c.episode_key, EVENTS.c.alert_id)
+            .where(EVENTS.c.event_key.in_(event_keys) | EVENTS.c.episode_key.in_(episode_keys))
+            .order_by(EVENTS.c.id)
+        )
+        for event_key, rule_id, episode_key, alert_id in rows:
+            self._recorded.add((event_key, rule_id))
+            self._episodes[(rule_id, episode_key)] = alert_id
+
+    def recorded(self, event_key: str, rule_id: str) -> bool:
+        """Whether the entry was recorded for the rule (before, or in this transaction)."""
+        return (event_key, rule_id) in self._recorded
+
+    def episode_alert(self, rule_id: str, episode_key: str) -> int | None:
+        """The alert that recorded the episode's latest entry for the rule, if any."""
+        return self._episodes.get((rule_id, episode_key))
+
+    def lock_snapshots(self, event_ids: Iterable[str]) -> None:
+        """Create or lock the snapshot rows of these events and note their paths. The row is
+        created (or waited for) before it is read, so an event and its snapshot decided at the
+        same time by two workers are ordered by its lock: the later sees the earlier's write."""
+        wanted = sorted(set(event_ids) - self._snapshots.keys())
+        if not wanted:
+            return
+        self.session.execute(
+            _dialect(self.session)
+            .insert(SNAPSHOTS)
+            .values([{"event_id": e, "received_at": self.now} for e in wanted])
+            .on_conflict_do_nothing(index_elements=["event_id"])
+        )
+        rows = self.session.execute(
+            select(SNAPSHOTS.c.event_id, SNAPSHOTS.c.path)
+            .where(SNAPSHOTS.c.event_id.in_(wanted))
+            .order_by(SNAPSHOTS.c.event_id)
+            .with_for_update()
+        )
+        self._snapshots.update({event_id: path for event_id, path in rows})
+
+    def snapshot_path(self, event_id: str) -> str | None:
+        """The stored snapshot of a locked event id, if it has arrived."""
+        return self._snapshots.get(event_id)
+
+    def alerts(self, ids: Iterable[int | None]) -> dict[int, AlertState]:
+        """These alerts (those that exist), loading and locking the ones not held yet in one
+        statement."""
+        wanted = {i for i in ids if i is not None}
+        missing = sorted(wanted - self._alerts.keys())
+        if missing:
+            rows = self.session.execute(
+                select(*STATE_COLUMNS)
+                .where(ALERTS.c.id.in_(missing))
+                .order_by(ALERTS.c.id)
+                .with_for_update()
+            ).all()
+            persons: dict[int, list[int]] = {row.id: [] for row in rows}
+            for alert_id, person_id in self.session.execute(
+                select(PERSONS.c.alert_id, PERSONS.c.person_id)
+                .where(PERSONS.c.alert_id.in_(persons))
+                .order_by(PERSONS.c.person_id)
+            ):
+                persons[alert_id].append(person_id)
+            for row in rows:
+                self._alerts[row.id] = AlertState(**row._asdict(), person_ids=persons[row.id])
+        return {i: self._alerts[i] for i in wanted if i in self._alerts}
+
+    def alert(self, alert_id: int | None) -> AlertState | None:
+        """One alert (loaded and locked if not held yet), or None if there is none."""
+        return self.alerts([alert_id]).get(alert_id) if alert_id is not None else None
+
+    def episode_rules(self, episode_key: str) -> list[tuple[int, str]]:
+        """The (alert, rule) pairs that recorded entries of an episode, by alert."""
+        self._write_rows()
+        rows = self.session.execute(
+            select(EVENTS.c.alert_id, EVENTS.c.rule_id)
+            .where(EVENTS.c.episode_key == episode_key)
+            .distinct()
+            .order_by(EVENTS.c.alert_id, EVENTS.c.rule_id)
+        )
+        return [(alert_id, rule_id) for alert_id, rule_id in rows]
+
+    def rules_recording(self, event_key: str) -> set[str]:
+        """The rules an entry was recorded for."""
+        self._write_rows()
+        rows = self.session.execute(
+            select(EVENTS.c.rule_id).where(EVENTS.c.event_key == event_key)
+        ).scalars()
+        return set(rows)
+
+    def episodes_of(self, alert_ids: Collection[int]) -> dict[int, set[tuple[str, str]]]:
+        """The (episode, phase) pairs of each alert's recorded entries."""
+        self._write_rows()
+        found: dict[int, set[tuple[str, str]]] = {alert_id: set() for alert_id in alert_ids}
+        rows = self.session.execute(
+            select(EVENTS.c.alert_id, EVENTS.c.episode_key, EVENTS.c.phase).where(
+                EVENTS.c.alert_id.in_(alert_ids)
+            )
+        )
+        for alert_id, episode_key, phase in rows:
+            found[alert_id].add((episode_key, phase))
+        return found
+
+    # Writing.
+
+    def store_snapshot(self, note: SnapshotNote) -> list[tuple[int, float | None]]:
+        """Store a snapshot by event id and give its path to the entries of that event already
+        recorded; returns their (alert, confidence), oldest entry first."""
+        self._write_rows()
+        statement = _dialect(self.session).insert(SNAPSHOTS)
+        values = {
+            "event_id": note.event_id,
+            "path": note.path,
+            "bytes": note.bytes,
+            "received_at": self.now,
+        }
+        self.session.execute(
+            statement.values(values).on_conflict_do_update(
+                index_elements=["event_id"],
+                set_={"path": statement.excluded.path, "bytes": statement.excluded.bytes},
+            )
+        )
+        self._snapshots[note.event_id] = note.path
+        rows = self.session.execute(
+            update(EVENTS)
+            .where(EVENTS.c.event_id == note.event_id)
+            .values(snapshot_path=note.path)
+            .returning(EVENTS.c.id, EVENTS.c.alert_id, EVENTS.c.confidence)
+        )
+        return [
+            (alert_id, confidence)
+            for _, alert_id, confidence in sorted(rows, key=lambda row: row[0])
+        ]
+
+    def create(self, values: dict[str, Any], person_ids: list[int], note: str) -> AlertState:
+        """Insert a new alert (status new, version 1), its persons and its first audit row."""
+        state = dict(
+            values,
+            status=AlertStatus.NEW,
+            version=1,
+            escalation_step=0,
+            escalated_at=None,
+            acknowledged_at=None,
+            resolved_at=None,
+            created_at=self.now,
+            updated_at=self.now,
+        )
+        alert_id = self.session.execute(
+            insert(ALERTS).values(state).returning(ALERTS.c.id)
+        ).scalar_one()
+        alert = AlertState(id=alert_id, person_ids=sorted(person_ids), **state)
+        self._alerts[alert_id] = alert
+        self._new_rows[PERSONS] += [{"alert_id": alert_id, "person_id": p} for p in person_ids]
+        self._new_rows[TRANSITIONS].append(
+            {
+                "alert_id": alert_id,
+                "from_status": None,
+                "to_status": AlertStatus.NEW,
+                "version": 1,
+                "actor": "rules",
+                "actor_id": None,
+                "at": self.now,
+                "note": note,
+            }
+        )
+        return alert
+
+    def point_group(self, key: str, alert: AlertState) -> None:
+        """Make `alert` the current alert of a locked group."""
+        self._groups[key] = alert.id
+        self._group_updates[key] = alert.id
+
+    def add_event(
+        self, alert: AlertState, rule_id: str, signal: Signal, snapshot_path: str | None = None
+    ) -> None:
+        """Record that `signal` raised, updated or ended `alert` for the rule."""
+        self._recorded.add((signal.key, rule_id))
+        self._episodes[(rule_id, signal.episode_key)] = alert.id
+        self._new_rows[EVENTS].append(
+            {
+                "alert_id": alert.id,
+                "rule_id": rule_id,
+                "event_key": signal.key,
+                "episode_key": signal.episode_key,
+                "event_id": signal.event_id,
+                "kind": signal.kind.value,
+                "type": signal.type,
+                "phase": signal.phase.value,
+                "observed_at": signal.observed_at,
+                "confidence": signal.confidence,
+                "snapshot_path": snapshot_path,
+                "entry_id": signal.entry_id,
+                "attributes": signal.attributes,
+            }
+        )
+
+    def changed(self, alert: AlertState) -> None:
+        """Note that the engine's columns of an existing alert changed (written on flush)."""
+        alert.updated_at = self.now
+        self._changed.add(alert.id)
+
+    def announce(self, alert: AlertState, change: Change, entry_id: str = "") -> None:
+        """Queue the change for the live feed, as the alert is now."""
+        self._changes.append(AlertChange.of(alert, change, self.now, entry_id))
+
+    def notify(self, notice: Notice) -> None:
+        """Queue notification jobs for the notice's recipients (looked up on flush)."""
+        self._notices.append(notice)
+
+    def set_timer(self, alert: AlertState, due_ms: int | None) -> None:
+        """Set the alert's escalation timer on flush (None: cancel it)."""
+        self._timers[str(alert.id)] = due_ms
+
+    def flush(self) -> None:
+        """Write everything pending: new rows, changed alerts and groups, the outbox, and the
+        timers (before the commit: a timer whose alert never commits finds nothing)."""
+        self._write_rows()
+        if self._group_updates:
+            self.session.execute(
+                update(GROUPS).where(GROUPS.c.group_key == bindparam("key")),
+                [{"key": k, "alert_id": a} for k, a in self._group_updates.items()],
+            )
+            self._group_updates.clear()
+        if self._changed:
+            self.session.execute(
+                UPDATE_ALERT,
+                [{"alert_id": i, **_engine_values(self._alerts[i])} for i in sorted(self._changed)],
+            )
+            self._changed.clear()
+        outputs: list[AlertChange | NotificationJob] = [*self._changes]
+        outputs += jobs(self.session, self.directory, self._notices)
+        add_outputs(self.session, outputs)
+        self._changes.clear()
+        self._notices.clear()
+        self.timers.set_many(self._timers)
+        self._timers.clear()
+
+    def _write_rows(self) -> None:
+        """Insert the pending persons, audit rows and events (which later reads must see)."""
+        for table, rows in self._new_rows.items():
+            if rows:
+                self.session.execute(insert(table), rows)
+                rows.clear()
+
+
+def _engine_values(alert: AlertState) -> dict[str, Any]:
+    return {name: getattr(alert, name) for name in ENGINE_COLUMNS}
