@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
+from alert_api.cli import serve as api_serve
+from alert_api.cli import users_app
 from alert_api.notify.cli import notify_app
 from edge.cli import edge_app, models_app
 from records.cli import db_app, watchlist_app
@@ -33,6 +35,8 @@ app.add_typer(rules_app, name="rules")
 app.add_typer(db_app, name="db")
 app.add_typer(watchlist_app, name="watchlist")
 app.add_typer(notify_app, name="notify")
+app.add_typer(users_app, name="users")
+app.command("api")(api_serve)
 broker_app = typer.Typer(help="Broker administration: device ACLs.")
 app.add_typer(broker_app, name="broker")
 snapshots_app = typer.Typer(help="Snapshot files stored by ingest: retention.")
@@ -215,6 +219,7 @@ ingest, rules and the API. The edge agent has its own file: see [edge.md](edge.m
 def config_reference() -> None:
     """Print the configuration reference (Markdown) generated from the settings models."""
     from alert_api.notify.settings import NotifierSettings
+    from alert_api.settings import ApiSettings
     from ingest.config import IngestSettings
     from rules.config import RulesSettings
     from shouwang.config_docs import settings_reference
@@ -225,6 +230,7 @@ def config_reference() -> None:
     typer.echo(
         settings_reference("Notifier (`shouwang notify run`)", NotifierSettings, "SHOUWANG_")
     )
+    typer.echo(settings_reference("Alert API (`shouwang api`)", ApiSettings, "SHOUWANG_"))
 
 
 @app.command("demo")
