@@ -245,8 +245,11 @@ def demo(
     duration: Annotated[
         float | None, typer.Option(help="Stop after this many seconds (default: Ctrl-C).")
     ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port of the dashboard (default: 8080, or a free one).")
+    ] = None,
 ) -> None:
-    """The whole pipeline on sample video: broker, Redis, ingest and an edge agent, live."""
+    """The whole system on sample video: edge agent, broker, ingest, rules, notifier, API."""
     import signal
     import threading
 
@@ -258,7 +261,7 @@ def demo(
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
-        counts = run_demo(workdir, embedded=embedded, duration=duration, stop=stop)
+        counts = run_demo(workdir, embedded=embedded, duration=duration, api_port=port, stop=stop)
     except RuntimeError as exc:
         raise _fail(str(exc)) from None
     summary = ", ".join(f"{kind}: {count}" for kind, count in sorted(counts.items()))

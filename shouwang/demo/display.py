@@ -11,6 +11,8 @@ from rich.console import Group
 from rich.panel import Panel
 from rich.table import Table
 
+from shouwang.demo.inbox import Inbox
+
 SEVERITY_STYLE = {"critical": "bold red", "high": "yellow", "medium": "cyan", "low": "dim"}
 
 
@@ -46,11 +48,12 @@ class LiveFeed:
     """Follows the demo's events and alerts streams from where they were at the start."""
 
     client: redis.Redis
+    inbox: Inbox
     events_stream: str
     alerts_stream: str
     deadletter_stream: str
     header: str
-    rows: deque[StreamRow] = field(default_factory=lambda: deque(maxlen=12))
+    rows: deque[StreamRow] = field(default_factory=lambda: deque(maxlen=8))
     alerts: dict[int, dict[str, Any]] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     last_ids: dict[str, str] = field(default_factory=dict)
@@ -106,7 +109,13 @@ class LiveFeed:
         for row in self.rows:
             style = "bold red" if "fall" in row.what else ("yellow" if row.kind == "event" else "")
             events.add_row(row.time, row.kind, row.what, row.source, row.detail, style=style)
+        phones = Table(expand=True, title="Notifications delivered to people (newest first)")
+        for column in ("time", "to", "title", "message"):
+            phones.add_column(column, overflow="fold")
+        for message in list(self.inbox.messages)[:6]:
+            phones.add_row(message.time, message.recipient, message.title, message.body[:120])
+        self.counts["notifications delivered"] = self.inbox.count
         dead = self.client.xlen(self.deadletter_stream)
         totals = ", ".join(f"{k}: {v}" for k, v in sorted(self.counts.items())) or "waiting…"
         summary = f"{self.header}\n[b]so far[/b] {totals} · dead letters {dead}"
-        return Group(Panel(summary, title="守望 demo"), alerts, events)
+        return Group(Panel(summary, title="守望 demo"), alerts, phones, events)
