@@ -2,7 +2,9 @@
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
-RUN useradd --create-home --uid 1000 shouwang
+RUN useradd --create-home --uid 1000 shouwang \
+    && mkdir -p /var/lib/shouwang/edge /var/lib/shouwang/snapshots \
+    && chown -R shouwang /var/lib/shouwang
 WORKDIR /app
 
 COPY pyproject.toml README.md LICENSE ./
