@@ -96,3 +96,26 @@ def test_demo_with_embedded_services_end_to_end_then_clean_exit(tmp_path: Path) 
     assert "camera_offline start" not in counts, "a looping sample file is not an outage"
     assert list((workdir / "snapshots").rglob("*.jpg")), "snapshots were not stored"
     assert _processes_using(workdir) == [], "the demo left processes behind"
+    # A second run in the same folder works too (migrations, imports and users are idempotent).
+    again = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "shouwang",
+            "demo",
+            "--embedded",
+            "--workdir",
+            str(workdir),
+            "--port",
+            str(free_port()),
+            "--duration",
+            "5",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=180,
+        env={**os.environ, "COLUMNS": "160"},
+    )
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert _processes_using(workdir) == []
