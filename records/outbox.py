@@ -1,11 +1,11 @@
 """The transactional outbox: stream entries are written with the change they announce and
 published to Redis after commit, so a crash between the two loses nothing."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import redis
-from sqlalchemy import Table, delete, insert, select
+from sqlalchemy import Delete, Table, delete, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from records.alerts import OutboxEntry
@@ -39,14 +39,14 @@ def add_change(session: Session, change: AlertChange) -> None:
     session.add(OutboxEntry(channel=ALERTS_CHANNEL, fields=change.to_fields(), created_at=utcnow()))
 
 
-def add_outputs(session: Session, outputs: Sequence[AlertChange | NotificationJob]) -> None:
-    """Queue alert changes and notification jobs in one statement, published after commit in
-    the order given."""
+def add_outputs(session: Session, outputs: Sequence[AlertChange | NotificationJob]) -> list[int]:
+    """Queue alert changes and notification jobs in one statement, to be published after
+    commit in the order given. Returns their outbox ids (for `publish`)."""
     if not outputs:
-        return
+        return []
     now = utcnow()
-    session.execute(
-        insert(OUTBOX),
+    rows = session.execute(
+        insert(OUTBOX).returning(OUTBOX.c.id),
         [
             {
                 "channel": ALERTS_CHANNEL
@@ -58,6 +58,20 @@ def add_outputs(session: Session, outputs: Sequence[AlertChange | NotificationJo
             for output in outputs
         ],
     )
+    return list(rows.scalars())
+
+
+def publish(
+    sessions: sessionmaker[Session],
+    client: redis.Redis,
+    streams: OutputStreams,
+    ids: Collection[int],
+) -> int:
+    """Publish the committed outbox entries with these ids, and delete them; entries another
+    publisher took meanwhile are left to it. Returns how many were published."""
+    if not ids:
+        return 0
+    return _publish(sessions, client, streams, delete(OUTBOX).where(OUTBOX.c.id.in_(ids)))
 
 
 def publish_pending(
@@ -79,23 +93,27 @@ def publish_pending(
         .with_for_update(skip_locked=True)
         .scalar_subquery()
     )
-    taken = (
-        delete(OUTBOX)
-        .where(OUTBOX.c.id.in_(oldest))
-        .returning(OUTBOX.c.id, OUTBOX.c.channel, OUTBOX.c.fields)
-    )
+    return _publish(sessions, client, streams, delete(OUTBOX).where(OUTBOX.c.id.in_(oldest)))
+
+
+def _publish(
+    sessions: sessionmaker[Session], client: redis.Redis, streams: OutputStreams, taken: Delete
+) -> int:
+    """Delete outbox entries and publish them, oldest first, before the delete commits (a
+    crash in between publishes them again: `seq` repeats)."""
     with sessions.begin() as session:
-        rows = sorted(session.execute(taken).all())
+        rows = session.execute(
+            taken.returning(OUTBOX.c.id, OUTBOX.c.channel, OUTBOX.c.fields)
+        ).all()
         if not rows:
             return 0
         pipe = client.pipeline(transaction=False)
-        for seq, channel, fields in rows:
+        for seq, channel, fields in sorted(rows, key=lambda row: row[0]):
             pipe.xadd(
                 streams.stream(channel),
                 {**fields, "seq": str(seq)},
                 maxlen=streams.maxlen,
                 approximate=True,
             )
-        # Published before the delete commits: a crash in between publishes again (seq repeats).
         pipe.execute()
     return len(rows)

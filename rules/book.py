@@ -367,9 +367,10 @@ class AlertBook:
         """Set the alert's escalation timer on flush (None: cancel it)."""
         self._timers[str(alert.id)] = due_ms
 
-    def flush(self) -> None:
+    def flush(self) -> list[int]:
         """Write everything pending: new rows, changed alerts and groups, the outbox, and the
-        timers (before the commit: a timer whose alert never commits finds nothing)."""
+        timers (before the commit: a timer whose alert never commits finds nothing). Returns
+        the ids of the outbox entries written, to publish once committed."""
         self._write_rows()
         if self._group_updates:
             self.session.execute(
@@ -385,11 +386,12 @@ class AlertBook:
             self._changed.clear()
         outputs: list[AlertChange | NotificationJob] = [*self._changes]
         outputs += jobs(self.session, self.directory, self._notices)
-        add_outputs(self.session, outputs)
+        outbox_ids = add_outputs(self.session, outputs)
         self._changes.clear()
         self._notices.clear()
         self.timers.set_many(self._timers)
         self._timers.clear()
+        return outbox_ids
 
     def _write_rows(self) -> None:
         """Insert the pending persons, audit rows and events (which later reads must see)."""

@@ -58,7 +58,7 @@ class RulesSection(Section):
         "claimed again with XAUTOCLAIM.",
     )
     reclaim_interval_s: float = Field(
-        5.0, gt=0, description="How often a worker looks for entries to reclaim."
+        5.0, ge=0, description="How often a worker looks for entries to reclaim."
     )
     timer_lease_ms: int = Field(
         30_000,

@@ -19,7 +19,7 @@ import redis
 import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
-from records.outbox import OutputStreams, publish_pending
+from records.outbox import OutputStreams, publish, publish_pending
 from rules.alerting import forget_snapshots
 from rules.config import RulesSettings
 from rules.definitions import RuleSet
@@ -29,8 +29,8 @@ from shouwang.redis_keys import rules_key
 log = structlog.get_logger("shouwang.rules")
 
 HOUSEKEEPING_INTERVAL_S = 3600.0
-PUBLISH_LIMIT = 500
-"""Outbox entries published per transaction; fewer means the outbox is empty."""
+SWEEP_LIMIT = 500
+"""Outbox entries a sweep publishes per transaction; fewer means the outbox is empty."""
 
 
 Entry = tuple[str, dict[str, str] | None]
@@ -74,6 +74,7 @@ class RulesConsumer:
         self.failures_key = rules_key(f"failures:{section.group}", section.key_prefix)
         self.counts: dict[str, int] = {}
         self._carry: list[Entry] = []
+        self._unpublished: list[int] = []
         self._next_reclaim = 0.0
         self._next_housekeeping = 0.0
         self._stop = threading.Event()
@@ -92,14 +93,16 @@ class RulesConsumer:
                 raise
 
     def poll(self, block_ms: int | None = None) -> int:
-        """One round: retry carried entries, reclaim if due, read new entries, fire due timers,
-        publish the outbox. Returns how many entries were handled."""
+        """One round: retry carried entries, recover a dead worker's entries and outputs if
+        due, read new entries, fire due timers, publish what was committed. Returns how many
+        entries were handled."""
         handled = 0
         if self._carry:
             carried, self._carry = self._carry, []
             handled += self.handle(carried)
         if time.monotonic() >= self._next_reclaim:
             handled += self.reclaim()
+            self.sweep()
             self._next_reclaim = time.monotonic() + self.section.reclaim_interval_s
         handled += self.handle(self.read(block_ms))
         self.fire_timers()
@@ -179,10 +182,9 @@ class RulesConsumer:
             if live:
                 try:
                     with self.sessions.begin() as session:
-                        outcomes = self.engine.decide(session, live)
+                        outcome = self.engine.decide(session, live)
                     done += [entry_id for entry_id, _ in live]
-                    for outcome in outcomes:
-                        self._tally(outcome)
+                    self._committed(outcome)
                 except TRANSIENT as exc:
                     if not _lock_conflict(exc):
                         self._carry = [(entry_id, fields) for entry_id, fields in live]
@@ -199,7 +201,7 @@ class RulesConsumer:
     def _one_by_one(self, entries: list[tuple[str, dict[str, str]]], done: list[str]) -> None:
         for index, (entry_id, fields) in enumerate(entries):
             try:
-                self._tally(self.engine.process(entry_id, fields))
+                self._committed(self.engine.process(entry_id, fields))
             except TRANSIENT:
                 self._carry = [(entry_id, fields) for entry_id, fields in entries[index:]]
                 raise
@@ -208,15 +210,18 @@ class RulesConsumer:
                 continue
             done.append(entry_id)
 
-    def _tally(self, outcome: Outcome) -> None:
+    def _committed(self, outcome: Outcome) -> None:
+        """Count what a committed transaction did and keep its outputs for `publish`."""
         for name, alerts in (
             ("alerts_created", outcome.created),
             ("alerts_updated", outcome.updated),
             ("conditions_ended", outcome.ended),
             ("held", outcome.held),
+            ("escalations", outcome.escalated),
         ):
             if alerts:
                 self._count(name, len(alerts))
+        self._unpublished += outcome.outputs
 
     def _ack(self, entry_ids: list[str]) -> None:
         pipe = self.client.pipeline(transaction=False)
@@ -268,10 +273,8 @@ class RulesConsumer:
     def fire_timers(self) -> None:
         """Raise held conditions that lasted, and do due escalation steps."""
         lease = self.section.timer_lease_ms
-        self._tally(self.engine.fire_holds(lease))
-        escalated = self.engine.fire_escalations(lease).escalated
-        if escalated:
-            self._count("escalations", len(escalated))
+        self._committed(self.engine.fire_holds(lease))
+        self._committed(self.engine.fire_escalations(lease))
 
     def housekeeping(self) -> None:
         """Prune snapshot records that waited longer than `snapshot_wait_s` for their event."""
@@ -282,12 +285,19 @@ class RulesConsumer:
             log.info("snapshot records pruned", count=pruned)
 
     def publish(self) -> int:
-        """Publish committed alert changes and notification jobs to their streams."""
+        """Publish the alert changes and notification jobs this worker committed."""
+        published = publish(self.sessions, self.client, self.streams, self._unpublished)
+        self._unpublished = []
+        return published
+
+    def sweep(self) -> int:
+        """Publish outbox entries nobody published: a worker died between its commit and
+        publishing them."""
         published = 0
         while True:
-            count = publish_pending(self.sessions, self.client, self.streams, limit=PUBLISH_LIMIT)
+            count = publish_pending(self.sessions, self.client, self.streams, limit=SWEEP_LIMIT)
             published += count
-            if count < PUBLISH_LIMIT:
+            if count < SWEEP_LIMIT:
                 return published
 
     def run(self) -> None:

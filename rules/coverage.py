@@ -1,7 +1,7 @@
 """Who a camera, zone, sensor or edge watches: the watch-list persons, their households, and
 the area that scopes the alert."""
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from records.people import Coverage, Household, Person, Site
 from records.types import Category, SourceKind
+from rules.cache import TtlCache
 from rules.definitions import Kind, WatchlistSpec
 from rules.signals import Signal
 
@@ -75,10 +76,33 @@ class Source:
         return SOURCE_KINDS.get(self.kind, SourceKind.EDGE)
 
 
-def lookup(session: Session, sources: Collection[Source]) -> dict[Source, Subjects]:
-    """Ask the database who each source watches (zone-limited rows count only for events in
-    that zone): one query for all of them, plus one for the sites' areas where nobody is
-    covered."""
+class Watchers:
+    """Who sources watch, and the areas of sites, each kept `ttl_s` seconds (0: always asked)."""
+
+    def __init__(self, ttl_s: float) -> None:
+        self._subjects: TtlCache[Source, Subjects] = TtlCache(ttl_s)
+        self._site_areas: TtlCache[str, int | None] = TtlCache(ttl_s)
+
+    def subjects(self, session: Session, sources: Iterable[Source]) -> dict[Source, Subjects]:
+        """Who each source watches; one query for all that are not cached, plus one for the
+        areas of sites whose sources cover nobody."""
+        return self._subjects.get_many(sources, lambda missing: self._lookup(session, missing))
+
+    def _lookup(self, session: Session, sources: list[Source]) -> dict[Source, Subjects]:
+        covering = _coverage(session, sources)
+        site_areas = self._site_areas.get_many(
+            {source.site for source, rows in covering.items() if not rows},
+            lambda missing: _site_areas(session, missing),
+        )
+        return {
+            source: _subjects(rows, site_areas.get(source.site))
+            for source, rows in covering.items()
+        }
+
+
+def _coverage(session: Session, sources: Collection[Source]) -> dict[Source, list[CoverageRow]]:
+    """The coverage rows of each source (zone-limited rows count only for events in that
+    zone), joined with the persons they cover, in person id order."""
     rows = session.execute(
         select(
             Coverage.source_kind,
@@ -112,7 +136,7 @@ def lookup(session: Session, sources: Collection[Source]) -> dict[Source, Subjec
     by_source: dict[tuple[SourceKind, str, str], list[CoverageRow]] = {}
     for row in rows:
         by_source.setdefault((row.source_kind, row.site, row.source), []).append(row)
-    covering = {
+    return {
         source: [
             row
             for row in by_source.get((source.source_kind, source.site, source.source), ())
@@ -120,18 +144,13 @@ def lookup(session: Session, sources: Collection[Source]) -> dict[Source, Subjec
         ]
         for source in sources
     }
-    uncovered_sites = {source.site for source, found in covering.items() if not found}
-    site_areas: dict[str, int | None] = {}
-    if uncovered_sites:
-        site_areas = {
-            code: area_id
-            for code, area_id in session.execute(
-                select(Site.code, Site.area_id).where(Site.code.in_(uncovered_sites))
-            )
-        }
-    return {
-        source: _subjects(found, site_areas.get(source.site)) for source, found in covering.items()
-    }
+
+
+def _site_areas(session: Session, codes: list[str]) -> dict[str, int | None]:
+    found: dict[str, int | None] = dict.fromkeys(codes)
+    rows = session.execute(select(Site.code, Site.area_id).where(Site.code.in_(codes)))
+    found.update({code: area_id for code, area_id in rows})
+    return found
 
 
 def _subjects(rows: list[CoverageRow], site_area: int | None) -> Subjects:

@@ -14,8 +14,7 @@ from records.feed import Change
 from records.timers import escalation_timers
 from rules.alerting import Match, attach_snapshot, end_episode, prepare, record_match
 from rules.book import AlertBook
-from rules.cache import TtlCache
-from rules.coverage import Source, Subjects, lookup
+from rules.coverage import Source, Subjects, Watchers
 from rules.definitions import KIND_TYPES, Kind, Rule, RuleSet
 from rules.escalation import escalate, step_due_ms
 from rules.holds import DueHold, Holds
@@ -33,7 +32,7 @@ TRANSIENT = (OperationalError, InterfaceError, redis.ConnectionError, redis.Time
 
 @dataclass
 class Outcome:
-    """What one entry (or timer) did, by alert id."""
+    """What a batch of entries (or a round of timers) did, by alert id."""
 
     created: list[int] = field(default_factory=list)
     updated: list[int] = field(default_factory=list)
@@ -41,7 +40,9 @@ class Outcome:
     snapshots: list[int] = field(default_factory=list)
     escalated: list[int] = field(default_factory=list)
     held: list[str] = field(default_factory=list)
-    """Rules holding the entry until its condition has lasted long enough."""
+    """Rules holding an entry until its condition has lasted long enough."""
+    outputs: list[int] = field(default_factory=list)
+    """Outbox entries written, to publish once committed."""
 
 
 def rule_index(rules: list[Rule]) -> dict[tuple[Kind, str], list[Rule]]:
@@ -92,7 +93,7 @@ class Engine:
         self.clock = clock
         self.escalations = escalation_timers(client, key_prefix)
         self.holds = Holds(client, key_prefix)
-        self.coverage: TtlCache[Source, Subjects] = TtlCache(coverage_cache_s)
+        self.watchers = Watchers(coverage_cache_s)
         self.directory = Directory(coverage_cache_s)
 
     def now(self) -> datetime:
@@ -105,18 +106,20 @@ class Engine:
     def process(self, entry_id: str, fields: dict[str, str]) -> Outcome:
         """Decide one entry in its own transaction. Raises on entries it cannot read."""
         with self.sessions.begin() as session:
-            return self.decide(session, [(entry_id, fields)])[0]
+            return self.decide(session, [(entry_id, fields)])
 
-    def decide(self, session: Session, entries: Sequence[Entry]) -> list[Outcome]:
+    def decide(self, session: Session, entries: Sequence[Entry]) -> Outcome:
         """Decide entries, in order, in the caller's transaction (which connects to the
         database only if needed: most entries match no rule). Raises on an entry it cannot
         read."""
         plans = self._plans(session, entries)
         book = self._book(session)
         prepare(book, [m for plan in plans for m in plan.matches if not m.rule.match.hold_s])
-        outcomes = [self._apply(book, plan) for plan in plans]
-        book.flush()
-        return outcomes
+        outcome = Outcome()
+        for plan in plans:
+            self._apply(book, plan, outcome)
+        outcome.outputs += book.flush()
+        return outcome
 
     def _plans(self, session: Session, entries: Sequence[Entry]) -> list[Plan]:
         """Read the entries and find the rules each meets (one coverage lookup for all)."""
@@ -151,13 +154,9 @@ class Engine:
         ]
 
     def _subjects(self, session: Session, signals: Sequence[Signal]) -> dict[Source, Subjects]:
-        return self.coverage.get_many(
-            (Source.of(signal) for signal in signals),
-            lambda missing: lookup(session, missing),
-        )
+        return self.watchers.subjects(session, (Source.of(signal) for signal in signals))
 
-    def _apply(self, book: AlertBook, plan: Plan) -> Outcome:
-        outcome = Outcome()
+    def _apply(self, book: AlertBook, plan: Plan, outcome: Outcome) -> None:
         item = plan.item
         if isinstance(item, SnapshotNote):
             for alert in attach_snapshot(book, item):
@@ -171,7 +170,6 @@ class Engine:
                 self._raise(book, match, outcome)
             elif self.holds.hold(match.rule.id, match.signal, plan.fields, hold_s):
                 outcome.held.append(match.rule.id)
-        return outcome
 
     def _raise(self, book: AlertBook, match: Match, outcome: Outcome) -> None:
         result = record_match(book, match)
@@ -237,7 +235,7 @@ class Engine:
                 match = Match.of(rule, item, subjects, wards)
                 prepare(book, [match])
                 self._raise(book, match, outcome)
-                book.flush()
+                outcome.outputs += book.flush()
 
     def fire_escalations(self, lease_ms: int, limit: int = 100) -> Outcome:
         """Do the escalation steps that are due: all in one transaction, or, if one of them
@@ -247,15 +245,15 @@ class Engine:
         alert_ids = [int(member) for member, _ in claimed]
         if not alert_ids:
             return outcome
+        steps: dict[int, tuple[bool, int | None]] = {}
         try:
-            steps = self._escalate(alert_ids)
+            self._escalate(alert_ids, steps, outcome)
         except TRANSIENT:
             raise
         except Exception:
-            steps = {}
             for alert_id in alert_ids:
                 try:
-                    steps.update(self._escalate([alert_id]))
+                    self._escalate([alert_id], steps, outcome)
                 except TRANSIENT:
                     raise
                 except Exception:
@@ -264,15 +262,18 @@ class Engine:
         outcome.escalated += [alert_id for alert_id, (fired, _) in steps.items() if fired]
         return outcome
 
-    def _escalate(self, alert_ids: list[int]) -> dict[int, tuple[bool, int | None]]:
-        """Escalate alerts in one transaction: whether each notified, and its next step's
-        time (None: the ladder is over)."""
+    def _escalate(
+        self, alert_ids: list[int], steps: dict[int, tuple[bool, int | None]], outcome: Outcome
+    ) -> None:
+        """Escalate alerts in one transaction, noting in `steps` whether each notified and
+        when its next step is due (None: the ladder is over)."""
         with self.sessions.begin() as session:
             book = self._book(session)
             book.alerts(alert_ids)
-            steps = {
+            done = {
                 alert_id: escalate(book, alert_id, self.rules, self.calendar.zone)
                 for alert_id in alert_ids
             }
-            book.flush()
-        return steps
+            outputs = book.flush()
+        steps.update(done)
+        outcome.outputs += outputs

@@ -12,8 +12,10 @@ from records.people import Area, Guardian, Guardianship, Staff
 from records.types import AreaLevel, StaffRole
 from rules.cache import TtlCache
 
-Hierarchy = dict[int, tuple[AreaLevel, int | None]]
-"""Every area's level and parent, by id."""
+AreaRow = tuple[AreaLevel, int | None]
+"""An area's level and parent."""
+Hierarchy = dict[int, AreaRow | None]
+"""Areas by id (None: no such area)."""
 Chain = tuple[tuple[int, AreaLevel], ...]
 """An area and its ancestors, nearest first."""
 
@@ -46,7 +48,7 @@ class Directory:
     `ttl_s`; guardians are always read fresh (they add channels, e.g. Web Push, at any time)."""
 
     def __init__(self, ttl_s: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self._chains: TtlCache[int, Chain] = TtlCache(ttl_s, clock)
+        self._areas: TtlCache[int, AreaRow | None] = TtlCache(ttl_s, clock)
         self._staff: TtlCache[tuple[int, StaffRole], tuple[Recipient, ...]] = TtlCache(ttl_s, clock)
 
     def resolve(self, session: Session, audiences: Sequence[Audience]) -> list[list[Recipient]]:
@@ -55,14 +57,11 @@ class Directory:
         of the area hierarchy."""
         if not audiences:
             return []
-        known = self._chains.get_many(
-            {a.area_id for a in audiences if a.area_id is not None},
-            lambda missing: _chains(session, missing),
-        )
-        chains = [() if a.area_id is None else known[a.area_id] for a in audiences]
+        chains = self._chains(session, {a.area_id for a in audiences if a.area_id is not None})
+        chain_of = [() if a.area_id is None else chains[a.area_id] for a in audiences]
         wanted = [
             (area_id, StaffRole(spec.partition("@")[0]))
-            for audience, chain in zip(audiences, chains, strict=True)
+            for audience, chain in zip(audiences, chain_of, strict=True)
             for spec in audience.specs
             if spec != "guardians"
             for area_id, _ in chain
@@ -74,8 +73,18 @@ class Directory:
         )
         return [
             _recipients(audience, chain, staff, guardians)
-            for audience, chain in zip(audiences, chains, strict=True)
+            for audience, chain in zip(audiences, chain_of, strict=True)
         ]
+
+    def _chains(self, session: Session, area_ids: set[int]) -> dict[int, Chain]:
+        """The chain of each area, asking the database (a level at a time) only for areas not
+        cached."""
+        areas: Hierarchy = {}
+        wanted = set(area_ids)
+        while wanted:
+            areas.update(self._areas.get_many(wanted, lambda missing: _areas(session, missing)))
+            wanted = {row[1] for row in areas.values() if row and row[1] is not None} - areas.keys()
+        return {area_id: _chain(areas, area_id) for area_id in area_ids}
 
 
 def _recipients(
@@ -115,29 +124,24 @@ def _by_role(
     return ()
 
 
-def _chains(session: Session, area_ids: list[int]) -> dict[int, Chain]:
-    """The chain of each area, reading the hierarchy a level at a time (a missing area ends a
-    chain, and so does an area met twice)."""
-    areas: Hierarchy = {}
-    asked: set[int] = set()
-    wanted = set(area_ids)
-    while wanted:
-        asked |= wanted
-        rows = session.execute(
-            select(Area.id, Area.level, Area.parent_id).where(Area.id.in_(wanted))
-        )
-        areas.update({row.id: (row.level, row.parent_id) for row in rows})
-        wanted = {parent for _, parent in areas.values() if parent is not None} - asked
-    chains: dict[int, Chain] = {}
-    for area_id in area_ids:
-        chain: list[tuple[int, AreaLevel]] = []
-        current: int | None = area_id
-        while current in areas and all(current != seen for seen, _ in chain):
-            level, parent_id = areas[current]
-            chain.append((current, level))
-            current = parent_id
-        chains[area_id] = tuple(chain)
-    return chains
+def _chain(areas: Hierarchy, area_id: int) -> Chain:
+    """An area and its ancestors; a missing area ends the chain, and so does one met twice."""
+    chain: list[tuple[int, AreaLevel]] = []
+    current: int | None = area_id
+    while current is not None and (row := areas.get(current)) is not None:
+        if any(current == seen for seen, _ in chain):
+            break
+        chain.append((current, row[0]))
+        current = row[1]
+    return tuple(chain)
+
+
+def _areas(session: Session, area_ids: list[int]) -> Hierarchy:
+    """Each area's level and parent (None: no such area)."""
+    found: Hierarchy = dict.fromkeys(area_ids)
+    rows = session.execute(select(Area.id, Area.level, Area.parent_id).where(Area.id.in_(area_ids)))
+    found.update({row.id: (row.level, row.parent_id) for row in rows})
+    return found
 
 
 def _staff(

@@ -66,7 +66,7 @@ def make_settings(names: RedisNames, database_url: str, **rules: Any) -> RulesSe
         "consumer": "w1",
         "block_ms": 10,
         "coverage_cache_s": 0,
-        "reclaim_interval_s": 0.001,
+        "reclaim_interval_s": 0,
         "reclaim_idle_ms": 0,
         "max_failures": 3,
         "file": str(DEFAULT_RULES),
