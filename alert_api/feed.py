@@ -97,7 +97,7 @@ async def changes(
                     return
                 viewer, recheck_at = refreshed, time.monotonic() + api.feed_recheck_s
     finally:
-        await client.aclose()  # type: ignore[attr-defined]
+        await client.aclose()
 
 
 @router.get(
