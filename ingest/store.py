@@ -8,7 +8,14 @@ from typing import Any
 
 import redis
 
-from shouwang.redis_keys import EDGES_KEY, WORKERS_KEY, edge_key, seen_key, worker_key
+from shouwang.redis_keys import (
+    EDGES_KEY,
+    WORKERS_KEY,
+    edge_key,
+    seen_key,
+    subscription_key,
+    worker_key,
+)
 
 # For each message: append to the stream only if its idempotency key is new, and remember
 # the key with the entry id. One script call per batch (KEYS[1] the stream, KEYS[2..] the
@@ -192,3 +199,12 @@ class RedisStore:
         pipe.zadd(WORKERS_KEY, {worker_id: now_ms})
         pipe.zremrangebyscore(WORKERS_KEY, "-inf", now_ms - WORKER_FORGET_MS)
         pipe.execute()
+
+    def previous_subscription(self, worker_id: str) -> str | None:
+        """The filter this worker's session subscribed to last time, if known."""
+        value = self.client.get(subscription_key(worker_id))
+        return value.decode() if isinstance(value, bytes) else value
+
+    def remember_subscription(self, worker_id: str, topic_filter: str, ttl_s: int) -> None:
+        """Remember the session's filter for as long as the broker keeps the session."""
+        self.client.set(subscription_key(worker_id), topic_filter, ex=max(ttl_s, 60))

@@ -60,6 +60,8 @@ class IngestWorker:
         self._unsubscribed = threading.Event()
         self._stopping = threading.Event()
         self._started = time.time()
+        self.subscription = shared_filter(config.topic_filter, config.share_group)
+        self._stale_subscription: str | None = None
         self.redis = redis.Redis.from_url(settings.redis.url, socket_timeout=10)
         self.store = RedisStore(
             self.redis,
@@ -100,7 +102,7 @@ class IngestWorker:
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         client.on_connect_fail = self._on_connect_fail
-        client.on_subscribe = lambda *_args: self._subscribed.set()
+        client.on_subscribe = self._on_subscribe
         client.on_unsubscribe = lambda *_args: self._unsubscribed.set()
         return client
 
@@ -120,9 +122,12 @@ class IngestWorker:
             return
         self._connection += 1
         self.metrics.connected.set(1)
-        topics = [
-            (shared_filter(self.settings.ingest.topic_filter, self.settings.ingest.share_group), 1)
-        ]
+        if self._stale_subscription:
+            # A persistent session keeps its subscriptions: drop the one the config no longer
+            # asks for, or this worker would go on receiving (and sharing) its messages.
+            client.unsubscribe(self._stale_subscription)
+            self.log.info("dropped the session's old subscription", old=self._stale_subscription)
+        topics = [(self.subscription, 1)]
         if self.settings.ingest.broker_stats:
             topics.append((SYS_FILTER, 0))
         client.subscribe(topics)
@@ -132,6 +137,15 @@ class IngestWorker:
             session_present=bool(flags.session_present),
             subscription=topics[0][0],
         )
+
+    def _on_subscribe(self, *_args: Any) -> None:
+        self._stale_subscription = None
+        try:
+            expiry = self.settings.ingest.session_expiry_s
+            self.store.remember_subscription(self.worker_id, self.subscription, expiry)
+        except redis.RedisError as exc:
+            self.log.warning("could not remember the subscription", error=str(exc))
+        self._subscribed.set()
 
     def _on_disconnect(
         self, _client: mqtt.Client, _userdata: Any, _flags: Any, reason: ReasonCode, _props: Any
@@ -171,6 +185,13 @@ class IngestWorker:
         kept for it, stores it, unsubscribes and ends its session.
         """
         self._start_metrics_server()
+        try:
+            previous = self.store.previous_subscription(self.worker_id)
+        except redis.RedisError as exc:
+            previous = None
+            self.log.warning("could not read the previous subscription", error=str(exc))
+        if previous and previous != self.subscription:
+            self._stale_subscription = previous
         v5 = self.settings.ingest.protocol == "5"
         self.client.connect_async(
             self.settings.mqtt.host,
@@ -332,9 +353,8 @@ class IngestWorker:
 
     def _retire(self) -> None:
         """Unsubscribe, store whatever arrived meanwhile, then end the session."""
-        self.client.unsubscribe(
-            shared_filter(self.settings.ingest.topic_filter, self.settings.ingest.share_group)
-        )
+        self._unsubscribed.clear()
+        self.client.unsubscribe(self.subscription)
         if not self._unsubscribed.wait(10):
             self.log.error("broker did not confirm unsubscribe; session kept")
             return

@@ -18,6 +18,11 @@ def worker_key(worker_id: str) -> str:
     return f"shouwang:ingest:worker:{worker_id}"
 
 
+def subscription_key(worker_id: str) -> str:
+    """String holding the topic filter an ingest worker's persistent session subscribed to."""
+    return f"shouwang:ingest:subscription:{worker_id}"
+
+
 def seen_key(idempotency_key: str) -> str:
     """String remembering that a message with this idempotency key was stored."""
     return f"shouwang:seen:{idempotency_key}"

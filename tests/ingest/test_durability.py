@@ -194,3 +194,22 @@ def test_redis_outage_holds_messages_at_the_broker_until_redis_returns(
         client.close()
         server.terminate()
         server.wait(10)
+
+
+def test_a_changed_topic_filter_drops_the_sessions_old_subscription(
+    ns: Namespace, redis_client: redis.Redis, broker: Mosquitto, settings_for
+) -> None:
+    other_site = f"{ns.site}-old"
+    old = settings_for(port=broker.port, topic_filter=f"shouwang/+/{other_site}/#")
+    with running_worker(old):
+        pass  # the persistent session now holds the old subscription
+    new = settings_for(port=broker.port)  # the same worker id, this test's site only
+    with running_worker(new) as worker:
+        publisher = Publisher(broker.port)
+        publisher.publish(f"shouwang/v1/{other_site}/cam-01/event", b"{}")
+        publisher.publish(ns.topic("cam-01", "event"), event_payload(ns))
+        publisher.close()
+        assert wait_for(lambda: redis_client.xlen(ns.stream) == 1)
+        time.sleep(0.5)
+    assert worker.counts["received"] == 1, "the old subscription still delivers"
+    assert redis_client.xlen(ns.deadletter) == 0
