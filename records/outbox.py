@@ -5,7 +5,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import redis
-from sqlalchemy import Delete, Table, delete, insert, select
+from sqlalchemy import Delete, Table, delete, insert, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from records.alerts import OutboxEntry
@@ -32,6 +32,8 @@ class OutputStreams:
 
 
 OUTBOX: Table = OutboxEntry.__table__  # type: ignore[assignment]
+INSERT_OUTPUTS = insert(OUTBOX).returning(OUTBOX.c.id)
+ASYNC_COMMIT = text("SET LOCAL synchronous_commit = off")
 
 
 def add_change(session: Session, change: AlertChange) -> None:
@@ -46,7 +48,7 @@ def add_outputs(session: Session, outputs: Sequence[AlertChange | NotificationJo
         return []
     now = utcnow()
     rows = session.execute(
-        insert(OUTBOX).returning(OUTBOX.c.id),
+        INSERT_OUTPUTS,
         [
             {
                 "channel": ALERTS_CHANNEL
@@ -102,6 +104,10 @@ def _publish(
     """Delete outbox entries and publish them, oldest first, before the delete commits (a
     crash in between publishes them again: `seq` repeats)."""
     with sessions.begin() as session:
+        if session.get_bind().dialect.name == "postgresql":
+            # The delete need not wait for the disk: should the server lose it, the entries
+            # are published again, as after any crash.
+            session.execute(ASYNC_COMMIT)
         rows = session.execute(
             taken.returning(OUTBOX.c.id, OUTBOX.c.channel, OUTBOX.c.fields)
         ).all()

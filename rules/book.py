@@ -16,7 +16,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Insert, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -35,13 +35,14 @@ from records.types import AlertStatus, Severity
 from rules.notifications import Notice, jobs
 from rules.recipients import Directory
 from rules.signals import Signal, SnapshotNote
+from rules.sql import in_param, table
 
-ALERTS: Table = Alert.__table__  # type: ignore[assignment]
-EVENTS: Table = AlertEvent.__table__  # type: ignore[assignment]
-GROUPS: Table = AlertGroup.__table__  # type: ignore[assignment]
-PERSONS: Table = AlertPerson.__table__  # type: ignore[assignment]
-TRANSITIONS: Table = AlertTransition.__table__  # type: ignore[assignment]
-SNAPSHOTS: Table = EventSnapshot.__table__  # type: ignore[assignment]
+ALERTS = table(Alert)
+EVENTS = table(AlertEvent)
+GROUPS = table(AlertGroup)
+PERSONS = table(AlertPerson)
+TRANSITIONS = table(AlertTransition)
+SNAPSHOTS = table(EventSnapshot)
 
 
 @dataclass(slots=True)
@@ -95,12 +96,84 @@ ENGINE_COLUMNS = (
     "updated_at",
 )
 """The columns the engine changes on existing alerts (people's transitions change the others)."""
+
+INSERT_ALERT = insert(ALERTS).returning(ALERTS.c.id)
+INSERT_PERSONS = insert(PERSONS)
+INSERT_TRANSITIONS = insert(TRANSITIONS)
+INSERT_EVENTS = insert(EVENTS)
 UPDATE_ALERT = update(ALERTS).where(ALERTS.c.id == bindparam("alert_id"))
 """Executed with the alert id and `ENGINE_COLUMNS` (the parameters name the columns set)."""
+UPDATE_GROUP = update(GROUPS).where(GROUPS.c.group_key == bindparam("key"))
+SELECT_PRIOR = (
+    select(EVENTS.c.event_key, EVENTS.c.rule_id, EVENTS.c.episode_key, EVENTS.c.alert_id)
+    .where(
+        in_param(EVENTS.c.event_key, "event_keys") | in_param(EVENTS.c.episode_key, "episode_keys")
+    )
+    .order_by(EVENTS.c.id)
+)
+SELECT_SNAPSHOTS = (
+    select(SNAPSHOTS.c.event_id, SNAPSHOTS.c.path)
+    .where(in_param(SNAPSHOTS.c.event_id, "event_ids"))
+    .order_by(SNAPSHOTS.c.event_id)
+    .with_for_update()
+)
+SELECT_ALERTS = (
+    select(*STATE_COLUMNS)
+    .where(in_param(ALERTS.c.id, "ids"))
+    .order_by(ALERTS.c.id)
+    .with_for_update()
+)
+SELECT_PERSONS = (
+    select(PERSONS.c.alert_id, PERSONS.c.person_id)
+    .where(in_param(PERSONS.c.alert_id, "ids"))
+    .order_by(PERSONS.c.person_id)
+)
+SELECT_EPISODE_RULES = (
+    select(EVENTS.c.alert_id, EVENTS.c.rule_id)
+    .where(EVENTS.c.episode_key == bindparam("episode_key"))
+    .distinct()
+    .order_by(EVENTS.c.alert_id, EVENTS.c.rule_id)
+)
+SELECT_RULES_RECORDING = select(EVENTS.c.rule_id).where(
+    EVENTS.c.event_key == bindparam("event_key")
+)
+SELECT_EPISODES_OF = select(EVENTS.c.alert_id, EVENTS.c.episode_key, EVENTS.c.phase).where(
+    in_param(EVENTS.c.alert_id, "ids")
+)
+SET_EVENT_SNAPSHOT = (
+    update(EVENTS)
+    .where(EVENTS.c.event_id == bindparam("snapshot_of"))
+    .values(snapshot_path=bindparam("path"))
+    .returning(EVENTS.c.id, EVENTS.c.alert_id, EVENTS.c.confidence)
+)
 
 
-def _dialect(session: Session) -> Any:
-    return postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+@dataclass(frozen=True)
+class Upserts:
+    """The statements that insert or lock rows by key, in a dialect's ON CONFLICT form."""
+
+    lock_group: Insert
+    create_snapshot: Insert
+    store_snapshot: Insert
+
+    @classmethod
+    def of(cls, dialect: Any) -> "Upserts":
+        """The statements for a dialect module (`sqlalchemy.dialects.postgresql`, `…sqlite`)."""
+        group = dialect.insert(GROUPS)
+        snapshot = dialect.insert(SNAPSHOTS)
+        return cls(
+            lock_group=group.on_conflict_do_update(
+                index_elements=["group_key"], set_={"group_key": group.excluded.group_key}
+            ).returning(GROUPS.c.group_key, GROUPS.c.alert_id),
+            create_snapshot=snapshot.on_conflict_do_nothing(index_elements=["event_id"]),
+            store_snapshot=snapshot.on_conflict_do_update(
+                index_elements=["event_id"],
+                set_={"path": snapshot.excluded.path, "bytes": snapshot.excluded.bytes},
+            ),
+        )
+
+
+UPSERTS = {"postgresql": Upserts.of(postgresql), "sqlite": Upserts.of(sqlite)}
 
 
 class AlertBook:
@@ -113,16 +186,17 @@ class AlertBook:
         self.directory = directory
         self.timers = timers
         self.now = now
+        self._upserts = UPSERTS[session.get_bind().dialect.name]
         self._groups: dict[str, int | None] = {}
         self._recorded: set[tuple[str, str]] = set()
         self._episodes: dict[tuple[str, str], int] = {}
         self._snapshots: dict[str, str | None] = {}
         self._alerts: dict[int, AlertState] = {}
         self._changed: set[int] = set()
-        self._new_rows: dict[Table, list[dict[str, Any]]] = {
-            PERSONS: [],
-            TRANSITIONS: [],
-            EVENTS: [],
+        self._new_rows: dict[Insert, list[dict[str, Any]]] = {
+            INSERT_PERSONS: [],
+            INSERT_TRANSITIONS: [],
+            INSERT_EVENTS: [],
         }
         self._group_updates: dict[str, int] = {}
         self._changes: list[AlertChange] = []
@@ -137,15 +211,10 @@ class AlertBook:
         wanted = sorted(set(keys) - self._groups.keys())
         if not wanted:
             return
-        statement = _dialect(self.session).insert(GROUPS)
-        statement = (
-            statement.values([{"group_key": key, "alert_id": None} for key in wanted])
-            .on_conflict_do_update(
-                index_elements=["group_key"], set_={"group_key": statement.excluded.group_key}
-            )
-            .returning(GROUPS.c.group_key, GROUPS.c.alert_id)
+        rows = self.session.execute(
+            self._upserts.lock_group, [{"group_key": key, "alert_id": None} for key in wanted]
         )
-        self._groups.update({key: alert_id for key, alert_id in self.session.execute(statement)})
+        self._groups.update({key: alert_id for key, alert_id in rows})
 
     def group_alert(self, key: str) -> int | None:
         """The alert a locked group row points to."""
@@ -157,9 +226,7 @@ class AlertBook:
         if not event_keys and not episode_keys:
             return
         rows = self.session.execute(
-            select(EVENTS.c.event_key, EVENTS.c.rule_id, EVENTS.c.episode_key, EVENTS.c.alert_id)
-            .where(EVENTS.c.event_key.in_(event_keys) | EVENTS.c.episode_key.in_(episode_keys))
-            .order_by(EVENTS.c.id)
+            SELECT_PRIOR, {"event_keys": list(event_keys), "episode_keys": list(episode_keys)}
         )
         for event_key, rule_id, episode_key, alert_id in rows:
             self._recorded.add((event_key, rule_id))
@@ -181,17 +248,10 @@ class AlertBook:
         if not wanted:
             return
         self.session.execute(
-            _dialect(self.session)
-            .insert(SNAPSHOTS)
-            .values([{"event_id": e, "received_at": self.now} for e in wanted])
-            .on_conflict_do_nothing(index_elements=["event_id"])
+            self._upserts.create_snapshot,
+            [{"event_id": e, "received_at": self.now} for e in wanted],
         )
-        rows = self.session.execute(
-            select(SNAPSHOTS.c.event_id, SNAPSHOTS.c.path)
-            .where(SNAPSHOTS.c.event_id.in_(wanted))
-            .order_by(SNAPSHOTS.c.event_id)
-            .with_for_update()
-        )
+        rows = self.session.execute(SELECT_SNAPSHOTS, {"event_ids": wanted})
         self._snapshots.update({event_id: path for event_id, path in rows})
 
     def snapshot_path(self, event_id: str) -> str | None:
@@ -204,18 +264,9 @@ class AlertBook:
         wanted = {i for i in ids if i is not None}
         missing = sorted(wanted - self._alerts.keys())
         if missing:
-            rows = self.session.execute(
-                select(*STATE_COLUMNS)
-                .where(ALERTS.c.id.in_(missing))
-                .order_by(ALERTS.c.id)
-                .with_for_update()
-            ).all()
+            rows = self.session.execute(SELECT_ALERTS, {"ids": missing}).all()
             persons: dict[int, list[int]] = {row.id: [] for row in rows}
-            for alert_id, person_id in self.session.execute(
-                select(PERSONS.c.alert_id, PERSONS.c.person_id)
-                .where(PERSONS.c.alert_id.in_(persons))
-                .order_by(PERSONS.c.person_id)
-            ):
+            for alert_id, person_id in self.session.execute(SELECT_PERSONS, {"ids": list(persons)}):
                 persons[alert_id].append(person_id)
             for row in rows:
                 self._alerts[row.id] = AlertState(**row._asdict(), person_ids=persons[row.id])
@@ -228,31 +279,19 @@ class AlertBook:
     def episode_rules(self, episode_key: str) -> list[tuple[int, str]]:
         """The (alert, rule) pairs that recorded entries of an episode, by alert."""
         self._write_rows()
-        rows = self.session.execute(
-            select(EVENTS.c.alert_id, EVENTS.c.rule_id)
-            .where(EVENTS.c.episode_key == episode_key)
-            .distinct()
-            .order_by(EVENTS.c.alert_id, EVENTS.c.rule_id)
-        )
+        rows = self.session.execute(SELECT_EPISODE_RULES, {"episode_key": episode_key})
         return [(alert_id, rule_id) for alert_id, rule_id in rows]
 
     def rules_recording(self, event_key: str) -> set[str]:
         """The rules an entry was recorded for."""
         self._write_rows()
-        rows = self.session.execute(
-            select(EVENTS.c.rule_id).where(EVENTS.c.event_key == event_key)
-        ).scalars()
-        return set(rows)
+        return set(self.session.execute(SELECT_RULES_RECORDING, {"event_key": event_key}).scalars())
 
     def episodes_of(self, alert_ids: Collection[int]) -> dict[int, set[tuple[str, str]]]:
         """The (episode, phase) pairs of each alert's recorded entries."""
         self._write_rows()
         found: dict[int, set[tuple[str, str]]] = {alert_id: set() for alert_id in alert_ids}
-        rows = self.session.execute(
-            select(EVENTS.c.alert_id, EVENTS.c.episode_key, EVENTS.c.phase).where(
-                EVENTS.c.alert_id.in_(alert_ids)
-            )
-        )
+        rows = self.session.execute(SELECT_EPISODES_OF, {"ids": list(alert_ids)})
         for alert_id, episode_key, phase in rows:
             found[alert_id].add((episode_key, phase))
         return found
@@ -263,25 +302,18 @@ class AlertBook:
         """Store a snapshot by event id and give its path to the entries of that event already
         recorded; returns their (alert, confidence), oldest entry first."""
         self._write_rows()
-        statement = _dialect(self.session).insert(SNAPSHOTS)
-        values = {
-            "event_id": note.event_id,
-            "path": note.path,
-            "bytes": note.bytes,
-            "received_at": self.now,
-        }
         self.session.execute(
-            statement.values(values).on_conflict_do_update(
-                index_elements=["event_id"],
-                set_={"path": statement.excluded.path, "bytes": statement.excluded.bytes},
-            )
+            self._upserts.store_snapshot,
+            {
+                "event_id": note.event_id,
+                "path": note.path,
+                "bytes": note.bytes,
+                "received_at": self.now,
+            },
         )
         self._snapshots[note.event_id] = note.path
         rows = self.session.execute(
-            update(EVENTS)
-            .where(EVENTS.c.event_id == note.event_id)
-            .values(snapshot_path=note.path)
-            .returning(EVENTS.c.id, EVENTS.c.alert_id, EVENTS.c.confidence)
+            SET_EVENT_SNAPSHOT, {"snapshot_of": note.event_id, "path": note.path}
         )
         return [
             (alert_id, confidence)
@@ -301,13 +333,13 @@ class AlertBook:
             created_at=self.now,
             updated_at=self.now,
         )
-        alert_id = self.session.execute(
-            insert(ALERTS).values(state).returning(ALERTS.c.id)
-        ).scalar_one()
+        alert_id = self.session.execute(INSERT_ALERT, state).scalar_one()
         alert = AlertState(id=alert_id, person_ids=sorted(person_ids), **state)
         self._alerts[alert_id] = alert
-        self._new_rows[PERSONS] += [{"alert_id": alert_id, "person_id": p} for p in person_ids]
-        self._new_rows[TRANSITIONS].append(
+        self._new_rows[INSERT_PERSONS] += [
+            {"alert_id": alert_id, "person_id": p} for p in person_ids
+        ]
+        self._new_rows[INSERT_TRANSITIONS].append(
             {
                 "alert_id": alert_id,
                 "from_status": None,
@@ -332,7 +364,7 @@ class AlertBook:
         """Record that `signal` raised, updated or ended `alert` for the rule."""
         self._recorded.add((signal.key, rule_id))
         self._episodes[(rule_id, signal.episode_key)] = alert.id
-        self._new_rows[EVENTS].append(
+        self._new_rows[INSERT_EVENTS].append(
             {
                 "alert_id": alert.id,
                 "rule_id": rule_id,
@@ -374,8 +406,7 @@ class AlertBook:
         self._write_rows()
         if self._group_updates:
             self.session.execute(
-                update(GROUPS).where(GROUPS.c.group_key == bindparam("key")),
-                [{"key": k, "alert_id": a} for k, a in self._group_updates.items()],
+                UPDATE_GROUP, [{"key": k, "alert_id": a} for k, a in self._group_updates.items()]
             )
             self._group_updates.clear()
         if self._changed:
@@ -395,9 +426,9 @@ class AlertBook:
 
     def _write_rows(self) -> None:
         """Insert the pending persons, audit rows and events (which later reads must see)."""
-        for table, rows in self._new_rows.items():
+        for statement, rows in self._new_rows.items():
             if rows:
-                self.session.execute(insert(table), rows)
+                self.session.execute(statement, rows)
                 rows.clear()
 
 

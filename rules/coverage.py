@@ -13,6 +13,7 @@ from records.types import Category, SourceKind
 from rules.cache import TtlCache
 from rules.definitions import Kind, WatchlistSpec
 from rules.signals import Signal
+from rules.sql import in_param, table
 
 SOURCE_KINDS = {Kind.EVENT: SourceKind.CAMERA, Kind.SENSOR: SourceKind.SENSOR}
 CoverageRow = Row[*tuple[Any, ...]]
@@ -100,38 +101,53 @@ class Watchers:
         }
 
 
+COVERAGE, PERSONS, HOUSEHOLDS, SITES = map(table, (Coverage, Person, Household, Site))
+SELECT_COVERAGE = (
+    select(
+        COVERAGE.c.source_kind,
+        COVERAGE.c.site,
+        COVERAGE.c.source,
+        COVERAGE.c.zone,
+        COVERAGE.c.household_id.label("covered_household"),
+        PERSONS.c.id,
+        PERSONS.c.name,
+        PERSONS.c.category,
+        PERSONS.c.risk_level,
+        PERSONS.c.lives_alone,
+        PERSONS.c.conditions,
+        HOUSEHOLDS.c.id.label("household_id"),
+        HOUSEHOLDS.c.address,
+        HOUSEHOLDS.c.area_id,
+    )
+    .join(
+        PERSONS,
+        or_(
+            PERSONS.c.id == COVERAGE.c.person_id,
+            PERSONS.c.household_id == COVERAGE.c.household_id,
+        ),
+    )
+    .join(HOUSEHOLDS, HOUSEHOLDS.c.id == PERSONS.c.household_id)
+    .where(
+        in_param(COVERAGE.c.site, "sites"),
+        in_param(COVERAGE.c.source, "sources"),
+        in_param(COVERAGE.c.source_kind, "kinds"),
+        PERSONS.c.active.is_(True),
+    )
+    .order_by(PERSONS.c.id)
+)
+SELECT_SITE_AREAS = select(SITES.c.code, SITES.c.area_id).where(in_param(SITES.c.code, "codes"))
+
+
 def _coverage(session: Session, sources: Collection[Source]) -> dict[Source, list[CoverageRow]]:
     """The coverage rows of each source (zone-limited rows count only for events in that
     zone), joined with the persons they cover, in person id order."""
     rows = session.execute(
-        select(
-            Coverage.source_kind,
-            Coverage.site,
-            Coverage.source,
-            Coverage.zone,
-            Coverage.household_id.label("covered_household"),
-            Person.id,
-            Person.name,
-            Person.category,
-            Person.risk_level,
-            Person.lives_alone,
-            Person.conditions,
-            Household.id.label("household_id"),
-            Household.address,
-            Household.area_id,
-        )
-        .join(
-            Person,
-            or_(Person.id == Coverage.person_id, Person.household_id == Coverage.household_id),
-        )
-        .join(Household, Household.id == Person.household_id)
-        .where(
-            Coverage.site.in_({s.site for s in sources}),
-            Coverage.source.in_({s.source for s in sources}),
-            Coverage.source_kind.in_({s.source_kind for s in sources}),
-            Person.active.is_(True),
-        )
-        .order_by(Person.id)
+        SELECT_COVERAGE,
+        {
+            "sites": list({s.site for s in sources}),
+            "sources": list({s.source for s in sources}),
+            "kinds": list({s.source_kind for s in sources}),
+        },
     ).all()
     by_source: dict[tuple[SourceKind, str, str], list[CoverageRow]] = {}
     for row in rows:
@@ -148,7 +164,7 @@ def _coverage(session: Session, sources: Collection[Source]) -> dict[Source, lis
 
 def _site_areas(session: Session, codes: list[str]) -> dict[str, int | None]:
     found: dict[str, int | None] = dict.fromkeys(codes)
-    rows = session.execute(select(Site.code, Site.area_id).where(Site.code.in_(codes)))
+    rows = session.execute(SELECT_SITE_AREAS, {"codes": codes})
     found.update({code: area_id for code, area_id in rows})
     return found
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from records.people import Area, Guardian, Guardianship, Staff
 from records.types import AreaLevel, StaffRole
 from rules.cache import TtlCache
+from rules.sql import in_param, table
 
 AreaRow = tuple[AreaLevel, int | None]
 """An area's level and parent."""
@@ -136,10 +137,44 @@ def _chain(areas: Hierarchy, area_id: int) -> Chain:
     return tuple(chain)
 
 
+AREAS, STAFF, GUARDIANS, GUARDIANSHIPS = map(table, (Area, Staff, Guardian, Guardianship))
+SELECT_AREAS = select(AREAS.c.id, AREAS.c.level, AREAS.c.parent_id).where(
+    in_param(AREAS.c.id, "ids")
+)
+SELECT_STAFF = (
+    select(
+        STAFF.c.id,
+        STAFF.c.name,
+        STAFF.c.phone,
+        STAFF.c.channels,
+        STAFF.c.area_id,
+        STAFF.c.role,
+    )
+    .where(
+        in_param(STAFF.c.area_id, "areas"),
+        in_param(STAFF.c.role, "roles"),
+        STAFF.c.active.is_(True),
+    )
+    .order_by(STAFF.c.id)
+)
+SELECT_GUARDIANS = (
+    select(
+        GUARDIANSHIPS.c.person_id,
+        GUARDIANS.c.id,
+        GUARDIANS.c.name,
+        GUARDIANS.c.phone,
+        GUARDIANS.c.channels,
+    )
+    .join(GUARDIANS, GUARDIANSHIPS.c.guardian_id == GUARDIANS.c.id)
+    .where(in_param(GUARDIANSHIPS.c.person_id, "persons"))
+    .order_by(GUARDIANS.c.id)
+)
+
+
 def _areas(session: Session, area_ids: list[int]) -> Hierarchy:
     """Each area's level and parent (None: no such area)."""
     found: Hierarchy = dict.fromkeys(area_ids)
-    rows = session.execute(select(Area.id, Area.level, Area.parent_id).where(Area.id.in_(area_ids)))
+    rows = session.execute(SELECT_AREAS, {"ids": area_ids})
     found.update({row.id: (row.level, row.parent_id) for row in rows})
     return found
 
@@ -150,13 +185,11 @@ def _staff(
     """Active staff for each (area, role) asked for, in id order (none: an empty tuple)."""
     found: dict[tuple[int, StaffRole], list[Recipient]] = {key: [] for key in wanted}
     rows = session.execute(
-        select(Staff.id, Staff.name, Staff.phone, Staff.channels, Staff.area_id, Staff.role)
-        .where(
-            Staff.area_id.in_({area_id for area_id, _ in wanted}),
-            Staff.role.in_({role for _, role in wanted}),
-            Staff.active.is_(True),
-        )
-        .order_by(Staff.id)
+        SELECT_STAFF,
+        {
+            "areas": list({area_id for area_id, _ in wanted}),
+            "roles": list({role for _, role in wanted}),
+        },
     )
     for row in rows:
         key = (row.area_id, row.role)
@@ -171,16 +204,8 @@ def _guardians(session: Session, person_ids: set[int]) -> dict[int, list[Recipie
     """Each person's guardians, in id order."""
     if not person_ids:
         return {}
-    rows = session.execute(
-        select(
-            Guardianship.person_id, Guardian.id, Guardian.name, Guardian.phone, Guardian.channels
-        )
-        .join(Guardian, Guardianship.guardian_id == Guardian.id)
-        .where(Guardianship.person_id.in_(person_ids))
-        .order_by(Guardian.id)
-    )
     found: dict[int, list[Recipient]] = {}
-    for row in rows:
+    for row in session.execute(SELECT_GUARDIANS, {"persons": list(person_ids)}):
         found.setdefault(row.person_id, []).append(
             Recipient("guardian", row.id, row.name, "guardian", row.phone, tuple(row.channels))
         )
