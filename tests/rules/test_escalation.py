@@ -1,7 +1,9 @@
 """Escalation ladders in Redis: steps while nobody acknowledges, stopped by acknowledgement,
-kept across a restart of the rules worker and across a worker dying mid-step."""
+kept across a restart of the rules worker and across a worker dying mid-step; alerts due
+together escalate in one transaction, and one that fails holds back no other."""
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 import redis
@@ -11,10 +13,12 @@ from records.feed import AlertChange, Change, NotificationJob
 from records.lifecycle import acknowledge, transition
 from records.timers import escalation_timers
 from records.types import AlertStatus
+from rules import engine
+from rules.book import AlertBook
 from rules.consumer import RulesConsumer
-from shouwang.contracts import EventType
+from shouwang.contracts import EventType, SensorType
 from tests.records.redis_fixtures import RedisNames
-from tests.rules.builders import event
+from tests.rules.builders import NOON, event, sensor
 from tests.rules.conftest import Clock, add, alerts, drain
 
 pytestmark = pytest.mark.integration
@@ -177,3 +181,41 @@ def test_every_overdue_step_fires_once(
     ]
     assert len({job.job_id for job in jobs}) == len(jobs) == 4 + 3
     assert escalation_timers(redis_client, names.prefix).due_ms(str(fallen)) is None
+
+
+def test_alerts_due_together_escalate_together_and_one_failing_holds_back_no_other(
+    fallen: int,
+    consumer: RulesConsumer,
+    village: sessionmaker[Session],
+    redis_client: redis.Redis,
+    names: RedisNames,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    add(redis_client, names, sensor(SensorType.SOS_BUTTON, True, device="sos-wang", at=NOON))
+    drain(consumer)
+    _, pressed = (a.id for a in alerts(village))
+    real_escalate = engine.escalate
+
+    def failing_for_the_fall(book: AlertBook, alert_id: int, *args: Any) -> Any:
+        if alert_id == fallen:
+            raise RuntimeError("the fall's rule cannot be read")
+        return real_escalate(book, alert_id, *args)
+
+    monkeypatch.setattr(engine, "escalate", failing_for_the_fall)
+    clock.advance(61)
+    drain(consumer)
+    escalated = {job.alert_id for job in jobs_at_step(redis_client, names, 1)}
+    assert escalated == {pressed}
+    timers = escalation_timers(redis_client, names.prefix)
+    assert timers.due_ms(str(pressed)) == int((NOON.timestamp() + 180) * 1000)
+    assert timers.due_ms(str(fallen)) == int(clock() * 1000) + 30_000, "back after its lease"
+    monkeypatch.undo()
+    clock.advance(31)
+    drain(consumer)
+    assert {job.alert_id for job in jobs_at_step(redis_client, names, 1)} == {fallen, pressed}
+
+
+def jobs_at_step(client: redis.Redis, names: RedisNames, step: int) -> list[NotificationJob]:
+    jobs = [NotificationJob.from_fields(f) for _, f in client.xrange(names.streams.notifications)]
+    return [job for job in jobs if job.step == step]
