@@ -94,8 +94,8 @@ class RulesConsumer:
 
     def poll(self, block_ms: int | None = None) -> int:
         """One round: retry carried entries, recover a dead worker's entries and outputs if
-        due, read new entries, fire due timers, publish what was committed. Returns how many
-        entries were handled."""
+        due, read and decide new entries, publish their outputs, fire due timers and publish
+        theirs. Returns how many entries were handled."""
         handled = 0
         if self._carry:
             carried, self._carry = self._carry, []
@@ -105,6 +105,7 @@ class RulesConsumer:
             self.sweep()
             self._next_reclaim = time.monotonic() + self.section.reclaim_interval_s
         handled += self.handle(self.read(block_ms))
+        self.publish()
         self.fire_timers()
         self.publish()
         if time.monotonic() >= self._next_housekeeping:
@@ -285,7 +286,8 @@ class RulesConsumer:
             log.info("snapshot records pruned", count=pruned)
 
     def publish(self) -> int:
-        """Publish the alert changes and notification jobs this worker committed."""
+        """Publish the alert changes and notification jobs this worker committed and has not
+        published yet (if none, without a database round trip)."""
         published = publish(self.sessions, self.client, self.streams, self._unpublished)
         self._unpublished = []
         return published
