@@ -264,13 +264,19 @@ class AlertBook:
         wanted = {i for i in ids if i is not None}
         missing = sorted(wanted - self._alerts.keys())
         if missing:
-            rows = self.session.execute(SELECT_ALERTS, {"ids": missing}).all()
-            persons: dict[int, list[int]] = {row.id: [] for row in rows}
-            for alert_id, person_id in self.session.execute(SELECT_PERSONS, {"ids": list(persons)}):
-                persons[alert_id].append(person_id)
-            for row in rows:
-                self._alerts[row.id] = AlertState(**row._asdict(), person_ids=persons[row.id])
+            self._load(missing)
         return {i: self._alerts[i] for i in wanted if i in self._alerts}
+
+    def _load(self, ids: list[int]) -> None:
+        """Load and lock alerts (those that exist) with their persons."""
+        rows = self.session.execute(SELECT_ALERTS, {"ids": ids}).all()
+        if not rows:
+            return
+        persons: dict[int, list[int]] = {row.id: [] for row in rows}
+        for alert_id, person_id in self.session.execute(SELECT_PERSONS, {"ids": list(persons)}):
+            persons[alert_id].append(person_id)
+        for row in rows:
+            self._alerts[row.id] = AlertState(**row._asdict(), person_ids=persons[row.id])
 
     def alert(self, alert_id: int | None) -> AlertState | None:
         """One alert (loaded and locked if not held yet), or None if there is none."""
