@@ -7,6 +7,12 @@ PUBACK arrives. After every (re)connect the sender waits a random jitter if a ba
 then replays from the oldest unacknowledged message. paho's own in-memory retry of unacknowledged
 messages is switched off (`drop_out_messages` on connect), so the queue is the only source of
 retries and the order of first arrival is the order of insertion.
+
+A PUBACK saying the broker had no subscriber for the message (MQTT 5 reason code 0x10) does not
+delete it: nobody received it. Mosquitto 2.0 does not keep shared subscriptions across its own
+restart, so until the ingest workers have subscribed again the broker accepts events and hands
+them to nobody. Such messages stay queued; the sender stops, waits (reconnect back-off) and
+replays from the oldest message, until the broker has a subscriber again.
 """
 
 import contextlib
@@ -48,6 +54,8 @@ from shouwang.settings import MqttSettings
 
 _BATCH = 64
 _IDLE_WAIT_S = 1.0
+_NO_MATCHING_SUBSCRIBERS = 0x10
+"""MQTT 5 PUBACK reason code: accepted, but the broker delivered the message to nobody."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +69,8 @@ class PublisherStats:
     rejected: int
     heartbeats_sent: int
     heartbeats_dropped: int
+    unheard: int = 0
+    """PUBACKs saying nobody subscribed (the message was kept and sent again later)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +79,7 @@ class _Ack:
     mid: int
     failed: bool
     reason: str
+    unheard: bool = False
 
 
 class EdgePublisher:
@@ -118,6 +129,9 @@ class EdgePublisher:
         self._rejected = 0
         self._heartbeats_sent = 0
         self._heartbeats_dropped = 0
+        self._unheard = 0
+        self._unheard_retry_at: float | None = None  # set while waiting for a subscriber
+        self._unheard_delay = float(settings.reconnect_min_s)
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -297,6 +311,7 @@ class EdgePublisher:
             rejected=self._rejected,
             heartbeats_sent=self._heartbeats_sent,
             heartbeats_dropped=self._heartbeats_dropped,
+            unheard=self._unheard,
         )
 
     def wait_until_delivered(self, timeout: float) -> bool:
@@ -399,7 +414,8 @@ class EdgePublisher:
     ) -> None:
         # Runs with paho's message lock held: only hand the ack over, never call paho here.
         with self._cond:
-            ack = _Ack(self._generation, mid, reason_code.is_failure, str(reason_code))
+            unheard = reason_code.value == _NO_MATCHING_SUBSCRIBERS
+            ack = _Ack(self._generation, mid, reason_code.is_failure, str(reason_code), unheard)
             self._acks.append(ack)
             self._wake = True
             self._cond.notify_all()
@@ -412,20 +428,40 @@ class EdgePublisher:
         thread.start()
 
     def _apply_acks(self) -> None:
-        """Delete acknowledged messages (one transaction for all acks waiting)."""
+        """Delete acknowledged messages (one transaction for all acks waiting); keep those
+        the broker handed to nobody, and schedule sending them again."""
         assert self._queue is not None
         with self._cond:
             acks = list(self._acks)
             self._acks.clear()
         row_ids: list[int] = []
+        unheard: list[str] = []
         for ack in acks:
             row = self._inflight.pop((ack.generation, ack.mid), None)
             if row is None:
                 continue  # status message, or a session that has ended
+            if ack.unheard:
+                unheard.append(row[1])
+                continue
             row_ids.append(row[0])
             if ack.failed:  # e.g. not authorised: retrying cannot help, so it is not kept
                 self._rejected += 1
                 self._log.error("event.rejected_by_broker", event_id=row[1], reason=ack.reason)
+        if row_ids and not unheard:
+            self._unheard_delay = float(self.settings.reconnect_min_s)  # someone listens again
+        if unheard:
+            self._unheard += len(unheard)
+            if self._unheard_retry_at is None:
+                self._unheard_retry_at = time.monotonic() + self._unheard_delay
+                self._log.warning(
+                    "event.no_subscribers",
+                    event_id=unheard[0],
+                    kept=len(unheard),
+                    retry_in_s=self._unheard_delay,
+                )
+                self._unheard_delay = min(
+                    self._unheard_delay * 2, float(self.settings.reconnect_max_s)
+                )
         for removed in self._queue.ack(row_ids):
             self._log_delivered(removed)
 
@@ -464,6 +500,7 @@ class EdgePublisher:
             if generation != seen_generation:  # new session: replay from the oldest message
                 seen_generation, cursor = generation, 0
                 self._inflight.clear()
+                self._unheard_retry_at = None
                 backlog = self._queue.depth
                 if backlog and not self._jitter(generation, backlog):
                     continue
@@ -472,6 +509,14 @@ class EdgePublisher:
             if not connected:
                 self._wait(_IDLE_WAIT_S)
                 continue
+            if self._unheard_retry_at is not None:  # nobody subscribed to some messages
+                wait = self._unheard_retry_at - time.monotonic()
+                if self._inflight or wait > 0:  # let the window's acks in, then back off
+                    self._wait(wait if wait > 0 else _IDLE_WAIT_S)
+                    continue
+                self._unheard_retry_at = None
+                cursor = 0  # send again from the oldest message still queued
+                bucket.reset()
             free = self.settings.max_inflight - len(self._inflight)
             if free <= 0:
                 self._wait(_IDLE_WAIT_S)

@@ -73,7 +73,9 @@ class PublisherSettings(Section):
     mqtt_version: Literal["5", "3.1.1"] = Field(
         "5",
         title="MQTT protocol version",
-        description="`5` (default) or `3.1.1` for brokers without MQTT 5.",
+        description="`5` (default) or `3.1.1` for brokers without MQTT 5. Only MQTT 5 tells the "
+        "edge that the broker had no subscriber for an event (then it is kept and sent again); "
+        "with 3.1.1 such an event is lost.",
     )
     client_id: str | None = Field(
         None,
@@ -83,14 +85,20 @@ class PublisherSettings(Section):
         description="Stable client id of this edge; default `shouwang-edge-<site>-<edge>`.",
     )
     reconnect_min_s: int = Field(
-        1, ge=1, le=600, title="Reconnect back-off minimum", description="First reconnect delay."
+        1,
+        ge=1,
+        le=600,
+        title="Reconnect back-off minimum",
+        description="First reconnect delay; also the first wait before sending again events "
+        "the broker had no subscriber for.",
     )
     reconnect_max_s: int = Field(
         60,
         ge=1,
         le=3600,
         title="Reconnect back-off maximum",
-        description="Longest delay between reconnect attempts (the delay doubles up to this).",
+        description="Longest delay between reconnect attempts (the delay doubles up to this), "
+        "and between attempts to send events the broker had no subscriber for.",
     )
 
     @model_validator(mode="after")

@@ -13,6 +13,7 @@ from edge.publish import EdgePublisher, PublisherSettings
 from shouwang.settings import MqttSettings
 from tests.helpers.edge_events import make_event
 from tests.helpers.mosquitto import Mosquitto
+from tests.helpers.subscriber import Subscriber
 
 pytestmark = pytest.mark.integration
 
@@ -65,6 +66,14 @@ def _publisher(tmp_path: Path, broker: Mosquitto, ca: Path, password: str) -> Ed
 def test_tls_and_password_deliver(tmp_path: Path, secure_broker: tuple[Mosquitto, Path]) -> None:
     broker, ca = secure_broker
     publisher = _publisher(tmp_path, broker, ca, "s3cret")
+    # In ingest's place: events nobody subscribes to stay queued at the edge.
+    subscriber = Subscriber(
+        broker.port,
+        f"shouwang/v1/{publisher.site}/+/event",
+        username=EDGE,
+        password="s3cret",
+        ca_file=ca,
+    ).start()
     publisher.start()
     try:
         for i in range(5):
@@ -73,6 +82,7 @@ def test_tls_and_password_deliver(tmp_path: Path, secure_broker: tuple[Mosquitto
         assert publisher.stats().queue.sent == 5
     finally:
         publisher.stop(timeout=2)
+        subscriber.stop()
 
 
 def test_wrong_password_keeps_events_queued(

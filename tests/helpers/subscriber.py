@@ -5,6 +5,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -23,7 +24,8 @@ class Subscriber:
     """Subscribes to `topic_filter` with QoS 1 (again after every reconnect) and records messages.
 
     `durable=True` keeps the session on the broker across disconnects (clean session off), so
-    QoS 1 messages published while it is away are queued for it.
+    QoS 1 messages published while it is away are queued for it. `username`/`password` and
+    `ca_file` (TLS) are for brokers that require them.
     """
 
     def __init__(
@@ -34,6 +36,9 @@ class Subscriber:
         host: str = "127.0.0.1",
         durable: bool = False,
         client_id: str | None = None,
+        username: str | None = None,
+        password: str | None = None,
+        ca_file: Path | None = None,
     ) -> None:
         self.topic_filter = topic_filter
         self.messages: list[Received] = []
@@ -46,6 +51,10 @@ class Subscriber:
             clean_session=not durable,
         )
         self._client.reconnect_delay_set(1, 1)
+        if username is not None:
+            self._client.username_pw_set(username, password)
+        if ca_file is not None:
+            self._client.tls_set(ca_certs=str(ca_file))
         self._client.on_connect = self._on_connect
         self._client.on_subscribe = self._on_subscribe
         self._client.on_message = self._on_message
