@@ -17,7 +17,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -65,6 +68,49 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def agent_config(folder: Path, cameras: list[dict[str, Any]], mqtt_port: int) -> dict[str, Any]:
+    """An `edge run` config for `cameras`, its queue in `folder`, the broker on `mqtt_port`."""
+    return {
+        "edge_id": "bench",
+        "site": "bench",
+        "mqtt": {"port": mqtt_port},
+        "publish": {"queue_path": str(folder / "outbox.sqlite3"), "replay_jitter_s": 0},
+        "cameras": cameras,
+    }
+
+
+@contextmanager
+def running_agent(config: dict[str, Any], folder: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """`edge run` with `config` as a child process for the duration of the block."""
+    path = folder / "edge.yaml"
+    path.write_text(yaml.safe_dump(config))
+    command = [sys.executable, "-m", "edge.cli", "edge", "run", "--config", str(path)]
+    process = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
+
+
+def measure(
+    config: dict[str, Any], folder: Path, seconds: float, warmup: float
+) -> tuple[float, float]:
+    """CPU (in cores) of `edge run` over `seconds` after `warmup`, and its peak RSS in MB."""
+    with running_agent(config, folder) as process:
+        time.sleep(warmup)
+        cpu0, t0 = cpu_seconds(process.pid), time.monotonic()
+        time.sleep(seconds)
+        cpu = (cpu_seconds(process.pid) - cpu0) / (time.monotonic() - t0)
+        return cpu, peak_rss_mb(process.pid)
+
+
 def main() -> None:
     """Run `edge run`, wait for warm-up, measure CPU over `seconds`, report peak RSS."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -79,31 +125,11 @@ def main() -> None:
             video = still_video(folder / "still.mp4", args.seconds + args.warmup + 20)
         else:
             video = data_dir(ROOT) / "loiter" / "intel-one-by-one.mp4"
-        config = {
-            "edge_id": "bench",
-            "site": "bench",
-            "mqtt": {"port": free_port()},
-            "publish": {"queue_path": str(folder / "outbox.sqlite3")},
-            "cameras": [
-                {"id": f"cam-{i}", "source": str(video), "detect_fps": 5}
-                for i in range(args.cameras)
-            ],
-        }
-        path = folder / "edge.yaml"
-        path.write_text(yaml.safe_dump(config))
-        command = [sys.executable, "-m", "edge.cli", "edge", "run", "--config", str(path)]
-        process = subprocess.Popen(
-            command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        try:
-            time.sleep(args.warmup)
-            cpu0, t0 = cpu_seconds(process.pid), time.monotonic()
-            time.sleep(args.seconds)
-            cpu = (cpu_seconds(process.pid) - cpu0) / (time.monotonic() - t0)
-            rss = peak_rss_mb(process.pid)
-        finally:
-            process.terminate()
-            process.wait(30)
+        cameras = [
+            {"id": f"cam-{i}", "source": str(video), "detect_fps": 5} for i in range(args.cameras)
+        ]
+        config = agent_config(folder, cameras, free_port())
+        cpu, rss = measure(config, folder, args.seconds, args.warmup)
     print(
         f"edge run, {args.cameras} cameras, {args.scene} scene, {args.seconds:.0f} s: "
         f"CPU {100 * cpu:.1f}% of one core ({100 * cpu / args.cameras:.2f}% per camera), "

@@ -1,8 +1,9 @@
 """`edge analyze` frames/s against bare onnxruntime on the same sampled frames and threads.
 
-    .venv/bin/python benchmarks/edge_throughput.py [--threads 2] [--input-size 416] [--fps 5]
+    python -m benchmarks.edge_throughput [--threads 2] [--input-size 416] [--fps 5]
 
-Three figures over every dev clip, frames sampled at --fps:
+Three figures over every dev clip (the two sample videos when ../shared/data is absent),
+frames sampled at --fps:
 - bare: letterbox + `session.run` of the pose model on frames already decoded in memory;
 - pipeline: `CameraPipeline.process` on the same frames (detector with decode and NMS,
   tracker, zones, analysers, event building), motion gate off so every frame is inferred;
@@ -15,10 +16,10 @@ fall candidates) is in edge_accuracy.py's CPU figure.
 
 import argparse
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-
-import numpy as np
 
 from edge.analyze import VideoAnalysis, camera_for
 from edge.config import EdgeSettings, MotionConfig
@@ -66,6 +67,71 @@ def analyze(settings: EdgeSettings, video: Path, fps: float) -> tuple[float, int
     return time.perf_counter() - started, analysis.stats.frames
 
 
+@dataclass
+class Throughput:
+    """Frames and seconds of the three paths over a set of clips."""
+
+    frames: int = 0
+    bare_s: float = 0.0
+    pipeline_s: float = 0.0
+    analyze_s: float = 0.0
+
+    def add(self, other: "Throughput") -> None:
+        self.frames += other.frames
+        self.bare_s += other.bare_s
+        self.pipeline_s += other.pipeline_s
+        self.analyze_s += other.analyze_s
+
+    def fps(self, seconds: float) -> float:
+        return self.frames / seconds if seconds else 0.0
+
+
+def settings_for(threads: int, input_size: int) -> EdgeSettings:
+    """The detector as benchmarked: pose model only, `threads`, `input_size`."""
+    return EdgeSettings.model_validate(
+        {
+            "detector": {
+                "threads": threads,
+                "input_size": input_size,
+                "fall_model": {"enabled": False},
+            }
+        }
+    )
+
+
+def clip_paths(every: int = 1) -> list[Path]:
+    """Every `every`-th dev clip, or the two sample videos when the footage is absent."""
+    folder = data_dir(ROOT)
+    if (folder / "labels.csv").is_file():
+        return [clip.path for clip in load_clips(folder)][::every]
+    samples = ROOT / "samples"
+    return [samples / "urfd-fall-01.mp4", samples / "intel-one-by-one.mp4"][::every]
+
+
+def measure(
+    videos: list[Path],
+    settings: EdgeSettings,
+    fps: float,
+    on_clip: Callable[[Path, Throughput], None] | None = None,
+) -> Throughput:
+    """Bare, pipeline and `edge analyze` seconds over `videos`, frames sampled at `fps`."""
+    detector, _ = build_detectors(settings.detector)
+    assert isinstance(detector, YoloOnnxDetector)
+    total = Throughput()
+    for video in videos:
+        frames = list(read_file(video, fps))
+        bare(detector, frames[:3])  # warm-up
+        t_bare = bare(detector, frames)
+        t_pipe = pipeline(settings, video, frames)
+        t_analyze, analysed = analyze(settings, video, fps)
+        assert analysed == len(frames)
+        clip = Throughput(len(frames), t_bare, t_pipe, t_analyze)
+        total.add(clip)
+        if on_clip:
+            on_clip(video, clip)
+    return total
+
+
 def main() -> None:
     """Print per-clip and total frames/s and the ratios."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -73,34 +139,23 @@ def main() -> None:
     parser.add_argument("--input-size", type=int, default=416)
     parser.add_argument("--fps", type=float, default=5.0)
     args = parser.parse_args()
-    settings = EdgeSettings.model_validate(
-        {
-            "detector": {
-                "threads": args.threads,
-                "input_size": args.input_size,
-                "fall_model": {"enabled": False},
-            }
-        }
-    )
-    detector, _ = build_detectors(settings.detector)
-    assert isinstance(detector, YoloOnnxDetector)
-    totals = np.zeros(4)
+    settings = settings_for(args.threads, args.input_size)
+
+    def show(video: Path, clip: Throughput) -> None:
+        name = f"{video.parent.name}/{video.name}"
+        print(
+            f"{name:40} {clip.frames:6d} {clip.fps(clip.bare_s):9.1f} "
+            f"{clip.fps(clip.pipeline_s):9.1f} {clip.fps(clip.analyze_s):12.1f}"
+        )
+
     print(f"{'clip':40} {'frames':>6} {'bare fps':>9} {'pipe fps':>9} {'analyze fps':>12}")
-    for clip in load_clips(data_dir(ROOT)):
-        frames = list(read_file(clip.path, args.fps))
-        bare(detector, frames[:3])  # warm-up
-        t_bare = bare(detector, frames)
-        t_pipe = pipeline(settings, clip.path, frames)
-        t_analyze, analysed = analyze(settings, clip.path, args.fps)
-        assert analysed == len(frames)
-        n = len(frames)
-        totals += [n, t_bare, t_pipe, t_analyze]
-        print(f"{clip.name:40} {n:6d} {n / t_bare:9.1f} {n / t_pipe:9.1f} {n / t_analyze:12.1f}")
-    count, all_bare, all_pipe, all_analyze = (float(v) for v in totals)
+    total = measure(clip_paths(), settings, args.fps, show)
     print(
-        f"\nall clips: bare {count / all_bare:.1f} fps, pipeline {count / all_pipe:.1f} fps "
-        f"(ratio {all_bare / all_pipe:.2f}), edge analyze {count / all_analyze:.1f} fps "
-        f"(ratio {all_bare / all_analyze:.2f}); {args.threads} threads, input {args.input_size}"
+        f"\nall clips: bare {total.fps(total.bare_s):.1f} fps, pipeline "
+        f"{total.fps(total.pipeline_s):.1f} fps (ratio {total.bare_s / total.pipeline_s:.2f}), "
+        f"edge analyze {total.fps(total.analyze_s):.1f} fps "
+        f"(ratio {total.bare_s / total.analyze_s:.2f}); {args.threads} threads, "
+        f"input {args.input_size}"
     )
 
 

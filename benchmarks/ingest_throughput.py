@@ -113,6 +113,41 @@ class CountingSubscriber:
         self.client.loop_stop()
 
 
+class TimingSubscriber(CountingSubscriber):
+    """A subscriber that notes when each message (by its event_id/reading_id) arrived."""
+
+    def __init__(self, port: int, client_id: str, topic_filter: str) -> None:
+        super().__init__(port, client_id, topic_filter)
+        self.arrived: dict[str, float] = {}
+
+    def _on_message(self, _client: object, _userdata: object, message: object) -> None:
+        fields = json.loads(message.payload)  # type: ignore[attr-defined]
+        self.arrived[fields.get("event_id") or fields.get("reading_id")] = time.time()
+        super()._on_message()
+
+
+def raw_latencies(port: int, messages: list[tuple[str, str]], rate: float) -> list[float]:
+    """The baseline for latency: ms from publishing each message at `rate` to a plain
+    subscriber receiving it from the broker."""
+    topic_filter = "/".join(messages[0][0].split("/")[:3]) + "/#"
+    subscriber = TimingSubscriber(port, f"bench-rawlat-{uuid.uuid4().hex}", topic_filter)
+    subscriber.expected = len(messages)
+    subscriber.connect()
+    sent_at = publish(port, messages, rate=rate, record=True)
+    subscriber.done.wait(60)
+    subscriber.disconnect()
+    return sorted(
+        1000 * (subscriber.arrived[key] - sent)
+        for key, sent in sent_at.items()
+        if key in subscriber.arrived
+    )
+
+
+def percentile(ordered: list[float], q: float) -> float:
+    """The q-quantile (0..1) of sorted values, nearest rank."""
+    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
+
+
 def event_lines(site: str, count: int, stamp_now: bool = False) -> list[tuple[str, str]]:
     topic = build_topic(site, "cam-01", "event")
     lines = []

@@ -44,7 +44,8 @@ class _Accept(BaseHTTPRequestHandler):
         pass
 
 
-def _subscription(endpoint: str) -> dict[str, Any]:
+def push_subscription(endpoint: str) -> dict[str, Any]:
+    """A browser's subscription JSON for `endpoint`, with fresh keys."""
     key = ec.generate_private_key(ec.SECP256R1()).public_key()
     point = key.public_bytes(
         serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
@@ -69,7 +70,7 @@ def run(database: str, redis_url: str, jobs: int, concurrency: int, recipients: 
     with sessions.begin() as session:
         for n in range(recipients):
             endpoint = f"http://{base}/push/{run_id}/{n}"
-            save_push_subscription(session, "guardian", n, _subscription(endpoint))
+            save_push_subscription(session, "guardian", n, push_subscription(endpoint))
     client = redis.Redis.from_url(redis_url, decode_responses=True)
     stream = f"bench:{run_id}:notifications"
     pipe = client.pipeline(transaction=False)
