@@ -202,20 +202,30 @@ def attach_snapshot(book: AlertBook, note: SnapshotNote) -> list[AlertState]:
 
 
 def end_episode(book: AlertBook, signal: Signal) -> list[AlertState]:
-    """Record an episode's `end` on the alerts it belongs to; returns those whose condition
-    ended with it (every episode they collected has ended). Never closes an alert."""
+    """Record an episode's `end` on the alerts it belongs to (but those first seen after it:
+    an edge's outages share one episode key); returns those whose condition ended with it
+    (every episode they collected has ended). Never closes an alert.
+
+    The alerts are locked before asking which rules recorded the end, so two transactions
+    deciding the same end at once record it once (see rules/ends.py)."""
     pairs = book.episode_rules(signal.episode_key)
     if not pairs:
         return []
-    done = book.rules_recording(signal.key)
-    pairs = [(alert_id, rule_id) for alert_id, rule_id in pairs if rule_id not in done]
     alerts = book.alerts(alert_id for alert_id, _ in pairs)
-    episodes = book.episodes_of(alerts.keys())
+    done = book.rules_recording(signal.key)
+    pairs = [
+        (alert_id, rule_id)
+        for alert_id, rule_id in pairs
+        if rule_id not in done
+        and alert_id in alerts
+        and alerts[alert_id].first_seen_at <= signal.observed_at
+    ]
+    if not pairs:
+        return []
+    episodes = book.episodes_of({alert_id for alert_id, _ in pairs})
     ended: list[AlertState] = []
     for alert_id, rule_id in pairs:
-        alert = alerts.get(alert_id)
-        if alert is None:
-            continue
+        alert = alerts[alert_id]
         book.add_event(alert, rule_id, signal)
         book.changed(alert)
         recorded = episodes[alert_id] | {(signal.episode_key, signal.phase.value)}

@@ -78,6 +78,13 @@ class RulesSection(Section):
         description="How long a stored snapshot waits for its event (they may arrive in either "
         "order, after an outage much later); older snapshot records are pruned hourly.",
     )
+    end_wait_s: float = Field(
+        3600.0,
+        gt=0,
+        description="How long an episode's end decided before its start (out of order) is "
+        "remembered in Redis for the alert the start raises; ends whose start comes later are "
+        "lost to that alert.",
+    )
     deadletter_stream: str = Field(
         DEADLETTER_STREAM, description="Where entries that keep failing go, with the error."
     )

@@ -64,6 +64,7 @@ class RulesConsumer:
             timezone=section.timezone,
             key_prefix=section.key_prefix,
             coverage_cache_s=section.coverage_cache_s,
+            end_wait_s=section.end_wait_s,
             clock=clock,
         )
         self.streams = OutputStreams(
@@ -184,8 +185,8 @@ class RulesConsumer:
                 try:
                     with self.sessions.begin() as session:
                         outcome = self.engine.decide(session, live)
+                    self._settle(outcome)
                     done += [entry_id for entry_id, _ in live]
-                    self._committed(outcome)
                 except TRANSIENT as exc:
                     if not _lock_conflict(exc):
                         self._carry = [(entry_id, fields) for entry_id, fields in live]
@@ -202,7 +203,7 @@ class RulesConsumer:
     def _one_by_one(self, entries: list[tuple[str, dict[str, str]]], done: list[str]) -> None:
         for index, (entry_id, fields) in enumerate(entries):
             try:
-                self._committed(self.engine.process(entry_id, fields))
+                self._settle(self.engine.process(entry_id, fields))
             except TRANSIENT:
                 self._carry = [(entry_id, fields) for entry_id, fields in entries[index:]]
                 raise
@@ -223,6 +224,13 @@ class RulesConsumer:
             if alerts:
                 self._count(name, len(alerts))
         self._unpublished += outcome.outputs
+
+    def _settle(self, outcome: Outcome) -> None:
+        """After deciding entries was committed: count it, then record on the alerts it raised
+        or joined the ends of their episodes decided before them (before the entries are
+        acknowledged; see rules/ends.py)."""
+        self._committed(outcome)
+        self._committed(self.engine.early_ends(outcome.episodes))
 
     def _ack(self, entry_ids: list[str]) -> None:
         pipe = self.client.pipeline(transaction=False)

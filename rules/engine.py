@@ -1,7 +1,7 @@
 """Deciding stream entries (a batch in the caller's transaction) and doing the timers' work."""
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -16,6 +16,7 @@ from rules.alerting import Match, attach_snapshot, end_episode, prepare, record_
 from rules.book import AlertBook
 from rules.coverage import Source, Subjects, Watchers
 from rules.definitions import KIND_TYPES, Kind, Rule, RuleSet
+from rules.ends import EarlyEnds
 from rules.escalation import escalate, step_due_ms
 from rules.holds import DueHold, Holds
 from rules.matching import signal_matches, wards_for
@@ -43,6 +44,10 @@ class Outcome:
     """Rules holding an entry until its condition has lasted long enough."""
     outputs: list[int] = field(default_factory=list)
     """Outbox entries written, to publish once committed."""
+    episodes: set[str] = field(default_factory=set)
+    """Episodes whose alerts the entries raised or joined (or found recorded or closed), and
+    whose end did not follow in the batch: once committed, ends decided before them are
+    recorded (`Engine.early_ends`)."""
 
 
 def rule_index(rules: list[Rule]) -> dict[tuple[Kind, str], list[Rule]]:
@@ -69,6 +74,8 @@ class Plan:
     item: Signal | SnapshotNote | None
     fields: dict[str, str]
     matches: list[Match] = field(default_factory=list)
+    awaited: bool = False
+    """An end of an episode that a rule may still raise an alert for: remembered."""
 
 
 class Engine:
@@ -83,6 +90,7 @@ class Engine:
         timezone: str = "Asia/Shanghai",
         key_prefix: str,
         coverage_cache_s: float = 0.0,
+        end_wait_s: float = 3600.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.rules = rules
@@ -93,6 +101,7 @@ class Engine:
         self.clock = clock
         self.escalations = escalation_timers(client, key_prefix)
         self.holds = Holds(client, key_prefix)
+        self.ends = EarlyEnds(client, key_prefix, end_wait_s)
         self.watchers = Watchers(coverage_cache_s)
         self.directory = Directory(coverage_cache_s)
 
@@ -113,6 +122,12 @@ class Engine:
         database only if needed: most entries match no rule). Raises on an entry it cannot
         read."""
         plans = self._plans(session, entries)
+        # Before any search for an end's alerts (see rules/ends.py).
+        self.ends.remember(
+            (plan.item, plan.fields)
+            for plan in plans
+            if plan.awaited and isinstance(plan.item, Signal)
+        )
         book = self._book(session)
         prepare(book, [m for plan in plans for m in plan.matches if not m.rule.match.hold_s])
         outcome = Outcome()
@@ -122,7 +137,8 @@ class Engine:
         return outcome
 
     def _plans(self, session: Session, entries: Sequence[Entry]) -> list[Plan]:
-        """Read the entries and find the rules each meets (one coverage lookup for all)."""
+        """Read the entries, find the rules each meets, and which ends may still have an
+        alert to end (one coverage lookup for all)."""
         items = [read_entry(entry_id, fields) for entry_id, fields in entries]
         candidates = [self._candidates(item) for item in items]
         signals = [
@@ -133,20 +149,29 @@ class Engine:
         subjects = self._subjects(session, signals)
         plans: list[Plan] = []
         for item, rules, (_, fields) in zip(items, candidates, entries, strict=True):
+            if not isinstance(item, Signal) or not rules:
+                plans.append(Plan(item, fields))
+                continue
+            found = subjects[Source.of(item)]
+            if item.phase is Phase.END:
+                awaited = any(wards_for(rule, found) is not None for rule in rules)
+                plans.append(Plan(item, fields, awaited=awaited))
+                continue
             plan = Plan(item, fields)
-            if isinstance(item, Signal) and rules:
-                found = subjects[Source.of(item)]
-                for rule in rules:
-                    wards = wards_for(rule, found)
-                    if wards is not None:
-                        plan.matches.append(Match.of(rule, item, found, wards))
+            for rule in rules:
+                wards = wards_for(rule, found)
+                if wards is not None:
+                    plan.matches.append(Match.of(rule, item, found, wards))
             plans.append(plan)
         return plans
 
     def _candidates(self, item: Signal | SnapshotNote | None) -> list[Rule]:
-        """The rules a raising entry meets by what it carries alone (no database)."""
-        if not isinstance(item, Signal) or item.phase is Phase.END:
+        """The rules a raising entry meets by what it carries alone, or those whose alerts an
+        end may end (its kind and condition); no database."""
+        if not isinstance(item, Signal):
             return []
+        if item.phase is Phase.END:
+            return self.index.get((item.kind, item.condition), [])
         return [
             rule
             for rule in self.index.get((item.kind, item.type), ())
@@ -164,10 +189,12 @@ class Engine:
                 outcome.snapshots.append(alert.id)
         elif isinstance(item, Signal) and item.phase is Phase.END:
             self._end(book, item, outcome)
+            outcome.episodes.discard(item.episode_key)
         for match in plan.matches:
             hold_s = match.rule.match.hold_s
             if not hold_s:
                 self._raise(book, match, outcome)
+                outcome.episodes.add(match.signal.episode_key)
             elif self.holds.hold(match.rule.id, match.signal, plan.fields, hold_s):
                 outcome.held.append(match.rule.id)
 
@@ -203,9 +230,26 @@ class Engine:
         ]
         if held:
             self.holds.end(signal, held)
+        self._ended(book, signal, outcome)
+
+    def _ended(self, book: AlertBook, signal: Signal, outcome: Outcome) -> None:
         for alert in end_episode(book, signal):
             book.announce(alert, Change.ENDED, signal.entry_id)
             outcome.ended.append(alert.id)
+
+    def early_ends(self, episodes: Collection[str]) -> Outcome:
+        """Once the transaction that raised or joined alerts of `episodes` has committed,
+        decide on them the remembered ends of those episodes, in a transaction of its own (one
+        Redis round trip, and no transaction if none was remembered; see rules/ends.py)."""
+        outcome = Outcome()
+        ends = self.ends.recall(episodes)
+        if ends:
+            with self.sessions.begin() as session:
+                book = self._book(session)
+                for signal in ends:
+                    self._ended(book, signal, outcome)
+                outcome.outputs += book.flush()
+        return outcome
 
     def fire_holds(self, lease_ms: int, limit: int = 100) -> Outcome:
         """Raise the alerts of held conditions that lasted their `hold_s` without ending."""
@@ -236,6 +280,10 @@ class Engine:
                 prepare(book, [match])
                 self._raise(book, match, outcome)
                 outcome.outputs += book.flush()
+        if wards is not None:  # before the timer is released (see rules/ends.py)
+            late = self.early_ends([item.episode_key])
+            outcome.ended += late.ended
+            outcome.outputs += late.outputs
 
     def fire_escalations(self, lease_ms: int, limit: int = 100) -> Outcome:
         """Do the escalation steps that are due: all in one transaction, or, if one of them

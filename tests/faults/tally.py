@@ -13,20 +13,13 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from typing import Any
 
-import pytest
 import redis
 from sqlalchemy import func, select
 
 from records.alerts import Alert, AlertEvent
-from shouwang.contracts import BehaviourEvent, Phase
+from shouwang.contracts import BehaviourEvent
 from shouwang.redis_keys import ALERTS_STREAM, DEADLETTER_STREAM, EVENTS_STREAM, RULES_GROUP
 from tests.faults.stack import Stack
-
-END_BEFORE_START = (
-    "known bug in rules/: an episode's `end` decided before its `start` (two ingest workers, "
-    "one of them restarted, store them out of order) is acknowledged without reaching the "
-    "alert the start raises later; see docs/faults.md and test_out_of_order.py"
-)
 
 
 @dataclass(frozen=True)
@@ -40,8 +33,6 @@ class Tally:
     """Stream entries beyond the first for a key (ingest stored an event twice)."""
     decided: int
     """Published events recorded on an alert (`alert_events`, distinct keys)."""
-    lost_ends: int
-    """Of the events stored and not decided, those that end an episode."""
     episodes: int
     alerts: int
     duplicate_alerts: int
@@ -112,11 +103,6 @@ def count(stack: Stack, events: list[BehaviourEvent]) -> Tally:
         stored=len(phases.keys() & stream.keys()),
         stream_duplicates=sum(n - 1 for n in stream.values() if n > 1),
         decided=len(recorded),
-        lost_ends=sum(
-            1
-            for key, phase in phases.items()
-            if phase is Phase.END and key in stream and key not in recorded
-        ),
         episodes=len({event.episode_id for event in events}),
         alerts=sum(n for _, n in per_episode),
         duplicate_alerts=sum(n - 1 for _, n in per_episode if n > 1)
@@ -184,9 +170,7 @@ def assert_nothing_lost_or_doubled(
     """The target of every fault test: 0 events lost, 0 alerts duplicated, no entry given up.
 
     `may_lose`: keys of events a documented bounded exception allows to go missing before the
-    stream (a crashed broker's window); any other loss fails. Ends lost to the known
-    out-of-order bug (and nothing else) mark the test as an expected failure with its count,
-    so every other loss still fails it."""
+    stream (a crashed broker's window); any other loss fails."""
     outside = tally.not_stored - may_lose
     assert not outside, f"lost before the stream: {sorted(outside)[:10]}; {tally.summary()}"
     assert tally.stream_duplicates == 0, tally.summary()
@@ -195,11 +179,7 @@ def assert_nothing_lost_or_doubled(
         assert tally.alerts == tally.episodes, tally.summary()
     assert tally.deadletters == 0, tally.summary()
     lost_on_the_stream = tally.lost - len(tally.not_stored)
-    assert lost_on_the_stream == tally.lost_ends, (
-        f"{tally.summary()}; {undecided(stack, events)[:10]}"
-    )
-    if tally.lost_ends:
-        pytest.xfail(f"{tally.lost_ends} end(s) lost: {END_BEFORE_START}")
+    assert lost_on_the_stream == 0, f"{tally.summary()}; {undecided(stack, events)[:10]}"
 
 
 def undecided(stack: Stack, events: list[BehaviourEvent]) -> list[str]:

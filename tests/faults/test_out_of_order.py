@@ -1,15 +1,11 @@
 """The loss the worker-kill fault test found, reduced to the rules engine alone: an episode's
-`end` decided before its `start` never reaches the alert that the start raises.
+`end` decided before its `start` must still reach the alert that the start raises.
 
 Both orders arise in production. Two ingest workers on the shared subscription store a
 camera's events out of order when one of them dies with the start in hand (its share comes
 back after the other worker stored the end); two rules workers decide a start and its end at
-the same time when they fall into different batches. The alert then shows a fall that never
-ended, and its timeline lacks the end.
-
-Expected to fail until `rules/` remembers an early end for the alert raised later (see
-docs/faults.md). Strict: when it is fixed these pass, pytest reports XPASS as a failure, and
-the marker (and `END_BEFORE_START` in tally.py) must go.
+the same time when they fall into different batches. Before the fix (bug 2 in
+docs/faults.md) the alert then showed a fall that never ended, and its timeline lacked the end.
 """
 
 import uuid
@@ -24,7 +20,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from records.alerts import AlertEvent
 from rules.consumer import RulesConsumer
 from shouwang.contracts import EventType, Phase
-from tests.faults.tally import END_BEFORE_START
 from tests.records.databases import engine, sessions
 from tests.records.redis_fixtures import RedisNames, names, redis_client
 from tests.rules.builders import NOON, event
@@ -41,10 +36,7 @@ __all__ = [
     "village",
 ]
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.xfail(strict=True, raises=AssertionError, reason=END_BEFORE_START),
-]
+pytestmark = pytest.mark.integration
 
 
 def fall_episode() -> tuple[dict[str, str], dict[str, str]]:

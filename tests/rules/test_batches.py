@@ -156,6 +156,8 @@ def test_a_batch_decides_as_its_entries_one_at_a_time(
     ]
 
     forget_alerts(village)
+    # The same episodes are decided again: forget their remembered ends too.
+    redis_client.delete(*redis_client.keys(f"{names.prefix}:ends:*"))
     one_by_one_names = {
         "stream": f"{names.prefix}:events-2",
         "alerts_stream": f"{names.prefix}:alerts-2",
