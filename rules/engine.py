@@ -268,22 +268,23 @@ class Engine:
     def _fire_hold(self, due: DueHold, outcome: Outcome) -> None:
         rule = self.rules.by_id(due.rule_id)
         item = read_entry(due.entry_id, due.fields)
-        if rule is None or not isinstance(item, Signal) or self.holds.ended_after(item):
+        if rule is None or not isinstance(item, Signal):
             return
-        with self.sessions.begin() as session:
-            # Who is covered is asked again: the watch list may have changed meanwhile.
-            subjects = self._subjects(session, [item])[Source.of(item)]
-            wards = wards_for(rule, subjects)
-            if wards is not None:
-                book = self._book(session)
-                match = Match.of(rule, item, subjects, wards)
-                prepare(book, [match])
-                self._raise(book, match, outcome)
-                outcome.outputs += book.flush()
-        if wards is not None:  # before the timer is released (see rules/ends.py)
-            late = self.early_ends([item.episode_key])
-            outcome.ended += late.ended
-            outcome.outputs += late.outputs
+        if not self.holds.ended_after(item):
+            with self.sessions.begin() as session:
+                # Who is covered is asked again: the watch list may have changed meanwhile.
+                subjects = self._subjects(session, [item])[Source.of(item)]
+                wards = wards_for(rule, subjects)
+                if wards is not None:
+                    book = self._book(session)
+                    match = Match.of(rule, item, subjects, wards)
+                    prepare(book, [match])
+                    self._raise(book, match, outcome)
+                    outcome.outputs += book.flush()
+        # Before the timer is released, also after a firing cut short (see rules/ends.py).
+        late = self.early_ends([item.episode_key])
+        outcome.ended += late.ended
+        outcome.outputs += late.outputs
 
     def fire_escalations(self, lease_ms: int, limit: int = 100) -> Outcome:
         """Do the escalation steps that are due: all in one transaction, or, if one of them
