@@ -44,6 +44,9 @@ class DeliveryOutcome(StrEnum):
     """Not sent: a permanent error, or every attempt failed; `last_error` says why."""
     GONE = "gone"
     """The push subscription expired (404/410) and was removed."""
+    WITHDRAWN = "withdrawn"
+    """Not sent: held for quiet hours, and its alert was closed (resolved, followed up,
+    archived or a false alarm) before they ended."""
 
 
 OPEN_OUTCOMES = (DeliveryOutcome.PENDING, DeliveryOutcome.HELD)

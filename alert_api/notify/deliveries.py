@@ -1,5 +1,6 @@
 """The delivery log's side of sending: claim the deliveries that are due (holding back those in
-their recipient's quiet hours), and record how each attempt went."""
+their recipient's quiet hours, withdrawing held ones whose alert was closed meanwhile), and
+record how each attempt went."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from alert_api.notify.channel import Message, Result, Target
 from alert_api.notify.quiet import quiet_until
 from alert_api.notify.retry import Backoff
 from alert_api.notify.targets import WEBPUSH
+from records.alerts import Alert
 from records.notifications import (
     OPEN_OUTCOMES,
     Delivery,
@@ -22,6 +24,7 @@ from records.notifications import (
     PushSubscription,
     QuietHours,
 )
+from records.types import OPEN_STATUSES
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +40,8 @@ class Claimed:
 
 @dataclass(frozen=True, slots=True)
 class Skipped:
-    """A due delivery not attempted: held for quiet hours, or its subscription is gone."""
+    """A due delivery not attempted: held for quiet hours, withdrawn (its alert was closed
+    while it was held), or its subscription is gone."""
 
     delivery_id: int
     job_id: str
@@ -62,8 +66,10 @@ def claim_due(
     session: Session, now: datetime, limit: int, lease_s: float, zone: ZoneInfo
 ) -> tuple[list[Claimed], list[Skipped]]:
     """Lease up to `limit` due deliveries for this worker. Deliveries in their recipient's
-    quiet hours are held until the hours end instead; web pushes whose subscription was removed
-    are settled as gone. Concurrent workers never claim the same delivery."""
+    quiet hours are held until the hours end instead; held deliveries whose alert was closed
+    meanwhile are withdrawn (nobody wants a 07:00 push about last night's fall that was dealt
+    with at 23:00); web pushes whose subscription was removed are settled as gone. Concurrent
+    workers never claim the same delivery."""
     rows = session.execute(
         select(Delivery, Notification)
         .join(Notification, Notification.job_id == Delivery.job_id)
@@ -90,10 +96,15 @@ def claim_due(
             select(PushSubscription).where(PushSubscription.endpoint.in_(endpoints))
         )
     }
+    closed = _closed_alerts(session, {j.alert_id for d, j in rows if d.outcome == HELD})
     claimed: list[Claimed] = []
     skipped: list[Skipped] = []
     lease = now + timedelta(seconds=lease_s)
     for delivery, job in rows:
+        if delivery.outcome == HELD and job.alert_id in closed:
+            _settle(delivery, DeliveryOutcome.WITHDRAWN, now, f"alert {closed[job.alert_id]}")
+            skipped.append(Skipped(delivery.id, job.job_id, job.alert_id, delivery.outcome))
+            continue
         hours = quiet.get((job.recipient_type, job.recipient_id))
         until = None
         if hours is not None:
@@ -114,6 +125,18 @@ def claim_due(
         target = Target(delivery.channel, delivery.target, keys)
         claimed.append(Claimed(delivery.id, _message(job), target, delivery.attempts + 1))
     return claimed, skipped
+
+
+HELD = DeliveryOutcome.HELD
+
+
+def _closed_alerts(session: Session, alert_ids: set[int]) -> dict[int, str]:
+    """The status of each of these alerts that is no longer open (alerts that do not exist
+    are not closed: their deliveries go out)."""
+    if not alert_ids:
+        return {}
+    rows = session.execute(select(Alert.id, Alert.status).where(Alert.id.in_(alert_ids)))
+    return {alert_id: str(status) for alert_id, status in rows if status not in OPEN_STATUSES}
 
 
 def _settle(delivery: Delivery, outcome: DeliveryOutcome, now: datetime, error: str) -> None:

@@ -36,6 +36,11 @@ class NotifierMetrics:
             "Deliveries held back by their recipient's quiet hours.",
             registry=r,
         )
+        self.withdrawn = Counter(
+            "shouwang_notify_withdrawn",
+            "Held deliveries not sent because their alert was closed during the quiet hours.",
+            registry=r,
+        )
         self.dropped_subscriptions = Counter(
             "shouwang_notify_dropped_subscriptions",
             "Push subscriptions removed because the push service said they are gone (404/410).",

@@ -73,6 +73,9 @@ class Sender:
             if skip.outcome is DeliveryOutcome.HELD:
                 self.metrics.held.inc()
                 bound.info("held for quiet hours", until=skip.until and skip.until.isoformat())
+            elif skip.outcome is DeliveryOutcome.WITHDRAWN:
+                self.metrics.withdrawn.inc()
+                bound.info("withdrawn: the alert was closed during the quiet hours")
             else:
                 self.metrics.failed.labels(WEBPUSH).inc()
                 bound.info("push subscription removed before sending", outcome=skip.outcome.value)

@@ -10,18 +10,20 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from alert_api.notify.quiet import quiet_until
 from alert_api.notify.worker import Notifier
+from records.alerts import Alert
 from records.notifications import (
     DeliveryOutcome,
     clear_quiet_hours,
     quiet_hours,
     set_quiet_hours,
 )
-from records.types import Severity
+from records.types import AlertStatus, Severity
 from tests.notify.builders import Clock, job, publish
 from tests.notify.conftest import Names
 from tests.notify.drive import settle
 from tests.notify.servers import HttpEdge
 from tests.notify.test_delivery import deliveries
+from tests.records.test_lifecycle import new_alert
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -69,6 +71,43 @@ def test_quiet_hours_hold_a_warning_until_morning_but_not_a_critical_alert(
     settle(notifier)
     assert len(edge.to("/hook/warning")) == 1
     assert {d.outcome for d in deliveries(sessions)} == {DeliveryOutcome.SENT}
+
+
+def test_a_held_delivery_is_withdrawn_when_its_alert_was_closed_during_the_quiet_hours(
+    notifier_for: Callable[..., Notifier],
+    sessions: sessionmaker[Session],
+    redis_client: redis.Redis,
+    names: Names,
+    edge: HttpEdge,
+    clock: Clock,
+) -> None:
+    with sessions.begin() as session:
+        set_quiet_hours(session, "guardian", 1, time(22, 0), time(7, 0))
+    dealt_with = new_alert(sessions, severity=Severity.HIGH)
+    still_open = new_alert(sessions, severity=Severity.HIGH, group_key="other")
+    clock.now = local(28, 23, 0).astimezone(UTC)
+    notifier = notifier_for()
+    publish(
+        redis_client,
+        names.stream,
+        job(edge.url("/hook/dealt-with", "json"), severity="high", alert_id=dealt_with),
+        job(edge.url("/hook/still-open", "json"), severity="high", alert_id=still_open),
+    )
+    settle(notifier)
+    assert {d.outcome for d in deliveries(sessions)} == {DeliveryOutcome.HELD}
+    with sessions.begin() as session:  # the grid worker went round at 23:30
+        session.get_one(Alert, dealt_with).status = AlertStatus.RESOLVED
+
+    clock.now = local(29, 7, 0).astimezone(UTC)
+    settle(notifier)
+    assert edge.to("/hook/dealt-with") == []
+    assert len(edge.to("/hook/still-open")) == 1
+    rows = {d.target.split("/hook/")[1]: d for d in deliveries(sessions)}
+    assert rows["dealt-with"].outcome == DeliveryOutcome.WITHDRAWN
+    assert rows["dealt-with"].last_error == "alert resolved"
+    assert rows["dealt-with"].next_attempt_at is None
+    assert rows["still-open"].outcome == DeliveryOutcome.SENT
+    assert notifier.metrics.withdrawn._value.get() == 1
 
 
 def test_a_retry_falling_into_quiet_hours_waits_for_their_end(
