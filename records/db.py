@@ -20,14 +20,16 @@ READ_ONLY = "shouwang_read_only"
 """Execution option of read-only sessions (on SQLite they begin without taking the write lock)."""
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
+def make_engine(url: str, *, echo: bool = False, pre_ping: bool = True) -> Engine:
     """An engine for `url`. SQLite gets WAL, foreign keys, a busy timeout and `BEGIN IMMEDIATE`
     (writers queue instead of failing when several processes share the file); read-only
-    sessions (`make_sessionmaker(..., read_only=True)`) begin without the write lock."""
+    sessions (`make_sessionmaker(..., read_only=True)`) begin without the write lock. Other
+    databases check a pooled connection before each use unless `pre_ping` is false (for a
+    caller that retries a transaction that fails on a stale connection anyway)."""
     url = normalise_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, echo=echo, pool_pre_ping=True)
+        return create_engine(url, echo=echo, pool_pre_ping=pre_ping)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, echo=echo, connect_args={"timeout": 30})

@@ -16,8 +16,10 @@ log = structlog.get_logger("shouwang.rules")
 
 
 def build_consumer(settings: RulesSettings, rules: RuleSet) -> RulesConsumer:
-    """A consumer wired to the configured database (which must be migrated) and Redis."""
-    engine = make_engine(settings.database.url, echo=settings.database.echo)
+    """A consumer wired to the configured database (which must be migrated) and Redis. No
+    pre-ping round trip per transaction: a transaction that fails on a stale connection is
+    retried as a database outage (the pool replaces the connection)."""
+    engine = make_engine(settings.database.url, echo=settings.database.echo, pre_ping=False)
     require_current(engine)
     client = redis.Redis.from_url(settings.redis.url, decode_responses=True, socket_timeout=30)
     return RulesConsumer(settings, rules, make_sessionmaker(engine), client)

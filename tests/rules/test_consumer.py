@@ -13,7 +13,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from records.alerts import AlertEvent
-from records.db import make_sessionmaker
+from records.db import make_engine, make_sessionmaker
 from records.feed import AlertChange, Change
 from records.lifecycle import transition
 from records.types import AlertStatus
@@ -235,6 +235,36 @@ def test_a_database_outage_is_waited_out_not_counted_against_entries(
     consumer.sessions = consumer.engine.sessions = village
     drain(consumer)
     assert len(alerts(village)) == 1 and redis_client.xlen(names.deadletter) == 0
+
+
+def test_a_connection_the_database_dropped_is_retried_without_pre_ping(
+    consumer_for: Callable[..., RulesConsumer],
+    redis_client: redis.Redis,
+    names: RedisNames,
+    database_url: str,
+) -> None:
+    """The worker's engine has no pre-ping (one round trip less per transaction): a pooled
+    connection the server has closed fails one round, which is retried as an outage."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite has no server to drop the connection")
+    engine = make_engine(database_url, pre_ping=False)
+    worker_sessions = make_sessionmaker(engine)
+    consumer = consumer_for()
+    consumer.sessions = consumer.engine.sessions = worker_sessions
+    add(redis_client, names, fall())
+    drain(consumer)
+    with engine.connect() as connection:  # the pooled connection the worker will use next
+        pid = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    with create_engine(database_url).connect() as admin:
+        assert admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar()
+    add(redis_client, names, fall())
+    with pytest.raises(OperationalError):
+        consumer.poll(block_ms=0)
+    drain(consumer)
+    assert consumer.counts.get("failures", 0) == 0
+    with worker_sessions() as session:
+        assert session.scalar(select(func.count()).select_from(AlertEvent)) == 2
+    engine.dispose()
 
 
 def test_snapshots_waiting_too_long_for_their_event_are_forgotten(
