@@ -204,6 +204,7 @@ def server_config(broker_port: int, database_url: str, names: Names, tmp: Path) 
             "alerts_stream": names.alerts,
             "notifications_stream": names.notifications,
             "key_prefix": names.rules,
+            "metrics_port": 0,
         },
         "notify": {
             "stream": names.notifications,

@@ -33,6 +33,7 @@ def run(
     from records.migrate import SchemaOutdated
     from rules.config import RulesSettings
     from rules.definitions import RulesError, load_rules
+    from rules.metrics import MetricsPortBusy, serve_metrics
     from rules.service import build_consumer, run_worker
     from shouwang.logs import configure_logging
     from shouwang.settings import ConfigError
@@ -41,7 +42,8 @@ def run(
     try:
         settings = RulesSettings.load(config, **overrides)
         worker = build_consumer(settings, load_rules(settings.rules.file))
-    except (ConfigError, RulesError, SchemaOutdated) as exc:
+        serve_metrics(worker, settings.rules.metrics_port)
+    except (ConfigError, RulesError, SchemaOutdated, MetricsPortBusy) as exc:
         raise _fail(str(exc)) from None
     configure_logging(settings.log_level, json_logs)
     run_worker(worker)

@@ -100,6 +100,12 @@ class RulesSection(Section):
     key_prefix: str = Field(
         RULES_PREFIX, description="Prefix of the engine's Redis keys (timers, failure counts)."
     )
+    metrics_port: int = Field(
+        9111,
+        ge=0,
+        le=65535,
+        description="Prometheus metrics port of `shouwang rules run`; 0 turns the endpoint off.",
+    )
 
     @field_validator("timezone")
     @classmethod

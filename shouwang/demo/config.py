@@ -70,6 +70,7 @@ def server_config(broker: Service, redis: Service, workdir: Path, api_port: int)
             "alerts_stream": STREAMS.alerts,
             "notifications_stream": STREAMS.notifications,
             "key_prefix": STREAMS.rules_prefix,
+            "metrics_port": 0,
         },
         "notify": {
             "stream": STREAMS.notifications,

@@ -89,6 +89,7 @@ class Stack:
                 "group_start": "0",
                 "reclaim_idle_ms": 5000,
                 "reclaim_interval_s": 1,
+                "metrics_port": 0,
             },
             "notify": {"group_start": "0", "metrics_port": 0},
         }
