@@ -21,7 +21,6 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
-from prometheus_client import start_http_server
 
 from ingest.broker_stats import SYS_FILTER, parse_sys_message
 from ingest.config import IngestSettings
@@ -30,6 +29,7 @@ from ingest.metrics import IngestMetrics
 from ingest.snapshots import SnapshotStore
 from ingest.store import RedisStore, Write
 from shouwang import __version__
+from shouwang.metrics_http import serve_metrics
 
 log = structlog.get_logger("shouwang.ingest")
 
@@ -340,16 +340,7 @@ class IngestWorker:
             self.log.warning("could not write worker state", error=str(exc))
 
     def _start_metrics_server(self) -> None:
-        if not self.metrics_port:
-            return
-        try:
-            start_http_server(self.metrics_port, addr="0.0.0.0", registry=self.metrics.registry)
-        except OSError as exc:
-            raise RuntimeError(
-                f"metrics port {self.metrics_port} is not available ({exc}); set "
-                "ingest.metrics_port (SHOUWANG_INGEST__METRICS_PORT) to a free port or 0"
-            ) from None
-        self.log.info("metrics endpoint up", port=self.metrics_port)
+        serve_metrics(self.metrics.registry, self.metrics_port, "ingest.metrics_port")
 
     def _retire(self) -> None:
         """Unsubscribe, store whatever arrived meanwhile, then end the session."""

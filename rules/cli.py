@@ -33,9 +33,10 @@ def run(
     from records.migrate import SchemaOutdated
     from rules.config import RulesSettings
     from rules.definitions import RulesError, load_rules
-    from rules.metrics import MetricsPortBusy, serve_metrics
+    from rules.metrics import serve_metrics
     from rules.service import build_consumer, run_worker
     from shouwang.logs import configure_logging
+    from shouwang.metrics_http import MetricsPortBusy
     from shouwang.settings import ConfigError
 
     overrides = {"rules": {"consumer": consumer}} if consumer else {}

@@ -6,11 +6,12 @@ from wsgiref.simple_server import WSGIServer
 
 import redis
 import structlog
-from prometheus_client import CollectorRegistry, start_http_server
+from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from rules.consumer import RulesConsumer
+from shouwang.metrics_http import serve_metrics as serve_registry
 
 log = structlog.get_logger("shouwang.rules")
 
@@ -27,10 +28,6 @@ COUNTS = {
     "deadlettered": "Entries given up on and moved to the dead-letter stream.",
 }
 """The worker's counts, by name, with what each counts."""
-
-
-class MetricsPortBusy(RuntimeError):
-    """The metrics port is taken (another worker on this host, or another program)."""
 
 
 class RulesCollector(Collector):
@@ -67,17 +64,7 @@ class RulesCollector(Collector):
 
 def serve_metrics(consumer: RulesConsumer, port: int) -> WSGIServer | None:
     """Export the worker's metrics on `port` from a background thread (0: not at all);
-    returns the server (`shutdown()` stops it)."""
-    if not port:
-        return None
+    returns the server (`shutdown()` stops it). Raises `MetricsPortBusy` if it is taken."""
     registry = CollectorRegistry()
     registry.register(RulesCollector(consumer))
-    try:
-        server, _ = start_http_server(port, addr="0.0.0.0", registry=registry)
-    except OSError as exc:
-        raise MetricsPortBusy(
-            f"metrics port {port} is not available ({exc}); set rules.metrics_port "
-            "(SHOUWANG_RULES__METRICS_PORT) to a free port or 0"
-        ) from None
-    log.info("metrics endpoint up", port=port)
-    return server
+    return serve_registry(registry, port, "rules.metrics_port")

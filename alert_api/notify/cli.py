@@ -32,15 +32,11 @@ def run(
     ] = None,
 ) -> None:
     """Consume the notifications stream as one worker of the `notifier` consumer group."""
-    from alert_api.notify.service import (
-        MetricsPortBusy,
-        build_notifier,
-        run_notifier,
-        serve_metrics,
-    )
+    from alert_api.notify.service import build_notifier, run_notifier, serve_metrics
     from alert_api.notify.settings import NotifierSettings
     from records.migrate import SchemaOutdated
     from shouwang.logs import configure_logging
+    from shouwang.metrics_http import MetricsPortBusy
     from shouwang.settings import ConfigError
 
     overrides = {"notify": {"consumer": consumer}} if consumer else {}

@@ -5,18 +5,14 @@ from types import FrameType
 
 import redis
 import structlog
-from prometheus_client import start_http_server
 
 from alert_api.notify.settings import NotifierSettings
 from alert_api.notify.worker import Notifier
 from records.db import make_engine, make_sessionmaker
 from records.migrate import require_current
+from shouwang.metrics_http import serve_metrics as serve_registry
 
 log = structlog.get_logger("shouwang.notify")
-
-
-class MetricsPortBusy(RuntimeError):
-    """The metrics port is taken; the message says which setting to change."""
 
 
 def build_notifier(settings: NotifierSettings) -> Notifier:
@@ -28,17 +24,8 @@ def build_notifier(settings: NotifierSettings) -> Notifier:
 
 
 def serve_metrics(notifier: Notifier, port: int) -> None:
-    """Export the notifier's counters on `port` (0: not at all)."""
-    if not port:
-        return
-    try:
-        start_http_server(port, addr="0.0.0.0", registry=notifier.metrics.registry)
-    except OSError as exc:
-        raise MetricsPortBusy(
-            f"metrics port {port} is not available ({exc}); set notify.metrics_port "
-            "(SHOUWANG_NOTIFY__METRICS_PORT) to a free port or 0"
-        ) from None
-    log.info("metrics endpoint up", port=port)
+    """Export the notifier's counters on `port` (0: not at all). Raises `MetricsPortBusy`."""
+    serve_registry(notifier.metrics.registry, port, "notify.metrics_port")
 
 
 def run_notifier(notifier: Notifier) -> None:

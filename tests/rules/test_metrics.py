@@ -10,8 +10,9 @@ import redis
 from prometheus_client.parser import text_string_to_metric_families
 
 from rules.consumer import RulesConsumer
-from rules.metrics import MetricsPortBusy, serve_metrics
+from rules.metrics import serve_metrics
 from shouwang.contracts import EventType
+from shouwang.metrics_http import MetricsPortBusy
 from tests.helpers.mosquitto import free_port
 from tests.records.redis_fixtures import RedisNames
 from tests.rules.builders import event
@@ -56,8 +57,9 @@ def test_a_taken_port_is_a_clear_error(consumer_for: Callable[..., RulesConsumer
         taken.bind(("0.0.0.0", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        with pytest.raises(MetricsPortBusy, match=f"metrics port {port} is not available"):
+        with pytest.raises(MetricsPortBusy, match=f"metrics port {port} is not available") as e:
             serve_metrics(consumer_for(), port)
+    assert "set rules.metrics_port (SHOUWANG_RULES__METRICS_PORT)" in str(e.value)
 
 
 def test_port_zero_serves_nothing(consumer_for: Callable[..., RulesConsumer]) -> None:
