@@ -152,6 +152,7 @@ class Pipeline:
             section.deadletter_stream,
             section.alerts_stream,
             section.notifications_stream,
+            *client.scan_iter(match=f"{section.key_prefix}:*", count=10_000),
         )
 
 
