@@ -184,7 +184,7 @@ class IngestWorker:
         Retiring removes this worker from the shared group for good: it takes what the broker
         kept for it, stores it, unsubscribes and ends its session.
         """
-        self._start_metrics_server()
+        serve_metrics(self.metrics.registry, self.metrics_port, "ingest.metrics_port")
         try:
             previous = self.store.previous_subscription(self.worker_id)
         except redis.RedisError as exc:
@@ -338,9 +338,6 @@ class IngestWorker:
             self.store.write_worker_state(self.worker_id, state, ttl)
         except redis.RedisError as exc:
             self.log.warning("could not write worker state", error=str(exc))
-
-    def _start_metrics_server(self) -> None:
-        serve_metrics(self.metrics.registry, self.metrics_port, "ingest.metrics_port")
 
     def _retire(self) -> None:
         """Unsubscribe, store whatever arrived meanwhile, then end the session."""

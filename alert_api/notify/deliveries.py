@@ -96,12 +96,13 @@ def claim_due(
             select(PushSubscription).where(PushSubscription.endpoint.in_(endpoints))
         )
     }
-    closed = _closed_alerts(session, {j.alert_id for d, j in rows if d.outcome == HELD})
+    held = {job.alert_id for delivery, job in rows if delivery.outcome == DeliveryOutcome.HELD}
+    closed = _closed_alerts(session, held)
     claimed: list[Claimed] = []
     skipped: list[Skipped] = []
     lease = now + timedelta(seconds=lease_s)
     for delivery, job in rows:
-        if delivery.outcome == HELD and job.alert_id in closed:
+        if delivery.outcome == DeliveryOutcome.HELD and job.alert_id in closed:
             _settle(delivery, DeliveryOutcome.WITHDRAWN, now, f"alert {closed[job.alert_id]}")
             skipped.append(Skipped(delivery.id, job.job_id, job.alert_id, delivery.outcome))
             continue
@@ -125,9 +126,6 @@ def claim_due(
         target = Target(delivery.channel, delivery.target, keys)
         claimed.append(Claimed(delivery.id, _message(job), target, delivery.attempts + 1))
     return claimed, skipped
-
-
-HELD = DeliveryOutcome.HELD
 
 
 def _closed_alerts(session: Session, alert_ids: set[int]) -> dict[int, str]:
