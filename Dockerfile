@@ -14,6 +14,7 @@ COPY edge ./edge
 COPY records ./records
 COPY rules ./rules
 COPY alert_api ./alert_api
+COPY notify ./notify
 COPY models ./models
 COPY configs ./configs
 RUN pip install --no-cache-dir '.[edge,server]'

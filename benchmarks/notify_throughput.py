@@ -23,8 +23,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import func, select
 
-from alert_api.notify.settings import NotifierSettings
-from alert_api.notify.worker import Notifier
+from notify.settings import NotifierSettings
+from notify.worker import Notifier
 from records.db import make_engine, make_sessionmaker
 from records.feed import NotificationJob
 from records.migrate import upgrade

@@ -2,7 +2,7 @@
 delivery log of the notification dispatcher (one row per job, one per job × channel × target).
 
 The alert API calls `vapid_public_key`, `save_push_subscription`, `remove_push_subscription`
-and the quiet-hours functions; the dispatcher (`alert_api.notify`) writes jobs and deliveries.
+and the quiet-hours functions; the dispatcher (`notify`) writes jobs and deliveries.
 """
 
 import base64

@@ -9,8 +9,8 @@ from rich.console import Console
 
 from alert_api.cli import serve as api_serve
 from alert_api.cli import users_app
-from alert_api.notify.cli import notify_app
 from edge.cli import edge_app, models_app
+from notify.cli import notify_app
 from records.cli import db_app, watchlist_app
 from rules.cli import rules_app
 from shouwang.contracts import MessageKind, build_topic
@@ -218,9 +218,9 @@ ingest, rules and the API. The edge agent has its own file: see [edge.md](edge.m
 @config_app.command("reference")
 def config_reference() -> None:
     """Print the configuration reference (Markdown) generated from the settings models."""
-    from alert_api.notify.settings import NotifierSettings
     from alert_api.settings import ApiSettings
     from ingest.config import IngestSettings
+    from notify.settings import NotifierSettings
     from rules.config import RulesSettings
     from shouwang.config_docs import settings_reference
 

@@ -65,5 +65,14 @@ def test_compose_services_run_commands_the_cli_has() -> None:
 
 def test_dockerfile_copies_every_package() -> None:
     dockerfile = (REPO / "Dockerfile").read_text()
-    for package in ("shouwang", "ingest", "edge", "records", "rules", "alert_api", "models"):
+    for package in (
+        "shouwang",
+        "ingest",
+        "edge",
+        "records",
+        "rules",
+        "alert_api",
+        "notify",
+        "models",
+    ):
         assert f"COPY {package} ./{package}" in dockerfile

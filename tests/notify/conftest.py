@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 import redis
 
-from alert_api.notify.metrics import NotifierMetrics
-from alert_api.notify.settings import NotifierSettings
-from alert_api.notify.worker import Notifier
+from notify.metrics import NotifierMetrics
+from notify.settings import NotifierSettings
+from notify.worker import Notifier
 from tests.notify.builders import Clock
 from tests.notify.servers import HttpEdge, http_edge
 from tests.records.databases import database_url, engine, sessions

@@ -2,7 +2,7 @@
 
 import time
 
-from alert_api.notify.worker import Notifier
+from notify.worker import Notifier
 
 
 def settle(notifier: Notifier, timeout_s: float = 15) -> None:

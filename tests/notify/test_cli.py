@@ -5,7 +5,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from alert_api.notify.cli import notify_app
+from notify.cli import notify_app
 from tests.notify.servers import HttpEdge
 
 runner = CliRunner()

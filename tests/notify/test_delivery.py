@@ -10,7 +10,7 @@ from py_vapid import Vapid02
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from alert_api.notify.worker import Notifier
+from notify.worker import Notifier
 from records.notifications import (
     Delivery,
     DeliveryOutcome,

@@ -8,8 +8,8 @@ import pytest
 import redis
 from sqlalchemy.orm import Session, sessionmaker
 
-from alert_api.notify.quiet import quiet_until
-from alert_api.notify.worker import Notifier
+from notify.quiet import quiet_until
+from notify.worker import Notifier
 from records.alerts import Alert
 from records.notifications import (
     DeliveryOutcome,

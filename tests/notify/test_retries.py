@@ -7,7 +7,7 @@ from datetime import timedelta
 import redis
 from sqlalchemy.orm import Session, sessionmaker
 
-from alert_api.notify.worker import Notifier
+from notify.worker import Notifier
 from records.notifications import DeliveryOutcome
 from tests.notify.builders import T0, Clock, browser, job, publish
 from tests.notify.conftest import Names

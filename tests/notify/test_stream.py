@@ -10,7 +10,7 @@ import redis
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from alert_api.notify.worker import Notifier
+from notify.worker import Notifier
 from records.notifications import DeliveryOutcome, Notification
 from tests.notify.builders import browser, job, publish
 from tests.notify.conftest import Names
@@ -79,7 +79,7 @@ def test_a_job_planned_but_not_acknowledged_is_not_planned_again(
     doomed = notifier_for(consumer="doomed")
     entries = doomed.consumer.read(block_ms=0)
     with sessions.begin() as session:  # it committed the plan and died before XACK
-        from alert_api.notify.plan import plan_job, read_job
+        from notify.plan import plan_job, read_job
 
         [(_, fields)] = entries
         assert fields is not None

@@ -8,7 +8,7 @@ import redis
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from alert_api.notify.worker import Notifier
+from notify.worker import Notifier
 from records.db import make_sessionmaker
 from records.notifications import (
     DeliveryOutcome,

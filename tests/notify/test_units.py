@@ -3,10 +3,10 @@
 import pytest
 import requests
 
-from alert_api.notify.retry import Backoff
-from alert_api.notify.settings import NotifierSettings, RetrySection
-from alert_api.notify.targets import apprise_channel, redact
-from alert_api.notify.webpush import classify
+from notify.retry import Backoff
+from notify.settings import NotifierSettings, RetrySection
+from notify.targets import apprise_channel, redact
+from notify.webpush import classify
 from shouwang.config_docs import settings_reference
 from shouwang.settings import ConfigError
 

@@ -15,7 +15,7 @@ import redis
 import yaml
 from sqlalchemy.orm import Session, sessionmaker
 
-from alert_api.notify.worker import Notifier
+from notify.worker import Notifier
 from records.base import utcnow
 from records.notifications import DeliveryOutcome
 from tests.notify.builders import Clock, browser, job, publish
@@ -58,7 +58,7 @@ def test_killed_notifier_is_replaced_without_double_sending(
             [
                 sys.executable,
                 "-c",
-                "from alert_api.notify.cli import notify_app; notify_app()",
+                "from notify.cli import notify_app; notify_app()",
                 "run",
                 "--config",
                 str(config),

@@ -11,8 +11,8 @@ import requests
 from py_vapid import Vapid02
 from pywebpush import WebPusher, WebPushException
 
-from alert_api.notify.channel import Message, Result, Target
-from alert_api.notify.settings import WebPushSection
+from notify.channel import Message, Result, Target
+from notify.settings import WebPushSection
 from records.notifications import VapidKeys
 
 MAX_BODY_CHARS = 600

@@ -3,7 +3,7 @@ gateways…; every service apprise supports). Needs apprise 2 (per-call results 
 
 import apprise
 
-from alert_api.notify.channel import Message, Result, Target
+from notify.channel import Message, Result, Target
 from records.types import Severity
 
 NOTIFY_TYPES = {

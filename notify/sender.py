@@ -10,12 +10,12 @@ from zoneinfo import ZoneInfo
 import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
-from alert_api.notify.channel import Channel, Result
-from alert_api.notify.deliveries import Claimed, Recorded, claim_due, record
-from alert_api.notify.metrics import NotifierMetrics
-from alert_api.notify.retry import Backoff
-from alert_api.notify.settings import NotifySection
-from alert_api.notify.targets import WEBPUSH, redact
+from notify.channel import Channel, Result
+from notify.deliveries import Claimed, Recorded, claim_due, record
+from notify.metrics import NotifierMetrics
+from notify.retry import Backoff
+from notify.settings import NotifySection
+from notify.targets import WEBPUSH, redact
 from records.notifications import DeliveryOutcome
 
 log = structlog.get_logger("shouwang.notify")

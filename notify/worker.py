@@ -10,14 +10,14 @@ import redis
 import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
-from alert_api.notify.apprise_channel import AppriseChannel
-from alert_api.notify.channel import Channel
-from alert_api.notify.consumer import TRANSIENT, JobConsumer
-from alert_api.notify.metrics import NotifierMetrics
-from alert_api.notify.retry import Backoff
-from alert_api.notify.sender import Sender
-from alert_api.notify.settings import NotifierSettings
-from alert_api.notify.webpush import WebPushChannel
+from notify.apprise_channel import AppriseChannel
+from notify.channel import Channel
+from notify.consumer import TRANSIENT, JobConsumer
+from notify.metrics import NotifierMetrics
+from notify.retry import Backoff
+from notify.sender import Sender
+from notify.settings import NotifierSettings
+from notify.webpush import WebPushChannel
 from records.base import utcnow
 from records.notifications import ensure_vapid_keys
 

@@ -32,8 +32,8 @@ def run(
     ] = None,
 ) -> None:
     """Consume the notifications stream as one worker of the `notifier` consumer group."""
-    from alert_api.notify.service import build_notifier, run_notifier, serve_metrics
-    from alert_api.notify.settings import NotifierSettings
+    from notify.service import build_notifier, run_notifier, serve_metrics
+    from notify.settings import NotifierSettings
     from records.migrate import SchemaOutdated
     from shouwang.logs import configure_logging
     from shouwang.metrics_http import MetricsPortBusy
@@ -61,9 +61,9 @@ def test(
 ) -> None:
     """Send a test message to one apprise URL (check a channel before putting it in the
     watch list); exit 1 if it was not accepted."""
-    from alert_api.notify.apprise_channel import AppriseChannel
-    from alert_api.notify.channel import Message, Target
-    from alert_api.notify.targets import apprise_channel, redact
+    from notify.apprise_channel import AppriseChannel
+    from notify.channel import Message, Target
+    from notify.targets import apprise_channel, redact
     from records.base import utcnow
     from records.types import Severity
 

@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from alert_api.notify.channel import Message, Result, Target
-from alert_api.notify.quiet import quiet_until
-from alert_api.notify.retry import Backoff
-from alert_api.notify.targets import WEBPUSH
+from notify.channel import Message, Result, Target
+from notify.quiet import quiet_until
+from notify.retry import Backoff
+from notify.targets import WEBPUSH
 from records.alerts import Alert
 from records.notifications import (
     OPEN_OUTCOMES,

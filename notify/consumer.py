@@ -15,9 +15,9 @@ import structlog
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from alert_api.notify.metrics import NotifierMetrics
-from alert_api.notify.plan import Plan, PoisonJob, plan_job, read_job
-from alert_api.notify.settings import NotifySection
+from notify.metrics import NotifierMetrics
+from notify.plan import Plan, PoisonJob, plan_job, read_job
+from notify.settings import NotifySection
 from records.feed import NotificationJob
 
 log = structlog.get_logger("shouwang.notify")

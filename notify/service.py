@@ -6,8 +6,8 @@ from types import FrameType
 import redis
 import structlog
 
-from alert_api.notify.settings import NotifierSettings
-from alert_api.notify.worker import Notifier
+from notify.settings import NotifierSettings
+from notify.worker import Notifier
 from records.db import make_engine, make_sessionmaker
 from records.migrate import require_current
 from shouwang.metrics_http import serve_metrics as serve_registry

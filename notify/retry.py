@@ -3,7 +3,7 @@
 import random
 from collections.abc import Callable
 
-from alert_api.notify.settings import RetrySection
+from notify.settings import RetrySection
 
 
 class Backoff:

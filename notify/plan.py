@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from alert_api.notify.targets import WEBPUSH, apprise_channel
+from notify.targets import WEBPUSH, apprise_channel
 from records.feed import NotificationJob
 from records.notifications import (
     Delivery,
