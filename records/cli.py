@@ -22,7 +22,7 @@ ConfigOption = Annotated[
     Path | None,
     typer.Option("--config", "-c", help="YAML config file (default: $SHOUWANG_CONFIG)."),
 ]
-KIND_HELP = "areas, sites, staff, persons (the watch list) or guardians."
+KIND_HELP = "areas, sites, staff, persons (the watch list), guardians or cameras (GB/T 28181)."
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:

@@ -10,6 +10,7 @@ from records.alerts import (
     OutboxEntry,
 )
 from records.base import Base
+from records.cameras import CameraDevice
 from records.notifications import (
     Delivery,
     Notification,
@@ -30,6 +31,7 @@ __all__ = [
     "Area",
     "AuthSession",
     "Base",
+    "CameraDevice",
     "Coverage",
     "Delivery",
     "EventSnapshot",

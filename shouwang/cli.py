@@ -9,6 +9,7 @@ from rich.console import Console
 
 from alert_api.cli import serve as api_serve
 from alert_api.cli import users_app
+from cameras.cli import camera_events, gb28181
 from edge.cli import edge_app, models_app
 from notify.cli import notify_app
 from records.cli import db_app, watchlist_app
@@ -37,6 +38,8 @@ app.add_typer(watchlist_app, name="watchlist")
 app.add_typer(notify_app, name="notify")
 app.add_typer(users_app, name="users")
 app.command("api")(api_serve)
+app.command("gb28181")(gb28181)
+app.command("camera-events")(camera_events)
 broker_app = typer.Typer(help="Broker administration: device ACLs.")
 app.add_typer(broker_app, name="broker")
 snapshots_app = typer.Typer(help="Snapshot files stored by ingest: retention.")

@@ -1,6 +1,7 @@
 """The CSV kinds by name."""
 
 from records.watchlist_csv.areas import AreasCsv
+from records.watchlist_csv.cameras import CamerasCsv
 from records.watchlist_csv.guardians import GuardiansCsv
 from records.watchlist_csv.kinds import CsvKind
 from records.watchlist_csv.persons import PersonsCsv
@@ -8,6 +9,6 @@ from records.watchlist_csv.sites import SitesCsv
 from records.watchlist_csv.staff import StaffCsv
 
 KINDS: dict[str, type[CsvKind]] = {
-    kind.name: kind for kind in (AreasCsv, SitesCsv, StaffCsv, PersonsCsv, GuardiansCsv)
+    kind.name: kind for kind in (AreasCsv, SitesCsv, StaffCsv, PersonsCsv, GuardiansCsv, CamerasCsv)
 }
 """In the order a new deployment imports them (later kinds refer to earlier ones)."""

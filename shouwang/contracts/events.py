@@ -20,7 +20,7 @@ UnitInterval = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
 class EventType(StrEnum):
-    """What the edge agent recognised."""
+    """What was recognised, by an edge agent's analysers or by the camera itself."""
 
     FALL = "fall"
     LOITERING = "loitering"
@@ -30,6 +30,28 @@ class EventType(StrEnum):
     ZONE_INTRUSION = "zone_intrusion"
     CAMERA_OFFLINE = "camera_offline"
     CAMERA_ONLINE = "camera_online"
+    # Camera-native analytics (GB/T 28181 alarms, Hikvision ISAPI, Dahua events).
+    INTRUSION = "intrusion"
+    TRIPWIRE = "tripwire"
+    REGION_ENTRANCE = "region_entrance"
+    REGION_EXIT = "region_exit"
+    CROWD = "crowd"
+    MOTION = "motion"
+    OBJECT_LEFT = "object_left"
+    OBJECT_REMOVED = "object_removed"
+    VIDEO_TAMPER = "video_tamper"
+    CAMERA_FAULT = "camera_fault"
+    CAMERA_ALARM = "camera_alarm"
+    """A camera alarm with no finer type (manual alarm button, alarm input, other)."""
+
+
+class EventOrigin(StrEnum):
+    """Who recognised the event."""
+
+    ANALYSER = "analyser"
+    """Shouwang's own analysers on an edge box."""
+    CAMERA = "camera"
+    """The camera's (or NVR's) own analytics, reported over GB/T 28181 or the vendor's API."""
 
 
 class Phase(StrEnum):
@@ -84,6 +106,10 @@ class BehaviourEvent(WireModel):
     )
     type: EventType
     phase: Phase
+    origin: EventOrigin = Field(
+        default=EventOrigin.ANALYSER,
+        description="Who recognised it: Shouwang's analysers or the camera's own analytics.",
+    )
     edge: Identifier
     camera: Identifier
     observed_at: Timestamp = Field(description="When the frame that decided this event was taken.")

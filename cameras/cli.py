@@ -1,0 +1,67 @@
+"""`shouwang gb28181` and `shouwang camera-events`: the camera-event gateways."""
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+
+if TYPE_CHECKING:
+    from cameras.config import CamerasSettings
+
+console = Console(stderr=True)
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="YAML config file (default: $SHOUWANG_CONFIG)."),
+]
+JsonLogs = Annotated[
+    bool | None, typer.Option("--json-logs/--text-logs", help="Log format (default: auto).")
+]
+
+
+def _settings(config: Path | None) -> "CamerasSettings":
+    from cameras.config import CamerasSettings
+    from shouwang.settings import ConfigError
+
+    try:
+        return CamerasSettings.load(config)
+    except ConfigError as exc:
+        console.print(f"error: {exc}", soft_wrap=True, highlight=False, markup=False, style="red")
+        raise typer.Exit(code=2) from None
+
+
+def gb28181(
+    config: ConfigOption = None,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Processes sharing the SIP port.")
+    ] = 1,
+    json_logs: JsonLogs = None,
+) -> None:
+    """GB/T 28181 SIP server: device registration, keepalives → edge status, alarms → events."""
+    from cameras.gb28181.service import run_gateways
+    from shouwang.logs import configure_logging
+
+    settings = _settings(config)
+    configure_logging(settings.log_level, json_logs)
+    try:
+        failed = run_gateways(settings, workers, json_logs)
+    except (RuntimeError, OSError) as exc:
+        console.print(f"error: {exc}", soft_wrap=True, highlight=False, markup=False, style="red")
+        raise typer.Exit(code=2) from None
+    if failed:
+        raise typer.Exit(code=1)
+
+
+def camera_events(config: ConfigOption = None, json_logs: JsonLogs = None) -> None:
+    """Hikvision ISAPI and Dahua events: an HTTP host cameras post to, and held event streams."""
+    from cameras.vendors.service import run_camera_events
+    from shouwang.logs import configure_logging
+
+    settings = _settings(config)
+    configure_logging(settings.log_level, json_logs)
+    try:
+        run_camera_events(settings)
+    except (RuntimeError, OSError) as exc:
+        console.print(f"error: {exc}", soft_wrap=True, highlight=False, markup=False, style="red")
+        raise typer.Exit(code=2) from None
