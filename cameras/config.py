@@ -1,4 +1,4 @@
-"""Settings of the camera-event gateways: `gb28181:`, `camera_events:` and the `cameras:` list."""
+"""Settings of the camera-event gateways: `gb28181:` and the `cameras:` device list."""
 
 import re
 from typing import Annotated, Literal
@@ -121,52 +121,10 @@ class Gb28181Section(Section):
         return value
 
 
-class VendorCamera(Section):
-    """A Hikvision or Dahua camera whose event stream the gateway holds open."""
-
-    vendor: Literal["hikvision", "dahua"]
-    url: str = Field(description="http(s)://host[:port] of the camera.")
-    username: str = Field("admin")
-    password: SecretStr
-    site: Identifier
-    camera: Identifier = Field(description="Camera id in events.")
-    channel: int | None = Field(None, ge=1, description="Only this channel (NVRs).")
-
-
-class CameraEventsSection(Section):
-    """Hikvision ISAPI and Dahua HTTP events (`shouwang camera-events`)."""
-
-    host: str = Field("0.0.0.0", description="Address of the HTTP listening host.")
-    port: int = Field(8099, ge=0, le=65535, description="Port cameras post events to (0: off).")
-    streams: list[VendorCamera] = Field(
-        default_factory=list, description="Cameras to pull events from (alertStream, attach)."
-    )
-    reconnect_max_s: float = Field(60.0, ge=1, description="Longest wait between reconnects.")
-    read_timeout_s: float = Field(
-        30.0, gt=0, description="A stream silent for this long (no heartbeat) is reconnected."
-    )
-    update_interval_s: float = Field(
-        30.0, gt=0, description="Repeated `active` reports become an update at most this often."
-    )
-    quiet_end_s: float = Field(
-        15.0, gt=0, description="An event reported active and then silent this long has ended."
-    )
-    max_snapshot_bytes: int = Field(
-        180 * 1024, ge=1024, description="Larger pictures are scaled down (ingest's limit)."
-    )
-    timezone: str = Field("Asia/Shanghai", description="Zone of camera times without offset.")
-    metrics_port: int = Field(9113, ge=0, le=65535, description="Prometheus port; 0: off.")
-    deadletter_stream: str = Field(
-        DEADLETTER_STREAM, description="Redis Stream for what cannot be used, with the reason."
-    )
-    publish_timeout_s: float = Field(5.0, gt=0, description="Broker acknowledgement deadline.")
-
-
 class CamerasSettings(ServiceSettings):
-    """Everything `shouwang gb28181` and `shouwang camera-events` read."""
+    """Everything `shouwang gb28181` reads."""
 
     gb28181: Gb28181Section = Field(default_factory=Gb28181Section)
-    camera_events: CameraEventsSection = Field(default_factory=CameraEventsSection)
     cameras: list[DeviceEntry] = Field(
         default_factory=list, description="GB/T 28181 devices and channels (besides the database)."
     )

@@ -9,7 +9,7 @@ from rich.console import Console
 
 from alert_api.cli import serve as api_serve
 from alert_api.cli import users_app
-from cameras.cli import camera_events, gb28181
+from cameras.cli import gb28181
 from edge.cli import edge_app, models_app
 from notify.cli import notify_app
 from records.cli import db_app, watchlist_app
@@ -39,7 +39,6 @@ app.add_typer(notify_app, name="notify")
 app.add_typer(users_app, name="users")
 app.command("api")(api_serve)
 app.command("gb28181")(gb28181)
-app.command("camera-events")(camera_events)
 broker_app = typer.Typer(help="Broker administration: device ACLs.")
 app.add_typer(broker_app, name="broker")
 snapshots_app = typer.Typer(help="Snapshot files stored by ingest: retention.")
@@ -222,6 +221,7 @@ ingest, rules and the API. The edge agent has its own file: see [edge.md](edge.m
 def config_reference() -> None:
     """Print the configuration reference (Markdown) generated from the settings models."""
     from alert_api.settings import ApiSettings
+    from cameras.config import CamerasSettings
     from ingest.config import IngestSettings
     from notify.settings import NotifierSettings
     from rules.config import RulesSettings
@@ -234,6 +234,13 @@ def config_reference() -> None:
         settings_reference("Notifier (`shouwang notify run`)", NotifierSettings, "SHOUWANG_")
     )
     typer.echo(settings_reference("Alert API (`shouwang api`)", ApiSettings, "SHOUWANG_"))
+    typer.echo(
+        settings_reference(
+            "GB/T 28181 gateway (`shouwang gb28181`)",
+            CamerasSettings,
+            "SHOUWANG_",
+        )
+    )
 
 
 @app.command("demo")

@@ -11,15 +11,13 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from sipmessage import Request, Response
-
 from cameras.config import Gb28181Section
 from cameras.devices import DeviceTable
 from cameras.gb28181 import manscdp
 from cameras.gb28181.alarms import UnmappedAlarm, map_alarm
 from cameras.gb28181.registration import Registration
 from cameras.sip.digest import DigestRealm, Verdict
-from cameras.sip.message import Peer, response
+from cameras.sip.message import Message, Peer, SipError, response
 from cameras.wire import DeadLetter, Publish, camera_event, stable_id
 from shouwang import __version__
 from shouwang.contracts import (
@@ -49,7 +47,7 @@ class Outcome:
     """Everything one request leads to, in the order the shell carries it out: publish
     (waiting for the broker where asked), store, answer, then send the requests."""
 
-    response: Response | None = None
+    response: Message | None = None
     publish: list[Publish] = field(default_factory=list)
     dead_letters: list[DeadLetter] = field(default_factory=list)
     save: Registration | None = None
@@ -73,7 +71,7 @@ class Gb28181Core:
         self.zone = ZoneInfo(settings.timezone)
 
     def handle(
-        self, request: Request, peer: Peer, current: Registration | None, now: float
+        self, request: Message, peer: Peer, current: Registration | None, now: float
     ) -> Outcome:
         """The outcome of one request from a device."""
         if request.method == "REGISTER":
@@ -87,10 +85,10 @@ class Gb28181Core:
     # -- registration ---------------------------------------------------------------------
 
     def register(
-        self, request: Request, peer: Peer, current: Registration | None, now: float
+        self, request: Message, peer: Peer, current: Registration | None, now: float
     ) -> Outcome:
         """Digest-authenticated REGISTER: register, refresh or (Expires 0) unregister."""
-        device_id = request.from_address.uri.user or ""
+        device_id = request.from_.uri.user
         if not GB_ID.match(device_id):
             return Outcome(self._reply(request, 400), note=f"From user {device_id!r} not a code")
         password = self.devices.password(device_id)
@@ -98,10 +96,10 @@ class Gb28181Core:
         if device is None or password is None:
             return Outcome(self._reply(request, 403), note="unknown device")
         try:
-            credentials = request.authorization
-        except ValueError:
-            return Outcome(self._reply(request, 400), note="unreadable Authorization")
-        params = dict(credentials.parameters) if credentials and credentials.parameters else None
+            params = request.authorization()
+            expires = self._expires(request)
+        except SipError as exc:
+            return Outcome(self._reply(request, 400), note=str(exc))
         if params is not None and params.get("username") != device_id:
             return Outcome(self._reply(request, 403), note="digest username is not the device")
         verdict = self.realm.check(params, method="REGISTER", password=password, now=now)
@@ -110,7 +108,6 @@ class Gb28181Core:
             return Outcome(self._reply(request, 401, {"WWW-Authenticate": challenge}))
         if verdict is Verdict.WRONG:
             return Outcome(self._reply(request, 403), note="wrong digest")
-        expires = self._expires(request)
         if expires == 0:
             return self._unregister(request, current, now)
         if expires < self.settings.min_expires_s:
@@ -129,7 +126,7 @@ class Gb28181Core:
             session_id=stable_id(PROTOCOL, device_id, request.call_id, now),
             connected_at=now,
             last_seen=now,
-            gb_version=request.headers.get("X-GB-Ver", "") or "",
+            gb_version=request.get("X-GB-Ver", "") or "",
             channels=current.channels if current else {},
         )
         if not fresh and current is not None:
@@ -140,7 +137,7 @@ class Gb28181Core:
                 faulty=current.faulty,
                 charset=current.charset,
             )
-        contact = request.headers.get("Contact") or f"<sip:{device_id}@{peer.host}:{peer.port}>"
+        contact = request.get("Contact") or f"<sip:{device_id}@{peer.host}:{peer.port}>"
         headers = {
             "Contact": f"{contact.split(';expires=')[0]};expires={expires}",
             "Expires": str(expires),
@@ -170,7 +167,7 @@ class Gb28181Core:
             requests.append(DeviceRequest("SUBSCRIBE", body, headers))
         return requests
 
-    def _unregister(self, request: Request, current: Registration | None, now: float) -> Outcome:
+    def _unregister(self, request: Message, current: Registration | None, now: float) -> Outcome:
         outcome = Outcome(self._reply(request, 200, {"Expires": "0"}), forget=True)
         if current is not None and current.online:
             outcome.publish.append(self._status(current, EdgeState.OFFLINE, "unregistered"))
@@ -178,25 +175,22 @@ class Gb28181Core:
         return outcome
 
     @staticmethod
-    def _expires(request: Request) -> int:
-        try:
-            if request.expires is not None:
-                return max(0, request.expires)
-            for contact in request.contact:
-                value = contact.parameters.get("expires")
-                if value is not None:
-                    return max(0, int(value))
-        except ValueError:
-            pass
+    def _expires(request: Message) -> int:
+        if request.expires is not None:
+            return max(0, request.expires)
+        for contact in request.contacts:
+            value = contact.params.get("expires", "")
+            if value.isdigit():
+                return int(value)
         return 3600
 
     # -- MESSAGE and NOTIFY ---------------------------------------------------------------
 
     def message(
-        self, request: Request, peer: Peer, current: Registration | None, now: float
+        self, request: Message, peer: Peer, current: Registration | None, now: float
     ) -> Outcome:
         """A MANSCDP body: keepalive, alarm, catalog page or a reply to the gateway."""
-        sender = request.from_address.uri.user or ""
+        sender = request.from_.uri.user
         source = f"{PROTOCOL}/{sender or '?'}/{request.method}"
         try:
             body = manscdp.parse(request.body)
@@ -222,7 +216,7 @@ class Gb28181Core:
         return Outcome(self._reply(request, 200), note=f"{body.cmd_type} result {body.result}")
 
     def _keepalive(
-        self, request: Request, current: Registration, body: manscdp.Keepalive, now: float
+        self, request: Message, current: Registration, body: manscdp.Keepalive, now: float
     ) -> Outcome:
         registration = replace(
             current,
@@ -245,7 +239,7 @@ class Gb28181Core:
 
     def _alarm(
         self,
-        request: Request,
+        request: Message,
         current: Registration,
         alarm: manscdp.Alarm,
         source: str,
@@ -373,16 +367,14 @@ class Gb28181Core:
 
     # -- helpers --------------------------------------------------------------------------
 
-    def _reply(
-        self, request: Request, code: int, headers: dict[str, str] | None = None
-    ) -> Response:
+    def _reply(self, request: Message, code: int, headers: dict[str, str] | None = None) -> Message:
         extra = dict(headers or {})
         if request.method == "REGISTER":
             extra["X-GB-Ver"] = self.settings.gb_version
         return response(request, code, to_tag=self.tag, headers=extra)
 
     def _dead(
-        self, request: Request, source: str, reason: str, detail: str, now: float, code: int
+        self, request: Message, source: str, reason: str, detail: str, now: float, code: int
     ) -> Outcome:
         letter = DeadLetter(source, reason, detail, bytes(request), now)
         return Outcome(

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 import redis.asyncio as aioredis
 import structlog
 from prometheus_client import CollectorRegistry, Counter, Gauge
-from sipmessage import URI, Request, Response
 
 from cameras.config import CamerasSettings
 from cameras.devices import DeviceTable
@@ -24,7 +23,16 @@ from cameras.gb28181.registration import Registration
 from cameras.gb28181.store import RegistrationStore
 from cameras.publisher import DeadLetters, NotDelivered, WirePublisher
 from cameras.sip.digest import DigestRealm
-from cameras.sip.message import Peer, SipError, new_tag, parse, request, transaction_key
+from cameras.sip.message import (
+    Message,
+    Peer,
+    SipError,
+    Uri,
+    new_tag,
+    parse,
+    request,
+    transaction_key,
+)
 from cameras.sip.transport import SipTransport
 from cameras.wire import DeadLetter
 
@@ -135,6 +143,8 @@ class Gb28181Server:
         """Stop the sweeper and close the sockets."""
         if self._sweeper is not None:
             self._sweeper.cancel()
+        for task in list(self._tasks):
+            task.cancel()
         await self.transport.stop()
 
     def replace_devices(self, devices: DeviceTable) -> None:
@@ -154,7 +164,7 @@ class Gb28181Server:
             source = f"gb28181/{peer.host}:{peer.port}/?"
             await self._dead([DeadLetter(source, "bad_sip", str(exc), data, now)])
             return
-        if isinstance(message, Response):
+        if not message.is_request:
             pending = self._pending.get(transaction_key(message))
             if pending is not None and message.code >= 200:
                 pending.answered.set()
@@ -177,9 +187,9 @@ class Gb28181Server:
         else:
             self._answered[key] = (now + ANSWERED_KEEP_S, answer)
 
-    async def _handle(self, message: Request, peer: Peer, now: float) -> bytes | None:
+    async def _handle(self, message: Message, peer: Peer, now: float) -> bytes | None:
         assert self.core is not None
-        device_id = message.from_address.uri.user or ""
+        device_id = message.from_.uri.user
         async with self._lock(device_id):
             current = await self.store.load(device_id) if device_id else None
             outcome = self.core.handle(message, peer, current, now)
@@ -254,10 +264,10 @@ class Gb28181Server:
         peer = Peer(target.transport, target.host, target.port)
         outgoing = request(
             item.method,
-            URI(scheme="sip", user=target.device_id, host=target.host, port=target.port),
+            Uri(target.device_id, target.host, target.port),
             local=Peer(target.transport, host, self.port),
-            from_uri=URI(scheme="sip", user=self.gb.server_id, host=self.gb.domain),
-            to_uri=URI(scheme="sip", user=target.device_id, host=self.gb.domain),
+            from_uri=Uri(self.gb.server_id, self.gb.domain),
+            to_uri=Uri(target.device_id, self.gb.domain),
             call_id=f"{uuid.uuid4().hex}@{host}",
             cseq=1,
             headers=item.headers,

@@ -183,7 +183,7 @@ def test_export_reimports_unchanged_in_both_encodings_and_languages(
     sessions: sessionmaker[Session],
 ) -> None:
     import_village(sessions)
-    for kind in ("areas", "sites", "staff", "persons", "guardians"):
+    for kind in ("areas", "sites", "staff", "persons", "guardians", "cameras"):
         with sessions() as session:
             exported = export_csv(session, kind)
             gbk = export_csv(session, kind, encoding="gbk", headers="zh")
@@ -220,3 +220,24 @@ def test_sources_in_the_file_replace_coverage(sessions: sessionmaker[Session]) -
         }
         assert wang.household.address == "马岩村一组12号"  # an empty cell keeps it
         assert session.scalar(select(func.count()).select_from(Guardianship)) == 4
+
+
+def test_cameras_import_suggests_the_site_and_never_exports_passwords(
+    sessions: sessionmaker[Session],
+) -> None:
+    from records.cameras import CameraDevice
+
+    import_village(sessions)
+    with sessions() as session:
+        rows = {d.code: d for d in session.scalars(select(CameraDevice))}
+    nvr, pond, road = (rows[c] for c in sorted(rows))
+    assert (nvr.password, nvr.camera) == ("change-me", None)
+    assert (pond.camera, pond.device, pond.name) == ("cam-pond", nvr.code, "村口池塘")
+    # No site given: the code's division prefix (520603 10) matches only this site's area.
+    assert road.site == SITE
+    with sessions() as session:
+        exported = export_csv(session, "cameras").decode("utf-8")
+    assert "change-me" not in exported and "cam-school-road" in exported
+    bad = "国标编码,站点编号\n5206031000132000000X,\n".encode()
+    report = _import(sessions, "cameras", bad)
+    assert not report.ok and "20-digit" in str(report.errors[0])
