@@ -74,6 +74,7 @@ def _title(rule: Rule, signal: Signal, address: str, wards: list[Ward]) -> str:
 def _details(signal: Signal) -> dict[str, Any]:
     details: dict[str, Any] = {
         "phase": signal.phase.value,
+        "origin": signal.origin,
         "confidence": signal.confidence,
         "zone_tags": list(signal.zone_tags),
         "attributes": signal.attributes,

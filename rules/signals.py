@@ -38,6 +38,8 @@ class Signal:
     battery_pct: float | None = None
     event_id: str | None = None
     has_snapshot: bool = False
+    origin: str | None = None
+    """Events: `analyser` (Shouwang's own) or `camera` (the camera's own analytics)."""
 
     @property
     def condition(self) -> str:
@@ -111,6 +113,7 @@ def _event(entry_id: str, event: BehaviourEvent) -> Signal:
         attributes=dict(event.attributes),
         event_id=event.event_id,
         has_snapshot=event.snapshot is not None,
+        origin=event.origin.value,
     )
 
 

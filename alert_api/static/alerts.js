@@ -61,9 +61,11 @@ const Alerts = (() => {
   }
 
   function badges(alert) {
+    const origin = alert.details && alert.details.origin;
     return [
       el("span", { class: "badge sev-" + alert.severity, text: t("severity." + alert.severity) }),
       el("span", { class: "badge status status-" + alert.status, text: t("status." + alert.status) }),
+      ...(origin ? [el("span", { class: "badge origin origin-" + origin, text: t("origin." + origin) })] : []),
     ];
   }
 

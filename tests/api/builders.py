@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import redis
 from sqlalchemy import select
@@ -125,6 +126,7 @@ def raise_alert(
     title: str = "老人跌倒：王秀英",
     snapshot_dir: Path | None = None,
     created_at: datetime | None = None,
+    details: dict[str, Any] | None = None,
 ) -> int:
     """An alert as the rules engine raises it; its `created` change is published to the feed.
     With `snapshot_dir`, a snapshot file is stored and named by the alert and its event."""
@@ -146,7 +148,7 @@ def raise_alert(
             last_seen_at=now,
             created_at=now,
             updated_at=now,
-            details={"confidence": 0.9},
+            details=details if details is not None else {"confidence": 0.9},
         )
         session.add(alert)
         session.flush()

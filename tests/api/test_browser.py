@@ -17,6 +17,7 @@ from records.outbox import OutputStreams
 from tests.api.builders import GRID_2, PASSWORD, Users, raise_alert
 
 CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -84,6 +85,19 @@ def test_an_officer_sees_a_new_alert_live_and_acts_on_it(
     card.wait_for(timeout=5000)  # arrived without reloading
     assert "flash" in (card.get_attribute("class") or "")  # critical and new: highlighted
     assert "老人跌倒" in card.inner_text()
+    assert "摄像机自带分析" not in card.inner_text()
+    camera_alert = raise_alert(
+        sessions,
+        redis_client,
+        streams,
+        type_="intrusion",
+        title="夜间危险区域有人闯入（cam-pond）",
+        details={"origin": "camera", "attributes": {"protocol": "gb28181"}},
+    )
+    camera_card = page.locator(f'.alert-card[data-id="{camera_alert}"]')
+    camera_card.wait_for(timeout=5000)
+    assert "摄像机自带分析" in camera_card.inner_text() and "入侵" in camera_card.inner_text()
+    page.screenshot(path=str(SCREENSHOTS / "dashboard-camera-origin.png"))
     snapshot = card.locator("img.snapshot")
     assert re.fullmatch(
         rf"/api/alerts/{alert_id}/snapshots/[0-9a-f]{{32}}", snapshot.get_attribute("src") or ""

@@ -66,6 +66,25 @@ CASES: dict[str, tuple[dict[str, str], dict[str, dict[str, str]]]] = {
         sensor(S.WATER_LEVEL, 1.8, device="gauge-river"),
         {"below the warning level": sensor(S.WATER_LEVEL, 1.2, device="gauge-river")},
     ),
+    "camera_intrusion_watched_child_night": (
+        event(E.INTRUSION, camera="cam-gate-li", at=NIGHT, confidence=1.0),
+        {
+            "outside the window": event(E.INTRUSION, camera="cam-gate-li", at=NOON),
+            "person not on any list": event(E.REGION_ENTRANCE, camera="cam-square", at=NIGHT),
+        },
+    ),
+    "camera_crowd": (
+        event(E.CROWD, camera="cam-square"),
+        {"another alarm type": event(E.MOTION, camera="cam-square")},
+    ),
+    "camera_tamper": (
+        event(E.VIDEO_TAMPER, camera="cam-square"),
+        {"an end alone": event(E.VIDEO_TAMPER, camera="cam-square", phase=Phase.END)},
+    ),
+    "camera_fault": (
+        event(E.CAMERA_FAULT, camera="cam-square"),
+        {"a fall elsewhere": event(E.FALL, camera="cam-square")},
+    ),
     "sensor_battery_low": (
         sensor(S.DOOR_CONTACT, False, device="door-1", battery_pct=12),
         {
