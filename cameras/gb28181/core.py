@@ -196,7 +196,9 @@ class Gb28181Core:
             body = manscdp.parse(request.body)
         except manscdp.ManscdpError as exc:
             return self._dead(request, source, exc.reason, exc.detail, now, 400)
-        registered = current is not None and current.online and current.expires_at > now
+        # Registered and not expired; one marked offline for missed keepalives still counts
+        # (its next keepalive brings it back online).
+        registered = current is not None and current.expires_at > now
         if isinstance(body, manscdp.Keepalive):
             if not registered or current is None:
                 return Outcome(self._reply(request, 403), note="keepalive, not registered")

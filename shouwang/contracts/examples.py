@@ -4,7 +4,14 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from shouwang.contracts.common import SCHEMA_VERSION, MessageKind, WireModel
-from shouwang.contracts.events import BehaviourEvent, BoundingBox, EventType, ModelRef, Phase
+from shouwang.contracts.events import (
+    BehaviourEvent,
+    BoundingBox,
+    EventOrigin,
+    EventType,
+    ModelRef,
+    Phase,
+)
 from shouwang.contracts.sensors import SensorReading, SensorType
 from shouwang.contracts.snapshots import Snapshot
 from shouwang.contracts.status import CameraHealth, CameraState, EdgeState, EdgeStatus, Heartbeat
@@ -91,3 +98,52 @@ def example(
                 TINY_JPEG, event_id=message_id, site=site, camera=source, width=1, height=1
             )
     raise ValueError(f"no example for kind {kind!r}")
+
+
+CAMERA_EVENT_TYPES = (
+    EventType.INTRUSION,
+    EventType.TRIPWIRE,
+    EventType.REGION_ENTRANCE,
+    EventType.REGION_EXIT,
+    EventType.CROWD,
+    EventType.MOTION,
+    EventType.OBJECT_LEFT,
+    EventType.OBJECT_REMOVED,
+    EventType.VIDEO_TAMPER,
+    EventType.CAMERA_FAULT,
+    EventType.CAMERA_ALARM,
+)
+"""The event types only cameras' own analytics report (GB/T 28181, Hikvision, Dahua)."""
+
+
+def camera_event_example(
+    type_: EventType = EventType.INTRUSION,
+    *,
+    site: str = "tongren-bijiang-01",
+    camera: str = "cam-pond",
+    now: datetime | None = None,
+) -> BehaviourEvent:
+    """An event a camera recognised itself, as the GB/T 28181 gateway publishes it."""
+    now = now or datetime.now(UTC)
+    event_id = str(uuid.uuid4())
+    return BehaviourEvent(
+        schema_version=SCHEMA_VERSION,
+        event_id=event_id,
+        episode_id=event_id,
+        type=type_,
+        phase=Phase.START,
+        origin=EventOrigin.CAMERA,
+        site=site,
+        edge="52060310001180000001",
+        camera=camera,
+        observed_at=now,
+        started_at=now,
+        confidence=1.0,
+        attributes={
+            "protocol": "gb28181",
+            "alarm_code": "5/6",
+            "alarm_name": "入侵检测报警",
+            "alarm_priority": 1,
+            "channel": "52060310001310000001",
+        },
+    )

@@ -9,6 +9,8 @@ import pytest
 
 from shouwang.contracts import (
     BehaviourEvent,
+    EventOrigin,
+    EventType,
     MessageKind,
     Reason,
     Rejection,
@@ -17,7 +19,7 @@ from shouwang.contracts import (
     parse_topic,
     subscription,
 )
-from shouwang.contracts.examples import example
+from shouwang.contracts.examples import CAMERA_EVENT_TYPES, camera_event_example, example
 from shouwang.contracts.schema_export import export_schemas
 
 SOURCES = {
@@ -101,3 +103,28 @@ def test_exported_schemas_accept_examples_and_reject_bad_payloads(tmp_path: Path
         validator.validate(good)
         assert not validator.is_valid({**good, "unexpected": 1})
         assert not validator.is_valid({k: v for k, v in good.items() if k != "site"})
+
+
+@pytest.mark.parametrize("type_", CAMERA_EVENT_TYPES)
+def test_camera_native_event_types_decode_and_match_the_schema(
+    type_: EventType, tmp_path: Path
+) -> None:
+    event = camera_event_example(type_, site="s1", camera="cam-pond")
+    topic = build_topic("s1", "cam-pond", MessageKind.EVENT)
+    _, decoded = decode(topic, event.model_dump_json().encode())
+    assert isinstance(decoded, BehaviourEvent)
+    assert (decoded.type, decoded.origin) == (type_, EventOrigin.CAMERA)
+    export_schemas(tmp_path)
+    schema = json.loads((tmp_path / "event.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(event.model_dump(mode="json"))
+
+
+def test_origin_defaults_to_the_analyser_and_unknown_origins_are_rejected() -> None:
+    payload = example(MessageKind.EVENT, site="s1", source="cam-01").model_dump(mode="json")
+    topic = build_topic("s1", "cam-01", "event")
+    del payload["origin"]  # a publisher from before origins existed
+    _, decoded = decode(topic, json.dumps(payload).encode())
+    assert isinstance(decoded, BehaviourEvent) and decoded.origin is EventOrigin.ANALYSER
+    with pytest.raises(Rejection) as caught:
+        decode(topic, json.dumps({**payload, "origin": "neighbour"}).encode())
+    assert caught.value.reason is Reason.INVALID_VALUE
