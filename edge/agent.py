@@ -50,6 +50,7 @@ class CameraWorker:
             reconnect_max_s=camera.reconnect_max_s,
             offline_after_s=camera.offline_after_s,
             on_state=self._on_state,
+            rtsp_transport=camera.rtsp_transport,
         )
         self.log = log.bind(camera=camera.id)
         self._lock = threading.Lock()

@@ -1,14 +1,22 @@
 """Video sources: files, RTSP/HTTP streams and USB cameras through OpenCV.
 
 Capture runs in its own thread so a slow model never stalls it. Every frame is grabbed (so a
-live stream never backs up) but only the sampled ones are decoded to colour.
+live stream never backs up) but only the sampled ones are decoded to colour. An RTSP camera
+that cannot be opened is asked once more, with a bare DESCRIBE, why (wrong password, wrong
+path, nothing listening), so its offline reason says so; credentials never appear in it.
 """
 
+import base64
+import hashlib
+import os
+import re
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import cv2
 import numpy as np
@@ -16,6 +24,8 @@ import numpy as np
 from shouwang.contracts import CameraState
 
 OPEN_TIMEOUT_MS = 10_000
+_FFMPEG_OPTIONS = "OPENCV_FFMPEG_CAPTURE_OPTIONS"
+_options_lock = threading.Lock()
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,13 +53,107 @@ class FrameSampler:
         return True
 
 
-def open_capture(source: str | int, read_timeout_s: float = 10.0) -> cv2.VideoCapture:
-    """An OpenCV capture for a device number, URL or file, with network timeouts."""
+def open_capture(
+    source: str | int, read_timeout_s: float = 10.0, rtsp_transport: str | None = None
+) -> cv2.VideoCapture:
+    """An OpenCV capture for a device number, URL or file, with network timeouts; RTSP over
+    `rtsp_transport` (`tcp` or `udp`; None: FFmpeg's choice, UDP falling back to TCP)."""
     if isinstance(source, int) or (isinstance(source, str) and source.isdigit()):
         return cv2.VideoCapture(int(source))
     params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, OPEN_TIMEOUT_MS]
     params += [cv2.CAP_PROP_READ_TIMEOUT_MSEC, round(read_timeout_s * 1000)]
-    return cv2.VideoCapture(str(source), cv2.CAP_FFMPEG, params)
+    if not (rtsp_transport and str(source).lower().startswith("rtsp")):
+        return cv2.VideoCapture(str(source), cv2.CAP_FFMPEG, params)
+    # OpenCV reads FFmpeg options from the environment when it opens a capture.
+    with _options_lock:
+        previous = os.environ.get(_FFMPEG_OPTIONS)
+        os.environ[_FFMPEG_OPTIONS] = f"rtsp_transport;{rtsp_transport}"
+        try:
+            return cv2.VideoCapture(str(source), cv2.CAP_FFMPEG, params)
+        finally:
+            if previous is None:
+                os.environ.pop(_FFMPEG_OPTIONS, None)
+            else:
+                os.environ[_FFMPEG_OPTIONS] = previous
+
+
+def redacted(source: str | int) -> str:
+    """The source with any password in its URL replaced by ***."""
+    return re.sub(r"(://[^:/@]+:)[^@/]*@", r"\1***@", str(source))
+
+
+RTSP_ANSWERS = {
+    401: "the camera refused the user name or password",
+    403: "the camera refused access",
+    404: "the camera has no stream at this path",
+    454: "the camera has no such session",
+    461: "the camera refused the transport",
+}
+
+
+def rtsp_problem(url: str, timeout_s: float = 5.0) -> str:
+    """Why an RTSP URL does not open, from the camera's answer to a DESCRIBE."""
+    parts = urlsplit(url)
+    host, port = parts.hostname or "", parts.port or 554
+    bare = f"rtsp://{host}:{port}{parts.path or '/'}" + (f"?{parts.query}" if parts.query else "")
+    user, password = unquote(parts.username or ""), unquote(parts.password or "")
+    try:
+        with socket.create_connection((host, port), timeout=timeout_s) as conn:
+            conn.settimeout(timeout_s)
+            auth = f"Basic {base64.b64encode(f'{user}:{password}'.encode()).decode()}"
+            status, headers = _describe(conn, bare, 1, auth if user else None)
+            challenge = headers.get("www-authenticate", "")
+            if status == 401 and user and challenge.lower().startswith("digest"):
+                fields = dict(re.findall(r'(\w+)="?([^",]*)"?', challenge))
+                ha1 = _md5(f"{user}:{fields.get('realm', '')}:{password}")
+                answer = _md5(f"{ha1}:{fields.get('nonce', '')}:{_md5(f'DESCRIBE:{bare}')}")
+                digest = (
+                    f'Digest username="{user}", realm="{fields.get("realm", "")}", '
+                    f'nonce="{fields.get("nonce", "")}", uri="{bare}", response="{answer}"'
+                )
+                status, _ = _describe(conn, bare, 2, digest)
+    except TimeoutError:
+        return f"{host}:{port} did not answer within {timeout_s:.0f} s"
+    except OSError as exc:
+        return f"cannot connect to {host}:{port}: {exc.strerror or exc}"
+    if status == 200:
+        return "the camera answers, but its stream could not be read"
+    return f"RTSP {status}: {RTSP_ANSWERS.get(status, 'the camera refused the stream')}"
+
+
+def _md5(text: str) -> str:
+    return hashlib.md5(text.encode()).hexdigest()
+
+
+def _describe(
+    conn: socket.socket, url: str, cseq: int, auth: str | None
+) -> tuple[int, dict[str, str]]:
+    lines = [f"DESCRIBE {url} RTSP/1.0", f"CSeq: {cseq}", "Accept: application/sdp"]
+    if auth:
+        lines.append(f"Authorization: {auth}")
+    conn.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+    reply = b""
+    while b"\r\n\r\n" not in reply and len(reply) < 65536:
+        chunk = conn.recv(4096)
+        if not chunk:
+            break
+        reply += chunk
+    head, _, rest = reply.partition(b"\r\n\r\n")
+    text = head.decode("latin-1").split("\r\n")
+    found = re.match(r"RTSP/1\.0 (\d{3})", text[0] if text else "")
+    if found is None:
+        raise OSError(f"not an RTSP answer: {text[0][:60] if text else 'nothing'}")
+    headers = {}
+    for line in text[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    length = int(headers.get("content-length", "0") or 0)
+    while len(rest) < length:
+        chunk = conn.recv(4096)
+        if not chunk:
+            break
+        rest += chunk
+    return int(found.group(1)), headers
 
 
 def is_file(source: str | int) -> bool:
@@ -93,8 +197,10 @@ class VideoSource:
         reconnect_max_s: float = 60.0,
         offline_after_s: float = 10.0,
         on_state: StateCallback | None = None,
+        rtsp_transport: str | None = None,
     ) -> None:
         self.camera_id, self.source = camera_id, source
+        self.rtsp_transport = rtsp_transport
         self.detect_fps, self.reconnect_max_s = detect_fps, reconnect_max_s
         self.offline_after_s = offline_after_s
         self.on_state = on_state
@@ -143,10 +249,13 @@ class VideoSource:
     def _run(self) -> None:
         backoff = 1.0
         while not self._stop.is_set():
-            capture = open_capture(self.source, self.offline_after_s)
+            capture = open_capture(self.source, self.offline_after_s, self.rtsp_transport)
             if not capture.isOpened():
                 capture.release()
-                self._set_state(CameraState.OFFLINE, f"cannot open source {self.source}")
+                reason = f"cannot open source {redacted(self.source)}"
+                if str(self.source).lower().startswith("rtsp://"):
+                    reason += f": {rtsp_problem(str(self.source))}"
+                self._set_state(CameraState.OFFLINE, reason)
             else:
                 backoff = 1.0 if self._read(capture) else backoff
             if self._stop.wait(backoff):

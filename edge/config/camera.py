@@ -1,6 +1,6 @@
 """One camera: where its video comes from, how often it is analysed, its zones and thresholds."""
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -62,6 +62,12 @@ class CameraConfig(Section):
         title="Source",
         description="rtsp:// or http(s):// URL (use the camera's low-resolution sub-stream), "
         "a video file path, or a USB device number.",
+    )
+    rtsp_transport: Literal["tcp", "udp"] | None = Field(
+        "tcp",
+        title="RTSP transport",
+        description="RTSP over TCP (default: survives lossy links and NAT) or UDP; null lets "
+        "FFmpeg choose (UDP, then TCP).",
     )
     enabled: bool = Field(True, title="Enabled", description="Run this camera.")
     detect_fps: float = Field(
