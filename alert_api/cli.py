@@ -5,28 +5,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
+
+from shouwang.cli_helpers import ConfigOption, JsonLogsOption, console, fail
 
 if TYPE_CHECKING:
     from alert_api.settings import ApiSettings
 
-console = Console(stderr=True)
 users_app = typer.Typer(help="Users of the alert API: the first admin.")
-
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option("--config", "-c", help="YAML config file (default: $SHOUWANG_CONFIG)."),
-]
 
 
 @users_app.callback()
 def users() -> None:
     """Users of the alert API."""
-
-
-def _fail(message: str) -> typer.Exit:
-    console.print(f"error: {message}", soft_wrap=True, highlight=False, markup=False, style="red")
-    return typer.Exit(code=2)
 
 
 def _settings(config: Path | None, **overrides: object) -> "ApiSettings":
@@ -36,7 +26,7 @@ def _settings(config: Path | None, **overrides: object) -> "ApiSettings":
     try:
         return ApiSettings.load(config, **overrides)
     except ConfigError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
 
 
 def serve(
@@ -45,9 +35,7 @@ def serve(
     ] = None,
     port: Annotated[int | None, typer.Option(help="Port (default: api.port).")] = None,
     config: ConfigOption = None,
-    json_logs: Annotated[
-        bool | None, typer.Option("--json-logs/--text-logs", help="Log format (default: auto).")
-    ] = None,
+    json_logs: JsonLogsOption = None,
 ) -> None:
     """Run the alert API and its web pages (dashboard, watch lists, guardians' page)."""
     import uvicorn
@@ -66,7 +54,7 @@ def serve(
         require_current(engine)
         context = AppContext.build(settings)
     except (SchemaOutdated, SQLAlchemyError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     finally:
         engine.dispose()
     configure_logging(settings.log_level, json_logs)
@@ -114,6 +102,6 @@ def create_admin(
             )
             console.print(f"created admin {user.login} (id {user.id})", highlight=False)
     except (AccountError, SchemaOutdated) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     finally:
         engine.dispose()

@@ -5,21 +5,22 @@ module to build the `shouwang` command stays fast.
 """
 
 import json
-import signal
 import sys
 import threading
 from pathlib import Path
 from typing import Annotated
 
+import structlog
 import typer
-from rich.console import Console
 
+from shouwang.cli_helpers import console, fail
 from shouwang.logs import configure_logging
+from shouwang.service import run_until_signalled
 from shouwang.settings import ConfigError
 
 edge_app = typer.Typer(help="The edge agent: cameras → detection → behaviour events → MQTT.")
 models_app = typer.Typer(help="Model files: ONNX export from the packages that ship weights.")
-console = Console(stderr=True)
+log = structlog.get_logger("edge.agent")
 
 
 @models_app.callback()
@@ -31,11 +32,6 @@ ConfigFile = Annotated[
     Path | None,
     typer.Option("--config", "-c", help="Edge YAML config (default: $SHOUWANG_CONFIG)."),
 ]
-
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    console.print(f"[red]error:[/red] {message}", highlight=False)
-    return typer.Exit(code)
 
 
 @edge_app.command("run")
@@ -51,16 +47,14 @@ def run(
     try:
         settings = load_settings(config)
     except ConfigError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     if not settings.cameras:
-        raise _fail("no cameras configured: give --config FILE (see configs/edge.yaml)")
+        raise fail("no cameras configured: give --config FILE (see configs/edge.yaml)")
     agent = EdgeAgent(settings)
     stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
     agent.start()
     try:
-        stop.wait()
+        run_until_signalled(stop.wait, stop.set, log, edge=settings.edge_id)
     finally:
         agent.stop()
 
@@ -95,7 +89,7 @@ def analyze(
         chosen = camera_for(video, settings, camera)
         analysis = VideoAnalysis(video, settings, chosen, out=out)
     except (ConfigError, ValueError, OSError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     capture = cv2.VideoCapture(str(video))
     total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) or None
     capture.release()
@@ -126,7 +120,7 @@ def analyze(
                     line = {**event.model_dump(mode="json"), "frame": item.frame}
                     sink.write(json.dumps(line, ensure_ascii=False) + "\n")
     except OSError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     finally:
         if sink:
             sink.close()
@@ -164,7 +158,7 @@ def prepare(
     try:
         done = run_prepare(python, models_dir or MODELS_DIR, input_size=input_size, force=force)
     except PrepareError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     for item in done:
         console.print(f"{item.path}: {item.how}\n  sha256 {item.sha256}", highlight=False)
 

@@ -9,6 +9,7 @@ import structlog
 from ingest.config import IngestSettings
 from ingest.worker import IngestWorker
 from shouwang.logs import configure_logging
+from shouwang.service import run_until_signalled
 
 log = structlog.get_logger("shouwang.ingest")
 
@@ -16,14 +17,12 @@ log = structlog.get_logger("shouwang.ingest")
 def run_worker(settings: IngestSettings, *, retire_after_idle_s: float | None = None) -> None:
     """Run one worker in this process; SIGINT or SIGTERM stops it after the batch in hand."""
     worker = IngestWorker(settings)
-
-    def _stop(signum: int, _frame: FrameType | None) -> None:
-        log.info("stopping", signal=signal.Signals(signum).name, worker=worker.worker_id)
-        worker.stop()
-
-    signal.signal(signal.SIGINT, _stop)
-    signal.signal(signal.SIGTERM, _stop)
-    worker.run(retire_after_idle_s=retire_after_idle_s)
+    run_until_signalled(
+        lambda: worker.run(retire_after_idle_s=retire_after_idle_s),
+        worker.stop,
+        log,
+        worker=worker.worker_id,
+    )
 
 
 def _worker_process(settings: IngestSettings, log_json: bool | None) -> None:

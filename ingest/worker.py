@@ -17,7 +17,6 @@ from typing import Any
 import paho.mqtt.client as mqtt
 import redis
 import structlog
-from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
@@ -30,6 +29,7 @@ from ingest.snapshots import SnapshotStore
 from ingest.store import RedisStore, Write
 from shouwang import __version__
 from shouwang.metrics_http import serve_metrics
+from shouwang.mqtt import mqtt_client
 
 log = structlog.get_logger("shouwang.ingest")
 
@@ -81,21 +81,13 @@ class IngestWorker:
     # -- MQTT side (runs on paho's network thread) -------------------------------------------
 
     def _make_client(self) -> mqtt.Client:
-        config = self.settings.ingest
-        mqtt_settings = self.settings.mqtt
-        v5 = config.protocol == "5"
-        client = mqtt.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=self.client_id,
-            protocol=MQTTProtocolVersion.MQTTv5 if v5 else MQTTProtocolVersion.MQTTv311,
-            clean_session=None if v5 else False,
+        client = mqtt_client(
+            self.settings.mqtt,
+            self.client_id,
+            v5=self.settings.ingest.protocol == "5",
+            persistent=True,
             manual_ack=True,
         )
-        if mqtt_settings.username:
-            password = mqtt_settings.password.get_secret_value() if mqtt_settings.password else None
-            client.username_pw_set(mqtt_settings.username, password)
-        if mqtt_settings.tls:
-            client.tls_set(ca_certs=str(mqtt_settings.ca_file) if mqtt_settings.ca_file else None)
         client.reconnect_delay_set(min_delay=1, max_delay=30)
         client.max_queued_messages_set(0)
         client.on_connect = self._on_connect

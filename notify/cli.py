@@ -1,35 +1,24 @@
 """Command-line app of the notification dispatcher (`shouwang notify run`); heavy imports
 happen inside the command."""
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
+
+from shouwang.cli_helpers import ConfigOption, JsonLogsOption, console, fail
 
 notify_app = typer.Typer(
     help="The notification dispatcher: notification jobs → Web Push and apprise URLs."
 )
-console = Console(stderr=True)
-
-
-def _fail(message: str) -> typer.Exit:
-    console.print(f"error: {message}", soft_wrap=True, highlight=False, markup=False, style="red")
-    return typer.Exit(code=2)
 
 
 @notify_app.command("run")
 def run(
-    config: Annotated[
-        Path | None,
-        typer.Option("--config", "-c", help="YAML config file (default: $SHOUWANG_CONFIG)."),
-    ] = None,
+    config: ConfigOption = None,
     consumer: Annotated[
         str | None, typer.Option(help="This worker's consumer name (default: notify.consumer).")
     ] = None,
-    json_logs: Annotated[
-        bool | None, typer.Option("--json-logs/--text-logs", help="Log format (default: auto).")
-    ] = None,
+    json_logs: JsonLogsOption = None,
 ) -> None:
     """Consume the notifications stream as one worker of the `notifier` consumer group."""
     from notify.service import build_notifier, run_notifier, serve_metrics
@@ -45,7 +34,7 @@ def run(
         notifier = build_notifier(settings)
         serve_metrics(notifier, settings.notify.metrics_port)
     except (ConfigError, SchemaOutdated, MetricsPortBusy) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     configure_logging(settings.log_level, json_logs)
     run_notifier(notifier)
 
@@ -69,7 +58,7 @@ def test(
 
     channel = apprise_channel(url)
     if channel is None:
-        raise _fail(f"{url!r} is not an apprise URL (scheme://…); see docs/notifications.md")
+        raise fail(f"{url!r} is not an apprise URL (scheme://…); see docs/notifications.md")
     message = Message("test", 0, 0, Severity.LOW, title, body, utcnow())
     result = AppriseChannel(timeout_s).send(message, Target(channel, url))
     if not result.ok:

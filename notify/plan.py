@@ -21,9 +21,10 @@ from records.notifications import (
     target_key,
 )
 from records.types import Severity
+from shouwang.streams import PoisonEntry
 
 
-class PoisonJob(ValueError):
+class PoisonJob(PoisonEntry):
     """A stream entry that is not a usable notification job; the message says what is wrong."""
 
 

@@ -1,8 +1,5 @@
 """Run a notifier until SIGINT/SIGTERM, with its Prometheus endpoint."""
 
-import signal
-from types import FrameType
-
 import redis
 import structlog
 
@@ -11,6 +8,7 @@ from notify.worker import Notifier
 from records.db import make_engine, make_sessionmaker
 from records.migrate import require_current
 from shouwang.metrics_http import serve_metrics as serve_registry
+from shouwang.service import run_until_signalled
 
 log = structlog.get_logger("shouwang.notify")
 
@@ -31,13 +29,6 @@ def serve_metrics(notifier: Notifier, port: int) -> None:
 def run_notifier(notifier: Notifier) -> None:
     """Run one notifier in this process; SIGINT or SIGTERM stops it after the round in hand
     and the attempts in flight."""
-
-    def _stop(signum: int, _frame: FrameType | None) -> None:
-        log.info("stopping", signal=signal.Signals(signum).name, consumer=notifier.section.consumer)
-        notifier.stop()
-
-    signal.signal(signal.SIGINT, _stop)
-    signal.signal(signal.SIGTERM, _stop)
     section = notifier.section
     log.info(
         "notifier started",
@@ -46,5 +37,5 @@ def run_notifier(notifier: Notifier) -> None:
         stream=section.stream,
         concurrency=section.concurrency,
     )
-    notifier.run()
+    run_until_signalled(notifier.run, notifier.stop, log, consumer=section.consumer)
     log.info("notifier stopped", consumer=section.consumer)

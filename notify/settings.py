@@ -2,7 +2,6 @@
 `database` sections of the config file)."""
 
 import socket
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 
@@ -14,7 +13,7 @@ from shouwang.redis_keys import (
     NOTIFIER_GROUP,
     NOTIFIER_PREFIX,
 )
-from shouwang.settings import Section, ServiceSettings
+from shouwang.settings import GroupStart, Section, ServiceSettings, TimeZone
 
 
 class NotifySection(Section):
@@ -24,7 +23,7 @@ class NotifySection(Section):
     group: str = Field(
         NOTIFIER_GROUP, description="Consumer group; every notifier of a deployment joins it."
     )
-    group_start: str = Field(
+    group_start: GroupStart = Field(
         "$",
         description="Where a newly created group starts: `$` (only new jobs) or `0` (every job "
         "still in the stream).",
@@ -76,28 +75,12 @@ class NotifySection(Section):
         description="How long a delivery being sent is reserved for its worker; if that worker "
         "dies, another sends it after this (must exceed timeout_s).",
     )
-    timezone: str = Field(
+    timezone: TimeZone = Field(
         "Asia/Shanghai", description="Time zone of the recipients' quiet hours (IANA name)."
     )
     metrics_port: int = Field(
         9110, ge=0, le=65535, description="Prometheus metrics port; 0 turns the endpoint off."
     )
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r} (use an IANA name)") from None
-        return value
-
-    @field_validator("group_start")
-    @classmethod
-    def _start(cls, value: str) -> str:
-        if value not in ("$", "0"):
-            raise ValueError("must be `$` or `0`")
-        return value
 
     @model_validator(mode="after")
     def _lease_outlasts_timeout(self) -> "NotifySection":

@@ -12,14 +12,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from notify.apprise_channel import AppriseChannel
 from notify.channel import Channel
-from notify.consumer import TRANSIENT, JobConsumer
+from notify.consumer import JobConsumer
 from notify.metrics import NotifierMetrics
 from notify.retry import Backoff
 from notify.sender import Sender
 from notify.settings import NotifierSettings
 from notify.webpush import WebPushChannel
 from records.base import utcnow
+from records.db import TRANSIENT
 from records.notifications import ensure_vapid_keys
+from shouwang.service import run_rounds
 
 log = structlog.get_logger("shouwang.notify")
 
@@ -66,7 +68,7 @@ class Notifier:
         moved = self.sender.pump()
         block = self.section.block_ms if block_ms is None else block_ms
         sending = bool(moved or self.sender.in_flight)
-        moved += self.consumer.poll(0 if sending else block)
+        moved += self.consumer.consume(0 if sending else block)
         if sending and block:
             self.sender.wait(SENDING_WAIT_S)
         return moved + self.sender.pump()
@@ -74,18 +76,10 @@ class Notifier:
     def run(self) -> None:
         """Work until `stop()`, then finish the attempts in flight; back off (up to 30 s)
         while the database or Redis is away."""
-        backoff = 0.5
         try:
-            while not self._stop.is_set():
-                try:
-                    self.consumer.ensure_group()
-                    while not self._stop.is_set():
-                        self.poll()
-                        backoff = 0.5
-                except TRANSIENT as exc:
-                    log.warning("database or redis unavailable", error=str(exc), retry_in_s=backoff)
-                    self._stop.wait(backoff)
-                    backoff = min(backoff * 2, 30.0)
+            run_rounds(
+                self.poll, self._stop, prepare=self.consumer.ensure_group, outage=TRANSIENT, log=log
+            )
         finally:
             self.sender.drain()
 

@@ -5,7 +5,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
+
+from shouwang.cli_helpers import ConfigOption, console, fail
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -16,18 +17,7 @@ db_app = typer.Typer(help="The records database (SQLite or PostgreSQL): schema m
 watchlist_app = typer.Typer(
     help="Watch lists, guardians, staff, areas and sites: CSV import and export (UTF-8 or GBK)."
 )
-console = Console(stderr=True)
-
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option("--config", "-c", help="YAML config file (default: $SHOUWANG_CONFIG)."),
-]
 KIND_HELP = "areas, sites, staff, persons (the watch list), guardians or cameras (GB/T 28181)."
-
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    console.print(f"error: {message}", soft_wrap=True, highlight=False, markup=False, style="red")
-    return typer.Exit(code=code)
 
 
 def _settings(config: Path | None) -> "RecordsSettings":
@@ -37,7 +27,7 @@ def _settings(config: Path | None) -> "RecordsSettings":
     try:
         return RecordsSettings.load(config)
     except ConfigError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
 
 
 def _engine(config: Path | None, *, current: bool = True) -> "Engine":
@@ -50,7 +40,7 @@ def _engine(config: Path | None, *, current: bool = True) -> "Engine":
         try:
             require_current(engine)
         except SchemaOutdated as exc:
-            raise _fail(str(exc)) from None
+            raise fail(str(exc)) from None
     return engine
 
 
@@ -58,7 +48,7 @@ def _kind(kind: str) -> str:
     from records.watchlist_csv import KINDS
 
     if kind not in KINDS:
-        raise _fail(f"unknown kind {kind!r}; use one of {', '.join(KINDS)}")
+        raise fail(f"unknown kind {kind!r}; use one of {', '.join(KINDS)}")
     return kind
 
 
@@ -76,7 +66,7 @@ def db_upgrade(
     try:
         upgrade(engine, revision)
     except SQLAlchemyError as exc:
-        raise _fail(f"migration failed: {exc}") from None
+        raise fail(f"migration failed: {exc}") from None
     url = engine.url.render_as_string(hide_password=True)
     typer.echo(f"{url} is at revision {current_revision(engine)}")
 
@@ -111,7 +101,7 @@ def watchlist_import(
     from records.watchlist_csv.encoding import ENCODINGS
 
     if encoding not in ENCODINGS:
-        raise _fail(f"unknown encoding {encoding!r}; use auto, utf-8 or gbk")
+        raise fail(f"unknown encoding {encoding!r}; use auto, utf-8 or gbk")
     sessions = make_sessionmaker(_engine(config))
     with sessions() as session:
         report = import_csv(
@@ -148,9 +138,9 @@ def watchlist_export(
     from records.watchlist_csv import export_csv
 
     if encoding not in ("utf-8-sig", "utf-8", "gbk"):
-        raise _fail(f"unknown encoding {encoding!r}; use utf-8-sig, utf-8 or gbk")
+        raise fail(f"unknown encoding {encoding!r}; use utf-8-sig, utf-8 or gbk")
     if headers not in ("en", "zh"):
-        raise _fail(f"unknown header language {headers!r}; use en or zh")
+        raise fail(f"unknown header language {headers!r}; use en or zh")
     sessions = make_sessionmaker(_engine(config))
     with sessions() as session:
         data = export_csv(session, _kind(kind), encoding=encoding, headers=headers)  # type: ignore[arg-type]

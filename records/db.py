@@ -5,7 +5,19 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+
+from shouwang.streams import REDIS_OUTAGE
+
+TRANSIENT: tuple[type[Exception], ...] = (OperationalError, InterfaceError, *REDIS_OUTAGE)
+"""Errors of the database or Redis, not of the work in hand: waited out, never counted
+against an entry, a job or a timer."""
+
+
+def lock_conflict(error: Exception) -> bool:
+    """A deadlock or serialisation failure: the transaction lost a race, the database is fine."""
+    return getattr(getattr(error, "orig", None), "sqlstate", None) in ("40001", "40P01")
 
 
 def normalise_url(url: str) -> str:

@@ -7,27 +7,18 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from shouwang.cli_helpers import ConfigOption, JsonLogsOption, fail
+
 rules_app = typer.Typer(help="The rules engine: events → watch lists and rules → alerts.")
-console = Console(stderr=True)
-
-
-def _fail(message: str) -> typer.Exit:
-    console.print(f"error: {message}", soft_wrap=True, highlight=False, markup=False, style="red")
-    return typer.Exit(code=2)
 
 
 @rules_app.command("run")
 def run(
-    config: Annotated[
-        Path | None,
-        typer.Option("--config", "-c", help="YAML config file (default: $SHOUWANG_CONFIG)."),
-    ] = None,
+    config: ConfigOption = None,
     consumer: Annotated[
         str | None, typer.Option(help="This worker's consumer name (default: rules.consumer).")
     ] = None,
-    json_logs: Annotated[
-        bool | None, typer.Option("--json-logs/--text-logs", help="Log format (default: auto).")
-    ] = None,
+    json_logs: JsonLogsOption = None,
 ) -> None:
     """Consume the events stream as one worker of the `rules` consumer group."""
     from records.migrate import SchemaOutdated
@@ -45,7 +36,7 @@ def run(
         worker = build_consumer(settings, load_rules(settings.rules.file))
         serve_metrics(worker, settings.rules.metrics_port)
     except (ConfigError, RulesError, SchemaOutdated, MetricsPortBusy) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     configure_logging(settings.log_level, json_logs)
     run_worker(worker)
 
@@ -62,7 +53,7 @@ def check(
     try:
         rules = load_rules(file)
     except RulesError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     table = Table(title=f"{file}: {len(rules.enabled())} rule(s) enabled")
     for column in ("rule", "matches", "severity", "notify", "escalation", "cooldown"):
         table.add_column(column)

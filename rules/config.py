@@ -2,9 +2,8 @@
 
 import socket
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from records.settings import DatabaseSettings
 from shouwang.redis_keys import (
@@ -15,21 +14,21 @@ from shouwang.redis_keys import (
     RULES_GROUP,
     RULES_PREFIX,
 )
-from shouwang.settings import Section, ServiceSettings
+from shouwang.settings import GroupStart, Section, ServiceSettings, TimeZone
 
 
 class RulesSection(Section):
     """How the rules engine reads the events stream, decides, and writes its outputs."""
 
     file: Path = Field(Path("configs/rules.yaml"), description="The rule set (YAML).")
-    timezone: str = Field(
+    timezone: TimeZone = Field(
         "Asia/Shanghai", description="Time zone of the rules' time windows (IANA name)."
     )
     stream: str = Field(EVENTS_STREAM, description="Redis Stream of events to consume.")
     group: str = Field(
         RULES_GROUP, description="Consumer group; every rules worker of a deployment joins it."
     )
-    group_start: str = Field(
+    group_start: GroupStart = Field(
         "$",
         description="Where a newly created group starts: `$` (only new entries) or `0` (the "
         "whole stream, including old events).",
@@ -106,22 +105,6 @@ class RulesSection(Section):
         le=65535,
         description="Prometheus metrics port of `shouwang rules run`; 0 turns the endpoint off.",
     )
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r} (use an IANA name)") from None
-        return value
-
-    @field_validator("group_start")
-    @classmethod
-    def _start(cls, value: str) -> str:
-        if value not in ("$", "0"):
-            raise ValueError("must be `$` or `0`")
-        return value
 
 
 class RulesSettings(ServiceSettings):

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import redis
 import structlog
-from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from records.db import TRANSIENT
 from records.feed import Change
 from records.timers import escalation_timers
 from rules.alerting import Match, attach_snapshot, end_episode, prepare, record_match
@@ -26,9 +26,6 @@ from rules.signals import Signal, SnapshotNote, read_entry
 from shouwang.contracts import Phase
 
 log = structlog.get_logger("shouwang.rules")
-
-TRANSIENT = (OperationalError, InterfaceError, redis.ConnectionError, redis.TimeoutError)
-"""Errors of the database or Redis, not of the entry or timer: retried without counting."""
 
 
 @dataclass

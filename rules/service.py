@@ -1,8 +1,5 @@
 """Run a rules worker until SIGINT/SIGTERM."""
 
-import signal
-from types import FrameType
-
 import redis
 import structlog
 
@@ -11,6 +8,7 @@ from records.migrate import require_current
 from rules.config import RulesSettings
 from rules.consumer import RulesConsumer
 from rules.definitions import RuleSet
+from shouwang.service import run_until_signalled
 
 log = structlog.get_logger("shouwang.rules")
 
@@ -27,13 +25,6 @@ def build_consumer(settings: RulesSettings, rules: RuleSet) -> RulesConsumer:
 
 def run_worker(consumer: RulesConsumer) -> None:
     """Run one worker in this process; SIGINT or SIGTERM stops it after the round in hand."""
-
-    def _stop(signum: int, _frame: FrameType | None) -> None:
-        log.info("stopping", signal=signal.Signals(signum).name, consumer=consumer.section.consumer)
-        consumer.stop()
-
-    signal.signal(signal.SIGINT, _stop)
-    signal.signal(signal.SIGTERM, _stop)
     section = consumer.section
     log.info(
         "rules worker started",
@@ -42,5 +33,5 @@ def run_worker(consumer: RulesConsumer) -> None:
         stream=section.stream,
         rules=len(consumer.engine.enabled),
     )
-    consumer.run()
+    run_until_signalled(consumer.run, consumer.stop, log, consumer=section.consumer)
     log.info("rules worker stopped", **consumer.counts)

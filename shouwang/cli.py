@@ -14,6 +14,7 @@ from edge.cli import edge_app, models_app
 from notify.cli import notify_app
 from records.cli import db_app, watchlist_app
 from rules.cli import rules_app
+from shouwang.cli_helpers import ConfigOption, JsonLogsOption, console, fail
 from shouwang.contracts import MessageKind, build_topic
 from shouwang.contracts.examples import example
 from shouwang.contracts.schema_export import export_schemas
@@ -44,18 +45,6 @@ app.add_typer(broker_app, name="broker")
 snapshots_app = typer.Typer(help="Snapshot files stored by ingest: retention.")
 app.add_typer(snapshots_app, name="snapshots")
 app.add_typer(models_app, name="models")
-console = Console(stderr=True)
-
-
-def _fail(message: str) -> typer.Exit:
-    console.print(f"error: {message}", soft_wrap=True, highlight=False, markup=False, style="red")
-    return typer.Exit(code=2)
-
-
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option("--config", "-c", help="YAML config file (default: $SHOUWANG_CONFIG)."),
-]
 
 
 @contracts_app.command("export")
@@ -102,9 +91,7 @@ def ingest(
             "for good (use when removing a worker permanently)."
         ),
     ] = False,
-    json_logs: Annotated[
-        bool | None, typer.Option("--json-logs/--text-logs", help="Log format (default: auto).")
-    ] = None,
+    json_logs: JsonLogsOption = None,
 ) -> None:
     """Subscribe to MQTT, validate, de-duplicate and append to the Redis Stream."""
     from ingest.config import IngestSettings
@@ -116,7 +103,7 @@ def ingest(
     try:
         settings = IngestSettings.load(config, **overrides)
     except ConfigError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     configure_logging(settings.log_level, json_logs)
     try:
         if retire:
@@ -124,7 +111,7 @@ def ingest(
         elif run_workers(settings, workers, json_logs):
             raise typer.Exit(code=1)
     except RuntimeError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
 
 
 @app.command("health")
@@ -141,12 +128,12 @@ def health(
     try:
         settings = ServiceSettings.load(config)
     except ConfigError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     client = redis.Redis.from_url(settings.redis.url, socket_timeout=5)
     try:
         report = read_health(client)
     except redis.RedisError as exc:
-        raise _fail(f"cannot read health from Redis at {settings.redis.url}: {exc}") from None
+        raise fail(f"cannot read health from Redis at {settings.redis.url}: {exc}") from None
     if as_json:
         typer.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
         return
@@ -273,7 +260,7 @@ def demo(
     try:
         counts = run_demo(workdir, embedded=embedded, duration=duration, api_port=port, stop=stop)
     except RuntimeError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     summary = ", ".join(f"{kind}: {count}" for kind, count in sorted(counts.items()))
     typer.echo(f"stored on the events stream during the demo: {summary or 'nothing'}")
 
@@ -299,12 +286,12 @@ def broker_acl(
         try:
             edge = load_settings(path)
         except ConfigError as exc:
-            raise _fail(str(exc)) from None
+            raise fail(str(exc)) from None
         blocks.append(edge_entry(edge.site, edge.edge_id, (c.id for c in edge.cameras)))
     for spec in gateway or []:
         user, _, site = spec.partition(":")
         if not user or not site:
-            raise _fail(f"--gateway {spec!r} must be USER:SITE")
+            raise fail(f"--gateway {spec!r} must be USER:SITE")
         blocks.append(gateway_entry(user, site))
     typer.echo(acl_file(blocks))
 
@@ -323,7 +310,7 @@ def snapshots_prune(
     try:
         settings = IngestSettings.load(config)
     except ConfigError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     root = settings.ingest.snapshot_dir
     report = prune_snapshots(root, keep_days, dry_run=dry_run)
     verb = "would remove" if dry_run else "removed"

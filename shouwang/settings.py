@@ -9,10 +9,11 @@ Values come from, highest first: keyword arguments, environment variables
 import os
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, Self
+from typing import Annotated, Any, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from pydantic_settings import (
     BaseSettings,
     InitSettingsSource,
@@ -26,6 +27,29 @@ _file_values: ContextVar[dict[str, Any] | None] = ContextVar("shouwang_config_va
 
 class ConfigError(Exception):
     """A config file or environment setting that cannot be used; the message says where."""
+
+
+def _known_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r} (use an IANA name)") from None
+    return value
+
+
+TimeZone = Annotated[str, AfterValidator(_known_zone)]
+"""An IANA time zone name (`Asia/Shanghai`) that this machine's zone database knows."""
+
+
+def _group_start(value: str) -> str:
+    if value not in ("$", "0"):
+        raise ValueError("must be `$` or `0`")
+    return value
+
+
+GroupStart = Annotated[str, AfterValidator(_group_start)]
+"""Where a newly created Redis consumer group starts: `$` (new entries only) or `0` (the
+whole stream)."""
 
 
 class Section(BaseModel):

@@ -10,7 +10,7 @@ from edge.config.camera import CameraConfig
 from edge.config.detector import DetectorConfig
 from edge.publish.config import PublisherSettings
 from shouwang.contracts.common import Identifier
-from shouwang.settings import ConfigError, ServiceSettings
+from shouwang.settings import ConfigError, ServiceSettings, TimeZone
 
 
 class EdgeSettings(ServiceSettings):
@@ -38,7 +38,7 @@ class EdgeSettings(ServiceSettings):
     cameras: Annotated[list[CameraConfig], Field(max_length=256)] = Field(
         default_factory=list, title="Cameras"
     )
-    timezone: str = Field(
+    timezone: TimeZone = Field(
         "Asia/Shanghai",
         title="Time zone",
         description="IANA time zone of the site, for event times and inactivity hours.",

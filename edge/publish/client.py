@@ -27,7 +27,7 @@ from typing import Any, Self
 
 import paho.mqtt.client as mqtt
 import structlog
-from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
+from paho.mqtt.enums import MQTTErrorCode
 from paho.mqtt.reasoncodes import ReasonCode
 
 from edge.publish.config import PublisherSettings
@@ -50,6 +50,7 @@ from shouwang.contracts import (
     build_topic,
 )
 from shouwang.contracts import MessageKind as WireKind
+from shouwang.mqtt import mqtt_client
 from shouwang.settings import MqttSettings
 
 _BATCH = 64
@@ -326,21 +327,12 @@ class EdgePublisher:
     # -- paho callbacks (network thread) ------------------------------------------------------
 
     def _make_client(self) -> mqtt.Client:
-        v5 = self.settings.mqtt_version == "5"
-        client = mqtt.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=self.client_id,
-            protocol=mqtt.MQTTv5 if v5 else mqtt.MQTTv311,
-            clean_session=None if v5 else True,
+        client = mqtt_client(
+            self.mqtt_settings,
+            self.client_id,
+            v5=self.settings.mqtt_version == "5",
+            persistent=False,
         )
-        if self.mqtt_settings.username is not None:
-            password = self.mqtt_settings.password
-            client.username_pw_set(
-                self.mqtt_settings.username, password.get_secret_value() if password else None
-            )
-        if self.mqtt_settings.tls:
-            ca = self.mqtt_settings.ca_file
-            client.tls_set(ca_certs=str(ca) if ca else None)
         # Room for the status message beside the events the sender keeps in flight.
         client.max_inflight_messages_set(self.settings.max_inflight + 4)
         client.reconnect_delay_set(self.settings.reconnect_min_s, self.settings.reconnect_max_s)

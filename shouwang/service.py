@@ -1,0 +1,49 @@
+"""How a service process runs: until SIGINT/SIGTERM, in rounds that wait out outages."""
+
+import signal
+import threading
+from collections.abc import Callable
+from types import FrameType
+from typing import Any
+
+FIRST_BACKOFF_S = 0.5
+LONGEST_BACKOFF_S = 30.0
+
+
+def run_until_signalled(
+    run: Callable[[], object], stop: Callable[[], None], log: Any, **about: Any
+) -> None:
+    """Call `run` in this process; SIGINT or SIGTERM calls `stop`, which makes `run` return
+    after the work in hand. `about` goes on the log line."""
+
+    def _stop(signum: int, _frame: FrameType | None) -> None:
+        log.info("stopping", signal=signal.Signals(signum).name, **about)
+        stop()
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    run()
+
+
+def run_rounds(
+    round_: Callable[[], object],
+    stop: threading.Event,
+    *,
+    prepare: Callable[[], None],
+    outage: tuple[type[Exception], ...],
+    log: Any,
+) -> None:
+    """Call `round_` until `stop` is set. `prepare` runs first and again after each outage: an
+    `outage` error is logged and waited out, 0.5 s doubling up to 30 s, reset by a round that
+    completes."""
+    backoff = FIRST_BACKOFF_S
+    while not stop.is_set():
+        try:
+            prepare()
+            while not stop.is_set():
+                round_()
+                backoff = FIRST_BACKOFF_S
+        except outage as exc:
+            log.warning("database or redis unavailable", error=str(exc), retry_in_s=backoff)
+            stop.wait(backoff)
+            backoff = min(backoff * 2, LONGEST_BACKOFF_S)
