@@ -157,3 +157,89 @@ def test_bad_messages_are_dead_lettered_with_their_reason(
     )
     assert "keepalive" in offline[0]["payload"]["reason"]
     assert not [e for e in stream_payloads(redis_client, ns.stream) if e["kind"] == "event"]
+
+
+def test_every_mapped_alarm_in_gb2312_and_utf8_then_unregister(
+    ns: Names,
+    redis_client: redis.Redis,
+    ingest: IngestWorker,
+    gateway: Callable[..., GatewayThread],
+    tmp_path: Path,
+) -> None:
+    from cameras.gb28181.alarms import TYPES
+
+    device = device_code("118")
+    gw = gateway([{"id": device, "site": ns.site, "password": "pw"}], reset_device_alarms=True)
+    port = free_port()
+    assert sipp("register.xml", gw.port, device, local_port=port, password="pw").returncode == 0
+    bodies, expected = [], []
+    for sn, (code, (type_, _)) in enumerate(sorted(TYPES.items()), start=100):
+        method, _, kind = code.partition("/")
+        charset = "GB2312" if sn % 2 else "UTF-8"
+        bodies.append(alarm_body(device, sn, int(method), int(kind) if kind else None, charset))
+        expected.append(type_.value)
+    inf = tmp_path / "all.csv"
+    inf.write_bytes(csv_of(bodies))
+    trace = tmp_path / "trace.log"
+    done = sipp(
+        "alarm.xml",
+        gw.port,
+        device,
+        local_port=port,
+        calls=len(bodies),
+        rate=50,
+        inf=inf,
+        trace=trace,
+    )
+    assert done.returncode == 0, done.stderr.decode(errors="replace")
+
+    def stored() -> list[dict[str, object]]:
+        return [
+            e["payload"] for e in stream_payloads(redis_client, ns.stream) if e["kind"] == "event"
+        ]
+
+    events = wait_for(lambda: stored() if len(stored()) == len(bodies) else None)
+    assert sorted(e["type"] for e in events) == sorted(expected)  # type: ignore[index]
+    assert {e["attributes"]["description"] for e in events} == {"池塘边有人闯入"}  # type: ignore[index]
+    # The platform answered each alarm (and reset the device alarms) in the device's charset.
+    answers = trace.read_bytes()
+    assert answers.count(b"<CmdType>Alarm</CmdType>") >= len(bodies)
+    assert b"<AlarmCmd>ResetAlarm</AlarmCmd>" in answers
+    assert sipp("unregister.xml", gw.port, device, local_port=port, password="pw").returncode == 0
+    offline = wait_for(
+        lambda: [
+            e
+            for e in stream_payloads(redis_client, ns.stream)
+            if e["kind"] == "status" and e["payload"]["state"] == "offline"
+        ]
+    )
+    assert offline[-1]["payload"]["reason"] == "unregistered"
+
+
+def test_tcp_device_is_offline_when_its_connection_closes(
+    ns: Names,
+    redis_client: redis.Redis,
+    ingest: IngestWorker,
+    gateway: Callable[..., GatewayThread],
+) -> None:
+    device = device_code("132")
+    gw = gateway([{"id": device, "site": ns.site, "password": "pw"}])
+    done = sipp(
+        "register.xml", gw.port, device, local_port=free_port(), password="pw", transport="t1"
+    )
+    assert done.returncode == 0, done.stderr.decode(errors="replace")
+    states = wait_for(
+        lambda: (
+            [
+                e["payload"]["state"]
+                for e in stream_payloads(redis_client, ns.stream)
+                if e["kind"] == "status"
+            ]
+            if len([e for e in stream_payloads(redis_client, ns.stream) if e["kind"] == "status"])
+            >= 2
+            else None
+        )
+    )
+    assert states == ["online", "offline"]
+    last = [e for e in stream_payloads(redis_client, ns.stream) if e["kind"] == "status"][-1]
+    assert last["payload"]["reason"] == "TCP connection closed"
