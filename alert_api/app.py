@@ -9,6 +9,7 @@ from fastapi.staticfiles import StaticFiles
 from alert_api import (
     alerts,
     auth,
+    devices,
     feed,
     health,
     push,
@@ -45,6 +46,7 @@ def create_app(settings: ApiSettings | None = None, context: AppContext | None =
         feed,
         watchlists,
         watchlist_files,
+        devices,
         users,
         push,
         health,

@@ -1,11 +1,11 @@
 """Watch-list CSV files through the API: download (only the rows of the viewer's areas for
 staff) and upload with the row report. Admins handle every kind; duty officers and grid
-workers handle persons and guardians of their own areas, and an upload touching any other
-area is refused as a whole."""
+workers handle persons and guardians of their own areas and the sensor devices of the sites
+serving them, and an upload touching any other area is refused as a whole."""
 
 import csv
 import io
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, HTTPException, UploadFile, status
 from fastapi.responses import JSONResponse, Response
@@ -15,14 +15,15 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from alert_api.viewer import Context, StaffViewer, Viewer
-from records.people import Area, Household, Person
+from records.people import Area, Household, Person, Site
+from records.queries import area_subtree_ids
 from records.watchlist_csv import KINDS, ImportReport, RowError, import_csv
 from records.watchlist_csv.encoding import EncodingError, decode, encode
 
 router = APIRouter(prefix="/api/watchlist", tags=["watch lists"])
 
-Kind = Literal["areas", "sites", "staff", "persons", "guardians"]
-SCOPED_KINDS = frozenset({"persons", "guardians"})
+Kind = Literal["areas", "sites", "staff", "persons", "guardians", "devices"]
+SCOPED_KINDS = frozenset({"persons", "guardians", "devices"})
 """Kinds staff may upload and download for their own areas (the others are admins' only)."""
 
 
@@ -70,12 +71,24 @@ def _area_of_person(session: Session) -> dict[str, int]:
     )
 
 
+def _sites_serving(session: Session, viewer: Viewer) -> set[str]:
+    """Codes of the sites whose area holds one of the viewer's areas (a grid worker's village
+    site serves their grid)."""
+    codes = set()
+    for code, area_id in session.execute(select(Site.code, Site.area_id)):
+        if area_id is not None and area_subtree_ids(session, [area_id]) & viewer.scope.area_ids:
+            codes.add(code)
+    return codes
+
+
 def out_of_scope(session: Session, viewer: Viewer, kind: str, text: str) -> list[RowError]:
     """Rows of an upload that would touch records outside the viewer's areas."""
     reader = csv.reader(io.StringIO(text, newline=""), dialect=_dialect(text))
     accepted = KINDS[kind].header_names()
     header = next(reader, None) or []
     names = [accepted.get(cell.strip().lstrip("\ufeff").lower(), "") for cell in header]
+    if kind == "devices":
+        return _devices_out_of_scope(session, viewer, names, reader)
     areas = dict(session.execute(select(Area.code, Area.id)).all())
     persons = _area_of_person(session)
     households = dict(session.execute(select(Household.code, Household.area_id)).all())
@@ -93,6 +106,19 @@ def out_of_scope(session: Session, viewer: Viewer, kind: str, text: str) -> list
                 errors.append(
                     RowError(reader.line_num, column, "belongs to an area outside yours", value)
                 )
+    return errors
+
+
+def _devices_out_of_scope(
+    session: Session, viewer: Viewer, names: list[str], reader: Any
+) -> list[RowError]:
+    serving = _sites_serving(session, viewer)
+    errors = []
+    for row in reader:
+        cells = {name: value.strip() for name, value in zip(names, row, strict=False) if name}
+        site = cells.get("site", "")
+        if site and site not in serving:
+            errors.append(RowError(reader.line_num, "site", "a site not serving your area", site))
     return errors
 
 
@@ -170,7 +196,10 @@ def download_csv(
     with context.reads() as session:
         handler = KINDS[kind](session)
         rows = list(handler.export())
-        if not viewer.scope.everything:
+        if not viewer.scope.everything and kind == "devices":
+            serving = _sites_serving(session, viewer)
+            rows = [r for r in rows if r.get("site") in serving]
+        elif not viewer.scope.everything:
             column, area_by_code = (
                 ("grid_code", dict(session.execute(select(Area.code, Area.id)).all()))
                 if kind == "persons"

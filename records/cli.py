@@ -17,7 +17,14 @@ db_app = typer.Typer(help="The records database (SQLite or PostgreSQL): schema m
 watchlist_app = typer.Typer(
     help="Watch lists, guardians, staff, areas and sites: CSV import and export (UTF-8 or GBK)."
 )
-KIND_HELP = "areas, sites, staff, persons (the watch list), guardians or cameras (GB/T 28181)."
+devices_app = typer.Typer(
+    help="Sensor devices (Zigbee2MQTT, Home Assistant): import and export them with "
+    "`shouwang watchlist import devices FILE`; list the ones heard but not assigned."
+)
+KIND_HELP = (
+    "areas, sites, staff, persons (the watch list), guardians, cameras (GB/T 28181) or "
+    "devices (sensors)."
+)
 
 
 def _settings(config: Path | None) -> "RecordsSettings":
@@ -149,3 +156,53 @@ def watchlist_export(
     else:
         file.write_bytes(data)
         console.print(f"wrote {file}", highlight=False, markup=False)
+
+
+@devices_app.command("unassigned")
+def devices_unassigned(
+    config: ConfigOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """List the devices the sensor bridge heard that no row of the device table maps, most
+    recently heard first; assign one by importing its row (`watchlist import devices`)."""
+    import json
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from records.db import make_sessionmaker
+    from records.device_registry import unassigned_devices
+
+    with make_sessionmaker(_engine(config), read_only=True)() as session:
+        found = unassigned_devices(session)
+    if as_json:
+        rows = [
+            {
+                "protocol": d.protocol.value,
+                "address": d.address,
+                "friendly_name": d.friendly_name,
+                "model": d.model,
+                "suggested_kinds": d.suggested_kinds,
+                "reason": d.reason,
+                "count": d.count,
+                "first_seen_at": d.first_seen_at.isoformat(),
+                "last_seen_at": d.last_seen_at.isoformat(),
+            }
+            for d in found
+        ]
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    table = Table(title=f"{len(found)} device(s) heard but not assigned")
+    for column in ("protocol", "address", "name", "model", "looks like", "heard", "last heard"):
+        table.add_column(column)
+    for d in found:
+        table.add_row(
+            d.protocol.value,
+            d.address,
+            d.friendly_name,
+            d.model or "-",
+            ", ".join(d.suggested_kinds) or "-",
+            f"{d.count}x",
+            d.last_seen_at.isoformat(timespec="seconds"),
+        )
+    Console(width=160).print(table)

@@ -11,6 +11,7 @@ from records.alerts import (
 )
 from records.base import Base
 from records.cameras import CameraDevice
+from records.devices import SensorDevice, UnassignedDevice
 from records.notifications import (
     Delivery,
     Notification,
@@ -44,8 +45,10 @@ __all__ = [
     "Person",
     "PushSubscription",
     "QuietHours",
+    "SensorDevice",
     "Site",
     "Staff",
+    "UnassignedDevice",
     "User",
     "VapidKey",
 ]

@@ -35,6 +35,16 @@ class SourceKind(StrEnum):
     EDGE = "edge"
 
 
+class DeviceProtocol(StrEnum):
+    """How a third-party sensor reaches the sensor bridge."""
+
+    ZIGBEE2MQTT = "zigbee2mqtt"
+    """`zigbee2mqtt/<friendly_name>` JSON state; the address is the IEEE address or the name."""
+    HOMEASSISTANT = "homeassistant"
+    """Home Assistant MQTT Statestream `<base>/<domain>/<object_id>/state`; the address is the
+    entity id (`binary_sensor.front_door`)."""
+
+
 class Severity(StrEnum):
     """How urgent an alert is."""
 

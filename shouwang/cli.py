@@ -12,7 +12,7 @@ from alert_api.cli import users_app
 from cameras.cli import gb28181
 from edge.cli import edge_app, models_app
 from notify.cli import notify_app
-from records.cli import db_app, watchlist_app
+from records.cli import db_app, devices_app, watchlist_app
 from rules.cli import rules_app
 from shouwang.cli_helpers import ConfigOption, JsonLogsOption, console, fail
 from shouwang.contracts import MessageKind, build_topic
@@ -36,6 +36,9 @@ app.add_typer(edge_app, name="edge")
 app.add_typer(rules_app, name="rules")
 app.add_typer(db_app, name="db")
 app.add_typer(watchlist_app, name="watchlist")
+app.add_typer(devices_app, name="devices")
+bridge_app = typer.Typer(help="The sensor bridge: Zigbee2MQTT and Home Assistant devices in.")
+app.add_typer(bridge_app, name="bridge")
 app.add_typer(notify_app, name="notify")
 app.add_typer(users_app, name="users")
 app.command("api")(api_serve)
@@ -112,6 +115,39 @@ def ingest(
             raise typer.Exit(code=1)
     except RuntimeError as exc:
         raise fail(str(exc)) from None
+
+
+@bridge_app.command("run")
+def bridge_run(
+    config: ConfigOption = None,
+    json_logs: Annotated[
+        bool | None, typer.Option("--json-logs/--text-logs", help="Log format (default: auto).")
+    ] = None,
+) -> None:
+    """Read Zigbee2MQTT and Home Assistant devices, publish their readings on the wire
+    contract; the device table comes from the records database (`database:`)."""
+    from records.db import make_engine, make_sessionmaker
+    from records.device_registry import RecordsDeviceDirectory
+    from records.migrate import SchemaOutdated, require_current
+    from records.settings import RecordsSettings
+    from sensorbridge.config import BridgeSettings
+    from sensorbridge.service import run_bridge
+    from shouwang.logs import configure_logging
+    from shouwang.metrics_http import MetricsPortBusy
+    from shouwang.settings import ConfigError
+
+    try:
+        settings = BridgeSettings.load(config)
+        database = RecordsSettings.load(config).database
+        engine = make_engine(database.url, echo=database.echo)
+        require_current(engine)
+    except (ConfigError, SchemaOutdated) as exc:
+        raise _fail(str(exc)) from None
+    configure_logging(settings.log_level, json_logs)
+    try:
+        run_bridge(settings, RecordsDeviceDirectory(make_sessionmaker(engine)))
+    except MetricsPortBusy as exc:
+        raise _fail(str(exc)) from None
 
 
 @app.command("health")
@@ -212,11 +248,15 @@ def config_reference() -> None:
     from ingest.config import IngestSettings
     from notify.settings import NotifierSettings
     from rules.config import RulesSettings
+    from sensorbridge.config import BridgeSettings
     from shouwang.config_docs import settings_reference
 
     typer.echo(CONFIG_REFERENCE_HEADER)
     typer.echo(settings_reference("Ingest (`shouwang ingest`)", IngestSettings, "SHOUWANG_"))
     typer.echo(settings_reference("Rules (`shouwang rules run`)", RulesSettings, "SHOUWANG_"))
+    typer.echo(
+        settings_reference("Sensor bridge (`shouwang bridge run`)", BridgeSettings, "SHOUWANG_")
+    )
     typer.echo(
         settings_reference("Notifier (`shouwang notify run`)", NotifierSettings, "SHOUWANG_")
     )

@@ -147,9 +147,9 @@ def import_page(request: Request, context: Context, viewer: PageViewer) -> Respo
     """Upload and download watch-list CSV files."""
     if redirect := _guardian_redirect(viewer):
         return redirect
-    kinds = ["areas", "sites", "staff", "persons", "guardians"]
+    kinds = ["areas", "sites", "staff", "persons", "guardians", "devices"]
     if not viewer.scope.everything:
-        kinds = ["persons", "guardians"]
+        kinds = ["persons", "guardians", "devices"]
     return render(request, context, "watchlist_import.html", viewer, kinds=kinds, tab="import")
 
 

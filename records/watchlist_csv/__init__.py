@@ -1,7 +1,8 @@
 """CSV import and export of watch lists and the records around them, in UTF-8 or GBK.
 
 Kinds (one file each): `areas`, `sites`, `staff`, `persons` (the watch list, with households and
-the cameras/sensors covering them) and `guardians`. See docs/rules.md for the columns.
+the cameras/sensors covering them), `guardians` and `devices` (Zigbee2MQTT and Home Assistant
+sensors). See docs/rules.md for the columns.
 """
 
 from records.watchlist_csv.exporter import export_csv

@@ -16,7 +16,9 @@ from shouwang.contracts.common import (
 
 
 class SensorType(StrEnum):
-    """Kinds of village IoT device the rules understand."""
+    """Kinds of village IoT device the rules understand. Flags read `true` for the alarm or the
+    activity (button pressed, door open, smoke, water on the floor, motion) and `false` for
+    the clear state; `water_level` (m) and `temperature` (°C) are numbers."""
 
     SOS_BUTTON = "sos_button"
     DOOR_CONTACT = "door_contact"
@@ -24,11 +26,15 @@ class SensorType(StrEnum):
     WATER_LEVEL = "water_level"
     MOTION = "motion"
     TEMPERATURE = "temperature"
+    # Added for Zigbee2MQTT and Home Assistant devices (issue 15).
+    WATER_LEAK = "water_leak"
 
 
 class SensorReading(WireModel):
     """One reading of one device. `value` is a number (water level, temperature) or a flag
-    (button pressed, door open, smoke, motion)."""
+    (button pressed, door open, smoke, water leak, motion). A device's periodic report that
+    repeats its previous value carries `attributes.repeated: true` (a sign of life, not an
+    activity)."""
 
     KIND: ClassVar[MessageKind] = MessageKind.SENSOR
     SOURCE_FIELD: ClassVar[str] = "device"

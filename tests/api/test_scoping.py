@@ -142,6 +142,10 @@ def test_watch_lists_are_limited_to_the_viewers_areas(
         "cam-home-wang",
         "sos-wang",
         "smoke-wang",
+        "door-wang",
+        "motion-wang",
+        "leak-wang",
+        "temp-wang",
     }
     export = client.get("/api/watchlist/persons/csv", headers=bearer(context, village.grid1_worker))
     lines = export.content.decode("utf-8-sig").strip().splitlines()

@@ -127,7 +127,15 @@ def test_lists_behind_the_pages(client: TestClient, context: AppContext, village
     wang = persons[0]
     assert wang["lives_alone"] is True and wang["risk_level"] == 3
     assert {g["phone"] for g in wang["guardians"]} == {"13900000001", "13900000002"}
-    assert {s["source"] for s in wang["sources"]} == {"sos-wang", "cam-home-wang", "smoke-wang"}
+    assert {s["source"] for s in wang["sources"]} == {
+        "sos-wang",
+        "cam-home-wang",
+        "smoke-wang",
+        "door-wang",
+        "motion-wang",
+        "leak-wang",
+        "temp-wang",
+    }
     children = client.get(
         "/api/watchlist/persons", params={"category": "child"}, headers=headers
     ).json()

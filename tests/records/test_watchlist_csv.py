@@ -183,7 +183,7 @@ def test_export_reimports_unchanged_in_both_encodings_and_languages(
     sessions: sessionmaker[Session],
 ) -> None:
     import_village(sessions)
-    for kind in ("areas", "sites", "staff", "persons", "guardians", "cameras"):
+    for kind in ("areas", "sites", "staff", "persons", "guardians", "cameras", "devices"):
         with sessions() as session:
             exported = export_csv(session, kind)
             gbk = export_csv(session, kind, encoding="gbk", headers="zh")
@@ -196,7 +196,7 @@ def test_export_reimports_unchanged_in_both_encodings_and_languages(
     with sessions() as session:
         persons = export_csv(session, "persons", encoding="utf-8")
     assert "P001,王秀英,elder,1941,3,yes,高血压; 行动不便" in persons.decode()
-    assert "sensor:sos-wang,cam-home-wang; sensor:smoke-wang" in persons.decode()
+    assert "sensor:sos-wang,cam-home-wang; sensor:door-wang; sensor:leak-wang" in persons.decode()
 
 
 def test_sources_in_the_file_replace_coverage(sessions: sessionmaker[Session]) -> None:
