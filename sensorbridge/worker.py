@@ -18,7 +18,6 @@ from typing import Any
 import paho.mqtt.client as mqtt
 import redis
 import structlog
-from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
@@ -30,6 +29,7 @@ from sensorbridge.store import BridgeStore, Letter
 from sensorbridge.translate import Incoming, Sighting, Translation, Translator
 from shouwang.contracts import MessageKind, build_topic
 from shouwang.metrics_http import serve_metrics
+from shouwang.mqtt import mqtt_client
 
 log = structlog.get_logger("shouwang.bridge")
 
@@ -83,18 +83,9 @@ class BridgeWorker:
     # MQTT side (paho's network thread).
 
     def _make_client(self) -> mqtt.Client:
-        broker = self.settings.mqtt
-        client = mqtt.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=self.section.client_id,
-            protocol=MQTTProtocolVersion.MQTTv5,
-            manual_ack=True,
+        client = mqtt_client(
+            self.settings.mqtt, self.section.client_id, v5=True, persistent=True, manual_ack=True
         )
-        if broker.username:
-            password = broker.password.get_secret_value() if broker.password else None
-            client.username_pw_set(broker.username, password)
-        if broker.tls:
-            client.tls_set(ca_certs=str(broker.ca_file) if broker.ca_file else None)
         client.reconnect_delay_set(min_delay=1, max_delay=30)
         client.max_queued_messages_set(0)
         client.on_connect = self._on_connect

@@ -118,12 +118,7 @@ def ingest(
 
 
 @bridge_app.command("run")
-def bridge_run(
-    config: ConfigOption = None,
-    json_logs: Annotated[
-        bool | None, typer.Option("--json-logs/--text-logs", help="Log format (default: auto).")
-    ] = None,
-) -> None:
+def bridge_run(config: ConfigOption = None, json_logs: JsonLogsOption = None) -> None:
     """Read Zigbee2MQTT and Home Assistant devices, publish their readings on the wire
     contract; the device table comes from the records database (`database:`)."""
     from records.db import make_engine, make_sessionmaker
@@ -142,12 +137,12 @@ def bridge_run(
         engine = make_engine(database.url, echo=database.echo)
         require_current(engine)
     except (ConfigError, SchemaOutdated) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     configure_logging(settings.log_level, json_logs)
     try:
         run_bridge(settings, RecordsDeviceDirectory(make_sessionmaker(engine)))
     except MetricsPortBusy as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
 
 
 @app.command("health")
