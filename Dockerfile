@@ -15,6 +15,9 @@ COPY records ./records
 COPY rules ./rules
 COPY alert_api ./alert_api
 COPY notify ./notify
+COPY cameras ./cameras
+COPY sensorbridge ./sensorbridge
+COPY shouwang_cli ./shouwang_cli
 COPY models ./models
 COPY configs ./configs
 RUN pip install --no-cache-dir '.[edge,server]'

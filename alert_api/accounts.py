@@ -168,10 +168,18 @@ def accept_invite(
 ) -> User:
     """Use an invite: the guardian's user (created, or given the new password) signs in with
     their phone number. The caller commits."""
+    user = guardian_login(session, invite.guardian, password)
+    invite.used_at = now or utcnow()
+    session.flush()
+    return user
+
+
+def guardian_login(session: Session, guardian: Guardian, password: str) -> User:
+    """The guardian's user, signing in with their phone number and `password`: created, or
+    given the new password (and active again). The caller commits."""
     problem = password_problem(password)
     if problem:
         raise AccountError(problem)
-    guardian = invite.guardian
     user = session.scalar(select(User).where(User.guardian_id == guardian.id))
     if user is None:
         if find_user(session, guardian.phone) is not None:
@@ -187,6 +195,5 @@ def accept_invite(
     else:
         set_password(session, user, password)
         user.active = True
-    invite.used_at = now or utcnow()
     session.flush()
     return user

@@ -56,8 +56,8 @@ from records.notifications import save_push_subscription
 from records.people import Guardian
 from records.watchlist_csv import import_csv
 from shouwang.contracts import SensorReading, SensorType, build_topic
-from shouwang.demo.config import write_yaml
-from shouwang.demo.processes import ServiceProcess, wait_until
+from shouwang_cli.demo.config import write_yaml
+from shouwang_cli.demo.processes import ServiceProcess, wait_until
 from tests.helpers.mosquitto import running_mosquitto
 
 console = Console()

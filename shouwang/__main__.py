@@ -1,5 +1,5 @@
 """`python -m shouwang`: the same as the `shouwang` command."""
 
-from shouwang.cli import app
+from shouwang_cli.main import app
 
 app()

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from shouwang.cli import app
 from shouwang.contracts import MessageKind, decode
+from shouwang_cli.main import app
 
 runner = CliRunner()
 

@@ -10,7 +10,8 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from shouwang.cli import app
+from shouwang_cli.main import app
+from tests.helpers.packages import top_level_packages
 
 REPO = Path(__file__).resolve().parents[1]
 COMPOSE = REPO / "docker-compose.yml"
@@ -65,14 +66,5 @@ def test_compose_services_run_commands_the_cli_has() -> None:
 
 def test_dockerfile_copies_every_package() -> None:
     dockerfile = (REPO / "Dockerfile").read_text()
-    for package in (
-        "shouwang",
-        "ingest",
-        "edge",
-        "records",
-        "rules",
-        "alert_api",
-        "notify",
-        "models",
-    ):
+    for package in (*top_level_packages(), "models"):
         assert f"COPY {package} ./{package}" in dockerfile

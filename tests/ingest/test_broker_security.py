@@ -11,9 +11,9 @@ import pytest
 import redis
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
-from shouwang.acl import acl_file, edge_entry, ingest_entry
 from shouwang.contracts import MessageKind
 from shouwang.contracts.examples import example
+from shouwang_cli.acl import acl_file, edge_entry, ingest_entry
 from tests.helpers.mosquitto import PROJECT_TUNING, Mosquitto
 from tests.ingest.conftest import Namespace, running_worker, wait_for
 

@@ -6,7 +6,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from ingest.retention import prune_snapshots
-from shouwang.cli import app
+from shouwang_cli.main import app
 
 
 def _day(root: Path, site: str, day: str, files: int) -> Path:

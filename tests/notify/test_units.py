@@ -7,8 +7,8 @@ from notify.retry import Backoff
 from notify.settings import NotifierSettings, RetrySection
 from notify.targets import apprise_channel, redact
 from notify.webpush import classify
-from shouwang.config_docs import settings_reference
 from shouwang.settings import ConfigError
+from shouwang_cli.config_docs import settings_reference
 
 
 def test_back_off_doubles_up_to_the_cap_and_gives_up() -> None:

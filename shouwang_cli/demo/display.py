@@ -11,7 +11,7 @@ from rich.console import Group
 from rich.panel import Panel
 from rich.table import Table
 
-from shouwang.demo.inbox import Inbox
+from shouwang_cli.demo.inbox import Inbox
 
 SEVERITY_STYLE = {"critical": "bold red", "high": "yellow", "medium": "cyan", "low": "dim"}
 

@@ -18,29 +18,29 @@ from pathlib import Path
 import redis
 from rich.console import Console
 
-from shouwang.demo.config import (
+from shouwang.settings import ServiceSettings
+from shouwang_cli.demo.config import (
     STREAMS,
     database_url,
     edge_config,
     server_config,
     write_yaml,
 )
-from shouwang.demo.inbox import Inbox
-from shouwang.demo.processes import ServiceProcess, wait_until
-from shouwang.demo.services import (
+from shouwang_cli.demo.inbox import Inbox
+from shouwang_cli.demo.processes import ServiceProcess, wait_until
+from shouwang_cli.demo.services import (
     Service,
     free_port,
     reachable,
     start_embedded_broker,
     start_embedded_redis,
 )
-from shouwang.demo.village import (
+from shouwang_cli.demo.village import (
     DemoLogin,
     ensure_logins,
     prepare_database,
     route_notifications,
 )
-from shouwang.settings import ServiceSettings
 
 
 @dataclass
@@ -111,14 +111,14 @@ def run_demo(
     """Run everything until `stop` is set (Ctrl-C) or `duration` passes; return the counts."""
     from rich.live import Live
 
-    from shouwang.demo.display import LiveFeed
+    from shouwang_cli.demo.display import LiveFeed
 
     stop = stop or threading.Event()
     console = Console()
     workdir = workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     sessions = prepare_database(database_url(workdir))
-    logins = ensure_logins(sessions)
+    logins = ensure_logins(database_url(workdir))
     inbox = Inbox()
     route_notifications(sessions, inbox.url)
     console.print(f"demo village imported into {database_url(workdir)} (configs/demo/*.csv)")

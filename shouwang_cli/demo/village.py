@@ -8,17 +8,19 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from alert_api.accounts import accept_invite, create_invite, create_user, find_user, set_password
 from records.db import make_engine, make_sessionmaker
 from records.migrate import upgrade
 from records.people import Guardian, Staff
 from records.users import UserRole
 from records.watchlist_csv import import_csv
+from shouwang_cli.demo.processes import run_commands
 
 DEMO_CONFIG = Path(__file__).resolve().parents[2] / "configs" / "demo"
 CSV_ORDER = ("areas", "sites", "staff", "persons", "guardians")
 """Import order: parents before children."""
 DEMO_PASSWORD = "shouwang-demo"
+DAUGHTER_PHONE = "13900000001"
+"""The elder's daughter (configs/demo/guardians.csv), who signs in to the guardian's page."""
 
 
 @dataclass(frozen=True)
@@ -45,37 +47,26 @@ def prepare_database(url: str) -> sessionmaker[Session]:
     return sessions
 
 
-def ensure_logins(sessions: sessionmaker[Session]) -> list[DemoLogin]:
-    """The demo's users (created once, passwords reset on every run)."""
+def ensure_logins(database: str) -> list[DemoLogin]:
+    """The demo's users, made with `shouwang users` as an operator would (created once,
+    passwords reset on every run)."""
     staff = [
         ("duty officer, 灯塔街道值班室", "duty", UserRole.DUTY_OFFICER, "duty-town-01"),
         ("grid worker, 杨秀兰", "gridworker", UserRole.GRID_WORKER, "gw-001"),
     ]
-    logins = []
-    with sessions() as session:
-        for role, login, user_role, staff_code in staff:
-            user = find_user(session, login)
-            if user is None:
-                create_user(
-                    session,
-                    login=login,
-                    display_name="",
-                    password=DEMO_PASSWORD,
-                    role=user_role,
-                    staff_code=staff_code,
-                )
-            else:
-                set_password(session, user, DEMO_PASSWORD)
-            logins.append(DemoLogin(role, login, DEMO_PASSWORD, "/dashboard"))
-        daughter = session.scalar(select(Guardian).where(Guardian.phone == "13900000001"))
-        if daughter is None:
-            raise RuntimeError("demo guardians.csv has no guardian 13900000001")
-        _, invite = create_invite(session, daughter, created_by=None, ttl_s=60)
-        accept_invite(session, invite, DEMO_PASSWORD)
-        role = "guardian, 王丽 (the elder's daughter)"
-        logins.append(DemoLogin(role, daughter.phone, DEMO_PASSWORD, "/guardian"))
-        session.commit()
-    return logins
+    commands = [
+        ["users", "add", login, "--role", role.value, "--staff-code", code, "--reset-password"]
+        for _, login, role, code in staff
+    ]
+    commands.append(["users", "guardian", DAUGHTER_PHONE])
+    run_commands(
+        [[*command, "--password-stdin"] for command in commands],
+        stdin=DEMO_PASSWORD + "\n",
+        env={"SHOUWANG_DATABASE__URL": database},
+    )
+    logins = [DemoLogin(who, login, DEMO_PASSWORD, "/dashboard") for who, login, _, _ in staff]
+    who = "guardian, 王丽 (the elder's daughter)"
+    return [*logins, DemoLogin(who, DAUGHTER_PHONE, DEMO_PASSWORD, "/guardian")]
 
 
 def route_notifications(

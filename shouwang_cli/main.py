@@ -11,6 +11,7 @@ from alert_api.cli import serve as api_serve
 from alert_api.cli import users_app
 from cameras.cli import gb28181
 from edge.cli import edge_app, models_app
+from ingest.cli import ingest, snapshots_app
 from notify.cli import notify_app
 from records.cli import db_app, devices_app, watchlist_app
 from rules.cli import rules_app
@@ -42,10 +43,10 @@ app.add_typer(bridge_app, name="bridge")
 app.add_typer(notify_app, name="notify")
 app.add_typer(users_app, name="users")
 app.command("api")(api_serve)
+app.command("ingest")(ingest)
 app.command("gb28181")(gb28181)
 broker_app = typer.Typer(help="Broker administration: device ACLs.")
 app.add_typer(broker_app, name="broker")
-snapshots_app = typer.Typer(help="Snapshot files stored by ingest: retention.")
 app.add_typer(snapshots_app, name="snapshots")
 app.add_typer(models_app, name="models")
 
@@ -76,45 +77,6 @@ def contracts_example(
     message = example(kind, site=site, source=source or default_source)
     console.print(f"topic: {build_topic(message.site, message.source, kind)}")
     typer.echo(json.dumps(message.model_dump(mode="json"), ensure_ascii=False))
-
-
-@app.command("ingest")
-def ingest(
-    config: ConfigOption = None,
-    workers: Annotated[
-        int, typer.Option(min=1, max=64, help="Worker processes on the shared subscription.")
-    ] = 1,
-    worker_id: Annotated[
-        str | None, typer.Option(help="This worker's stable id (default: ingest.worker_id).")
-    ] = None,
-    retire: Annotated[
-        bool,
-        typer.Option(
-            help="Drain what the broker holds for --worker-id, store it, then end its session "
-            "for good (use when removing a worker permanently)."
-        ),
-    ] = False,
-    json_logs: JsonLogsOption = None,
-) -> None:
-    """Subscribe to MQTT, validate, de-duplicate and append to the Redis Stream."""
-    from ingest.config import IngestSettings
-    from ingest.service import run_worker, run_workers
-    from shouwang.logs import configure_logging
-    from shouwang.settings import ConfigError
-
-    overrides = {"ingest": {"worker_id": worker_id}} if worker_id else {}
-    try:
-        settings = IngestSettings.load(config, **overrides)
-    except ConfigError as exc:
-        raise fail(str(exc)) from None
-    configure_logging(settings.log_level, json_logs)
-    try:
-        if retire:
-            run_worker(settings, retire_after_idle_s=5.0)
-        elif run_workers(settings, workers, json_logs):
-            raise typer.Exit(code=1)
-    except RuntimeError as exc:
-        raise fail(str(exc)) from None
 
 
 @bridge_app.command("run")
@@ -244,7 +206,7 @@ def config_reference() -> None:
     from notify.settings import NotifierSettings
     from rules.config import RulesSettings
     from sensorbridge.config import BridgeSettings
-    from shouwang.config_docs import settings_reference
+    from shouwang_cli.config_docs import settings_reference
 
     typer.echo(CONFIG_REFERENCE_HEADER)
     typer.echo(settings_reference("Ingest (`shouwang ingest`)", IngestSettings, "SHOUWANG_"))
@@ -285,8 +247,8 @@ def demo(
     import signal
     import threading
 
-    from shouwang.demo.run import run_demo
     from shouwang.logs import configure_logging
+    from shouwang_cli.demo.run import run_demo
 
     configure_logging("WARNING", json=False)
     stop = threading.Event()
@@ -313,8 +275,8 @@ def broker_acl(
 ) -> None:
     """Print a Mosquitto acl_file: ingest reads all, each edge box writes only its own topics."""
     from edge.config import load_settings
-    from shouwang.acl import acl_file, edge_entry, gateway_entry, ingest_entry
     from shouwang.settings import ConfigError
+    from shouwang_cli.acl import acl_file, edge_entry, gateway_entry, ingest_entry
 
     blocks = [ingest_entry(ingest_user)]
     for path in edge_configs:
@@ -329,27 +291,3 @@ def broker_acl(
             raise fail(f"--gateway {spec!r} must be USER:SITE")
         blocks.append(gateway_entry(user, site))
     typer.echo(acl_file(blocks))
-
-
-@snapshots_app.command("prune")
-def snapshots_prune(
-    keep_days: Annotated[int, typer.Option(min=1, help="Keep this many days of snapshots.")] = 90,
-    config: ConfigOption = None,
-    dry_run: Annotated[bool, typer.Option(help="Only say what would be removed.")] = False,
-) -> None:
-    """Remove snapshot folders (one per site and day) older than --keep-days."""
-    from ingest.config import IngestSettings
-    from ingest.retention import prune_snapshots
-    from shouwang.settings import ConfigError
-
-    try:
-        settings = IngestSettings.load(config)
-    except ConfigError as exc:
-        raise fail(str(exc)) from None
-    root = settings.ingest.snapshot_dir
-    report = prune_snapshots(root, keep_days, dry_run=dry_run)
-    verb = "would remove" if dry_run else "removed"
-    typer.echo(
-        f"{verb} {len(report.days)} day folder(s), {report.files} file(s), "
-        f"{report.bytes / 1_048_576:.1f} MiB from {root}"
-    )

@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from shouwang.demo.services import Service
+from shouwang_cli.demo.services import Service
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLES = REPO / "samples"

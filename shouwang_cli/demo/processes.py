@@ -63,3 +63,30 @@ def wait_until(
         if time.monotonic() > deadline:
             raise RuntimeError(f"the demo's services did not come up within {timeout:.0f} s")
         time.sleep(0.2)
+
+
+def run_commands(commands: list[list[str]], *, stdin: str, env: dict[str, str]) -> None:
+    """Run `shouwang …` commands side by side, each reading `stdin`, with `env` added to the
+    environment (and no $SHOUWANG_CONFIG); raise with a command's output if it fails."""
+    environment = {k: v for k, v in os.environ.items() if k != "SHOUWANG_CONFIG"} | env
+    running = [
+        (
+            args,
+            subprocess.Popen(
+                [sys.executable, "-m", "shouwang", *args],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                env=environment,
+            ),
+        )
+        for args in commands
+    ]
+    failed = []
+    for args, process in running:
+        output, _ = process.communicate(stdin, timeout=120)
+        if process.returncode != 0:
+            failed.append(f"`shouwang {' '.join(args)}` exited with {process.returncode}: {output}")
+    if failed:
+        raise RuntimeError("\n".join(failed))
