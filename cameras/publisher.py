@@ -50,6 +50,7 @@ class WirePublisher:
         self.client.on_connect = self._on_connect
         self._lock = threading.Lock()
         self._waiting: dict[int, tuple[asyncio.AbstractEventLoop, asyncio.Future[int]]] = {}
+        self._early: dict[int, int] = {}
         self.connected = threading.Event()
 
     def start(self) -> None:
@@ -67,17 +68,22 @@ class WirePublisher:
         payload = item.message.model_dump_json(exclude_defaults=False).encode()
         loop = asyncio.get_running_loop()
         future: asyncio.Future[int] = loop.create_future()
+        # Never hold our lock while calling paho: its network thread holds paho's own locks
+        # while it calls `_on_publish`, which takes ours. A PUBACK that comes before the future
+        # is registered waits in `_early`.
+        info = self.client.publish(item.topic, payload, qos=1, retain=item.retain)
         with self._lock:
-            info = self.client.publish(item.topic, payload, qos=1, retain=item.retain)
-            if item.confirm:
+            early = self._early.pop(info.mid, None)
+            if early is None:
                 self._waiting[info.mid] = (loop, future)
+        if early is not None:
+            future.set_result(early)
         if not item.confirm:
             return
         try:
             code = await asyncio.wait_for(future, timeout_s)
         except TimeoutError:
-            with self._lock:
-                self._waiting.pop(info.mid, None)
+            # The entry stays: a late PUBACK then finds this (cancelled) future, not `_early`.
             raise NotDelivered(f"no PUBACK within {timeout_s:.1f} s for {item.topic}") from None
         if code == _NO_MATCHING_SUBSCRIBERS and not item.retain:
             raise NotDelivered(f"the broker has no subscriber for {item.topic}")
@@ -89,12 +95,13 @@ class WirePublisher:
     def _on_publish(
         self, _client: Any, _userdata: Any, mid: int, reason: ReasonCode, _properties: Any
     ) -> None:
+        code = reason.value if isinstance(reason, ReasonCode) else int(reason or 0)
         with self._lock:
             waiting = self._waiting.pop(mid, None)
-        if waiting is None:
-            return
+            if waiting is None:
+                self._early[mid] = code
+                return
         loop, future = waiting
-        code = reason.value if isinstance(reason, ReasonCode) else int(reason or 0)
         loop.call_soon_threadsafe(_resolve, future, code)
 
     def _on_connect(self, *_args: Any) -> None:

@@ -42,6 +42,8 @@ RETRANSMIT_S = (0.5, 1.0, 2.0, 4.0, 4.0, 4.0)
 """Resend intervals of the gateway's own requests over UDP (RFC 3261 timer E, capped)."""
 ANSWERED_KEEP_S = 32.0
 """How long an answer is kept for retransmissions of its request (timer J)."""
+IN_FLIGHT = 64
+"""Requests handled at once; more wait their turn (within the Redis client's pool of 100)."""
 
 
 @dataclass(slots=True)
@@ -114,6 +116,7 @@ class Gb28181Server:
         self._tcp_devices: dict[tuple[str, int], str] = {}
         self._sweeper: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._in_flight = asyncio.Semaphore(IN_FLIGHT)
 
     @property
     def port(self) -> int:
@@ -177,7 +180,8 @@ class Gb28181Server:
             return
         self._answered[key] = (now + ANSWERED_KEEP_S, None)
         try:
-            answer = await self._handle(message, peer, now)
+            async with self._in_flight:
+                answer = await self._handle(message, peer, now)
         except Exception:
             self._answered.pop(key, None)
             log.exception("gb28181.failed", method=message.method, peer=f"{peer.host}:{peer.port}")
@@ -193,12 +197,21 @@ class Gb28181Server:
         async with self._lock(device_id):
             current = await self.store.load(device_id) if device_id else None
             outcome = self.core.handle(message, peer, current, now)
+            # An outcome that changes the registration is carried out under the device's lock
+            # (its status messages stay in order); an alarm changes nothing, so a device's
+            # alarms are published side by side.
+            stateful = outcome.save is not None or outcome.forget
+            if stateful:
+                if not await self._publish(outcome, message.method):
+                    return None
+                await self._dead(outcome.dead_letters)
+                await self._keep(outcome, device_id, now)
+                if outcome.save is not None and peer.transport == "TCP":
+                    self._tcp_devices[(peer.host, peer.port)] = device_id
+        if not stateful:
             if not await self._publish(outcome, message.method):
                 return None
             await self._dead(outcome.dead_letters)
-            await self._keep(outcome, device_id, now)
-            if outcome.save is not None and peer.transport == "TCP":
-                self._tcp_devices[(peer.host, peer.port)] = device_id
         if outcome.note:
             log.info("gb28181." + message.method.lower(), device=device_id, note=outcome.note)
         answer = bytes(outcome.response) if outcome.response is not None else None

@@ -61,7 +61,9 @@ def ingest(ns: Names, tmp_path: Path) -> Iterator[IngestWorker]:
         yield worker
 
 
-def gateway_settings(ns: Names, devices: list[dict[str, Any]], **gb: Any) -> CamerasSettings:
+def gateway_settings(
+    ns: Names, devices: list[dict[str, Any]], *, mqtt_port: int = 1883, **gb: Any
+) -> CamerasSettings:
     section: dict[str, Any] = {
         "server_id": SERVER_ID,
         "domain": DOMAIN,
@@ -77,7 +79,7 @@ def gateway_settings(ns: Names, devices: list[dict[str, Any]], **gb: Any) -> Cam
     section.update(gb)
     return CamerasSettings.load(
         None,
-        mqtt={"host": "127.0.0.1", "port": 1883},
+        mqtt={"host": "127.0.0.1", "port": mqtt_port},
         redis={"url": REDIS_URL},
         gb28181=section,
         cameras=devices,

@@ -100,6 +100,7 @@ def sipp(
     transport: str = "u1",
     calls: int = 1,
     rate: float = 10,
+    limit: int | None = None,
     inf: Path | None = None,
     answers: str | None = "answer_requests.xml",
     keys: dict[str, str | bytes] | None = None,
@@ -140,6 +141,8 @@ def sipp(
     ]
     if password:
         args += ["-au", device, "-ap", password]
+    if limit is not None:
+        args += ["-l", str(limit)]
     if inf is not None:
         args += ["-inf", str(inf)]
     if answers is not None:
