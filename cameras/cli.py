@@ -4,20 +4,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
+
+from shouwang.cli_helpers import ConfigOption, JsonLogsOption, fail
 
 if TYPE_CHECKING:
     from cameras.config import CamerasSettings
-
-console = Console(stderr=True)
-
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option("--config", "-c", help="YAML config file (default: $SHOUWANG_CONFIG)."),
-]
-JsonLogs = Annotated[
-    bool | None, typer.Option("--json-logs/--text-logs", help="Log format (default: auto).")
-]
 
 
 def _settings(config: Path | None) -> "CamerasSettings":
@@ -27,8 +18,7 @@ def _settings(config: Path | None) -> "CamerasSettings":
     try:
         return CamerasSettings.load(config)
     except ConfigError as exc:
-        console.print(f"error: {exc}", soft_wrap=True, highlight=False, markup=False, style="red")
-        raise typer.Exit(code=2) from None
+        raise fail(str(exc)) from None
 
 
 def gb28181(
@@ -36,7 +26,7 @@ def gb28181(
     workers: Annotated[
         int, typer.Option(min=1, max=64, help="Processes sharing the SIP port.")
     ] = 1,
-    json_logs: JsonLogs = None,
+    json_logs: JsonLogsOption = None,
 ) -> None:
     """GB/T 28181 SIP server: device registration, keepalives → edge status, alarms → events."""
     from cameras.gb28181.service import run_gateways
@@ -47,7 +37,6 @@ def gb28181(
     try:
         failed = run_gateways(settings, workers, json_logs)
     except (RuntimeError, OSError) as exc:
-        console.print(f"error: {exc}", soft_wrap=True, highlight=False, markup=False, style="red")
-        raise typer.Exit(code=2) from None
+        raise fail(str(exc)) from None
     if failed:
         raise typer.Exit(code=1)

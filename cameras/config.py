@@ -9,7 +9,7 @@ from records.settings import DatabaseSettings
 from shouwang.contracts import EventType
 from shouwang.contracts.common import Identifier
 from shouwang.redis_keys import DEADLETTER_STREAM
-from shouwang.settings import Section, ServiceSettings
+from shouwang.settings import Section, ServiceSettings, TimeZone
 
 GbId = Annotated[str, StringConstraints(pattern=r"^[0-9]{20}$")]
 """A GB/T 28181 code: 20 decimal digits (annex E, rule A)."""
@@ -89,7 +89,9 @@ class Gb28181Section(Section):
     gb_version: str = Field(
         "3.0", pattern=r"^[0-9]+\.[0-9]+$", description="X-GB-Ver sent (3.0 is the 2022 edition)."
     )
-    timezone: str = Field("Asia/Shanghai", description="Zone of device times without offset.")
+    timezone: TimeZone = Field(
+        "Asia/Shanghai", description="Zone of device times without offset (IANA name)."
+    )
     alarm_types: dict[str, EventType] = Field(
         default_factory=dict,
         description='Extra or changed alarm mappings, `"<AlarmMethod>/<AlarmType>": type` '

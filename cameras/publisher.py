@@ -11,13 +11,12 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-import paho.mqtt.client as mqtt
 import redis.asyncio as aioredis
 import structlog
-from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
 from cameras.wire import DeadLetter, Publish
+from shouwang.mqtt import mqtt_client
 from shouwang.settings import MqttSettings
 
 log = structlog.get_logger("shouwang.cameras")
@@ -33,16 +32,9 @@ class WirePublisher:
 
     def __init__(self, settings: MqttSettings, client_id: str) -> None:
         self.settings = settings
-        self.client = mqtt.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=f"{client_id}-{uuid.uuid4().hex[:8]}",
-            protocol=mqtt.MQTTv5,
+        self.client = mqtt_client(
+            settings, f"{client_id}-{uuid.uuid4().hex[:8]}", v5=True, persistent=False
         )
-        if settings.username:
-            password = settings.password.get_secret_value() if settings.password else None
-            self.client.username_pw_set(settings.username, password)
-        if settings.tls:
-            self.client.tls_set(ca_certs=str(settings.ca_file) if settings.ca_file else None)
         self.client.max_inflight_messages_set(1000)
         self.client.max_queued_messages_set(100_000)
         self.client.reconnect_delay_set(1, 30)

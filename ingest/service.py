@@ -1,15 +1,11 @@
 """Run one or several ingest workers until SIGINT/SIGTERM."""
 
-import multiprocessing
-import signal
-from types import FrameType
-
 import structlog
 
 from ingest.config import IngestSettings
 from ingest.worker import IngestWorker
 from shouwang.logs import configure_logging
-from shouwang.service import run_until_signalled
+from shouwang.service import run_in_processes, run_until_signalled
 
 log = structlog.get_logger("shouwang.ingest")
 
@@ -50,26 +46,5 @@ def run_workers(settings: IngestSettings, count: int, log_json: bool | None = No
     if count == 1:
         run_worker(settings)
         return 0
-    context = multiprocessing.get_context("spawn")
-    processes = [
-        context.Process(
-            target=_worker_process,
-            args=(worker_settings(settings, index), log_json),
-            name=f"shouwang-ingest-{index}",
-        )
-        for index in range(1, count + 1)
-    ]
-    for process in processes:
-        process.start()
-
-    def _forward(signum: int, _frame: FrameType | None) -> None:
-        # Ctrl-C reaches the whole process group already; SIGTERM is sent to us alone.
-        if signum == signal.SIGTERM:
-            for process in processes:
-                process.terminate()
-
-    signal.signal(signal.SIGINT, _forward)
-    signal.signal(signal.SIGTERM, _forward)
-    for process in processes:
-        process.join()
-    return sum(1 for process in processes if process.exitcode != 0)
+    arguments = [(worker_settings(settings, index), log_json) for index in range(1, count + 1)]
+    return run_in_processes(_worker_process, arguments, "shouwang-ingest")

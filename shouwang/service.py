@@ -1,5 +1,7 @@
-"""How a service process runs: until SIGINT/SIGTERM, in rounds that wait out outages."""
+"""How a service process runs: until SIGINT/SIGTERM, in rounds that wait out outages, or as
+several processes."""
 
+import multiprocessing
 import signal
 import threading
 from collections.abc import Callable
@@ -47,3 +49,29 @@ def run_rounds(
             log.warning("database or redis unavailable", error=str(exc), retry_in_s=backoff)
             stop.wait(backoff)
             backoff = min(backoff * 2, LONGEST_BACKOFF_S)
+
+
+def run_in_processes(
+    target: Callable[..., None], arguments: list[tuple[Any, ...]], name: str
+) -> int:
+    """Run `target(*args)` in a spawned process `<name>-<i>` per entry of `arguments` until
+    all exit; a SIGTERM to this process is passed on to them (Ctrl-C reaches the whole process
+    group already). Returns how many did not exit cleanly."""
+    context = multiprocessing.get_context("spawn")
+    processes = [
+        context.Process(target=target, args=args, name=f"{name}-{index}")
+        for index, args in enumerate(arguments, start=1)
+    ]
+    for process in processes:
+        process.start()
+
+    def _forward(signum: int, _frame: FrameType | None) -> None:
+        if signum == signal.SIGTERM:
+            for process in processes:
+                process.terminate()
+
+    signal.signal(signal.SIGINT, _forward)
+    signal.signal(signal.SIGTERM, _forward)
+    for process in processes:
+        process.join()
+    return sum(1 for process in processes if process.exitcode != 0)

@@ -1,10 +1,8 @@
 """Run the GB/T 28181 gateway until SIGINT/SIGTERM: one process, or several on one port."""
 
 import asyncio
-import multiprocessing
 import signal
 import socket
-from types import FrameType
 
 import redis.asyncio as aioredis
 import structlog
@@ -15,6 +13,7 @@ from cameras.gb28181.server import Gb28181Server
 from cameras.publisher import WirePublisher
 from shouwang.logs import configure_logging
 from shouwang.metrics_http import serve_metrics
+from shouwang.service import run_in_processes
 
 log = structlog.get_logger("shouwang.cameras.gb28181")
 
@@ -72,25 +71,11 @@ def run_gateways(settings: CamerasSettings, count: int, json_logs: bool | None =
         return 0
     if not settings.gb28181.port:
         raise RuntimeError("several gateway processes need a fixed gb28181.port")
-    context = multiprocessing.get_context("spawn")
-    processes = []
+    arguments: list[tuple[CamerasSettings, int, bool | None]] = []
     for index in range(1, count + 1):
         port = settings.gb28181.metrics_port
         section = settings.gb28181.model_copy(
             update={"metrics_port": port + index - 1 if port else 0}
         )
-        worker_settings = settings.model_copy(update={"gb28181": section})
-        processes.append(context.Process(target=_worker, args=(worker_settings, index, json_logs)))
-    for process in processes:
-        process.start()
-
-    def _forward(signum: int, _frame: FrameType | None) -> None:
-        if signum == signal.SIGTERM:
-            for process in processes:
-                process.terminate()
-
-    signal.signal(signal.SIGINT, _forward)
-    signal.signal(signal.SIGTERM, _forward)
-    for process in processes:
-        process.join()
-    return sum(1 for process in processes if process.exitcode != 0)
+        arguments.append((settings.model_copy(update={"gb28181": section}), index, json_logs))
+    return run_in_processes(_worker, arguments, "shouwang-gb28181")
