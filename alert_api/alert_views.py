@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from alert_api.context import AppContext
 from alert_api.snapshots import snapshot_url
 from records.alerts import Alert
+from records.feed import alert_summary
 from records.lifecycle import ALLOWED
 from records.people import Person
 from records.types import AlertStatus, Severity
@@ -90,33 +91,8 @@ class AlertDetail(AlertOut):
 
 
 def alert_out(context: AppContext, alert: Alert) -> AlertOut:
-    """The list view of an alert (persons loaded)."""
-    return AlertOut(
-        id=alert.id,
-        rule_id=alert.rule_id,
-        type=alert.type,
-        title=alert.title,
-        severity=alert.severity,
-        status=alert.status,
-        version=alert.version,
-        site=alert.site,
-        source_kind=alert.source_kind,
-        source=alert.source,
-        zone=alert.zone,
-        area_id=alert.area_id,
-        area_name=context.areas.name(alert.area_id),
-        person_ids=sorted(p.person_id for p in alert.persons),
-        first_seen_at=alert.first_seen_at,
-        last_seen_at=alert.last_seen_at,
-        event_count=alert.event_count,
-        condition_ended_at=alert.condition_ended_at,
-        escalation_step=alert.escalation_step,
-        details=alert.details,
-        created_at=alert.created_at,
-        acknowledged_at=alert.acknowledged_at,
-        resolved_at=alert.resolved_at,
-        snapshot_url=snapshot_url(context.signer, alert.id, alert.snapshot_path),
-    )
+    """The list view of an alert (persons loaded): its summary, as the live feed carries it."""
+    return alert_out_from_summary(context, alert_summary(alert))
 
 
 def alert_out_from_summary(context: AppContext, summary: dict[str, Any]) -> AlertOut:

@@ -33,10 +33,6 @@ class Change(StrEnum):
     """A person moved it along its lifecycle (status and version changed)."""
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
-
 class AlertView(Protocol):
     """What an alert change reads of an alert: a `records.alerts.Alert`, or the rules engine's
     in-memory copy of one (`rules.book.AlertState`)."""
@@ -91,34 +87,24 @@ class AlertView(Protocol):
     def resolved_at(self) -> datetime | None: ...
 
 
+SUMMARY_FIELDS: tuple[str, ...] = tuple(
+    name for name, member in vars(AlertView).items() if isinstance(member, property)
+)
+"""The alert's fields in a live-feed entry and the API's alert views: `AlertView`'s members
+(tests/records/test_alert_shapes.py checks them against the `alerts` columns)."""
+
+
+def _json_ready(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, StrEnum):
+        return value.value
+    return value
+
+
 def alert_summary(alert: AlertView) -> dict[str, Any]:
     """The alert as JSON-ready values (what the live feed carries in `alert`)."""
-    return {
-        "id": alert.id,
-        "rule_id": alert.rule_id,
-        "type": alert.type,
-        "title": alert.title,
-        "severity": alert.severity.value,
-        "status": alert.status.value,
-        "version": alert.version,
-        "site": alert.site,
-        "source_kind": alert.source_kind,
-        "source": alert.source,
-        "zone": alert.zone,
-        "household_id": alert.household_id,
-        "area_id": alert.area_id,
-        "person_ids": alert.person_ids,
-        "first_seen_at": _iso(alert.first_seen_at),
-        "last_seen_at": _iso(alert.last_seen_at),
-        "event_count": alert.event_count,
-        "condition_ended_at": _iso(alert.condition_ended_at),
-        "snapshot_path": alert.snapshot_path,
-        "escalation_step": alert.escalation_step,
-        "details": alert.details,
-        "created_at": _iso(alert.created_at),
-        "acknowledged_at": _iso(alert.acknowledged_at),
-        "resolved_at": _iso(alert.resolved_at),
-    }
+    return {name: _json_ready(getattr(alert, name)) for name in SUMMARY_FIELDS}
 
 
 @dataclass(frozen=True, slots=True)
