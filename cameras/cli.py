@@ -1,4 +1,4 @@
-"""`shouwang gb28181`: the camera-event gateway for GB/T 28181 devices."""
+"""`shouwang gb28181` and `shouwang camera-events`: the camera-event gateways."""
 
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -40,3 +40,16 @@ def gb28181(
         raise fail(str(exc)) from None
     if failed:
         raise typer.Exit(code=1)
+
+
+def camera_events(config: ConfigOption = None, json_logs: JsonLogsOption = None) -> None:
+    """Hikvision ISAPI and Dahua events: an HTTP host cameras post to, and held event streams."""
+    from cameras.vendors.service import run_camera_events
+    from shouwang.logs import configure_logging
+
+    settings = _settings(config)
+    configure_logging(settings.log_level, json_logs)
+    try:
+        run_camera_events(settings)
+    except (RuntimeError, OSError) as exc:
+        raise fail(str(exc)) from None

@@ -1,4 +1,5 @@
-"""Settings of the camera-event gateways: `gb28181:` and the `cameras:` device list."""
+"""Settings of the camera-event gateways: `gb28181:`, `cameras:` (the GB/T 28181 device list)
+and `camera_events:` (Hikvision and Dahua)."""
 
 import re
 from typing import Annotated, Literal
@@ -123,10 +124,61 @@ class Gb28181Section(Section):
         return value
 
 
+class VendorCamera(Section):
+    """A Hikvision or Dahua camera (or NVR channel) whose own analytics report events."""
+
+    id: Identifier = Field(
+        description="Camera id in events; a posting camera uses "
+        "`/events/<id>` as its HTTP host path."
+    )
+    site: Identifier
+    vendor: Literal["hikvision", "dahua"]
+    url: str | None = Field(
+        None,
+        description="http(s)://host[:port] to hold the event stream of (alertStream, "
+        "eventManager attach); none: the camera posts to the listening host instead.",
+    )
+    username: str = Field("admin", description="Digest user of the stream.")
+    password: SecretStr | None = Field(None, description="Digest password of the stream.")
+    channel: int | None = Field(None, ge=1, description="Only events of this channel (NVRs).")
+
+
+class CameraEventsSection(Section):
+    """Hikvision ISAPI and Dahua HTTP events (`shouwang camera-events`)."""
+
+    host: str = Field("0.0.0.0", description="Address of the HTTP listening host.")
+    port: int = Field(8099, ge=0, le=65535, description="Port cameras post events to.")
+    cameras: list[VendorCamera] = Field(
+        default_factory=list, description="Cameras that post or whose stream is held."
+    )
+    reconnect_max_s: float = Field(60.0, ge=0.1, description="Longest wait between reconnects.")
+    read_timeout_s: float = Field(
+        30.0, gt=0, description="A stream silent this long (no heartbeat) is reconnected."
+    )
+    update_interval_s: float = Field(
+        30.0, gt=0, description="Repeated `active` reports become an update at most this often."
+    )
+    quiet_end_s: float = Field(
+        15.0, gt=0, description="An event reported active and then silent this long has ended."
+    )
+    max_snapshot_bytes: int = Field(
+        180 * 1024, ge=1024, description="Larger pictures are scaled down (ingest's limit)."
+    )
+    timezone: TimeZone = Field("Asia/Shanghai", description="Zone of camera times without offset.")
+    publish_timeout_s: float = Field(5.0, gt=0, description="Broker acknowledgement deadline.")
+    deadletter_stream: str = Field(
+        DEADLETTER_STREAM, description="Redis Stream for what cannot be used, with the reason."
+    )
+    edge_id: Identifier = Field(
+        "camera-events", description="Edge id of this gateway in the events it publishes."
+    )
+
+
 class CamerasSettings(ServiceSettings):
-    """Everything `shouwang gb28181` reads."""
+    """Everything `shouwang gb28181` and `shouwang camera-events` read."""
 
     gb28181: Gb28181Section = Field(default_factory=Gb28181Section)
+    camera_events: CameraEventsSection = Field(default_factory=CameraEventsSection)
     cameras: list[DeviceEntry] = Field(
         default_factory=list, description="GB/T 28181 devices and channels (besides the database)."
     )

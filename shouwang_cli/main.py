@@ -9,7 +9,7 @@ from rich.console import Console
 
 from alert_api.cli import serve as api_serve
 from alert_api.cli import users_app
-from cameras.cli import gb28181
+from cameras.cli import camera_events, gb28181
 from edge.cli import edge_app, models_app
 from ingest.cli import ingest, snapshots_app
 from notify.cli import notify_app
@@ -45,6 +45,7 @@ app.add_typer(users_app, name="users")
 app.command("api")(api_serve)
 app.command("ingest")(ingest)
 app.command("gb28181")(gb28181)
+app.command("camera-events")(camera_events)
 broker_app = typer.Typer(help="Broker administration: device ACLs.")
 app.add_typer(broker_app, name="broker")
 app.add_typer(snapshots_app, name="snapshots")
@@ -220,7 +221,7 @@ def config_reference() -> None:
     typer.echo(settings_reference("Alert API (`shouwang api`)", ApiSettings, "SHOUWANG_"))
     typer.echo(
         settings_reference(
-            "GB/T 28181 gateway (`shouwang gb28181`)",
+            "Camera gateways (`shouwang gb28181`, `shouwang camera-events`)",
             CamerasSettings,
             "SHOUWANG_",
         )
