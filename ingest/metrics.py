@@ -2,6 +2,8 @@
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from shouwang.metrics_http import CounterTotals
+
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 AGE_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600)
 
@@ -72,3 +74,15 @@ class IngestMetrics:
             ["name"],
             registry=r,
         )
+
+        self.counts = CounterTotals(
+            {
+                "received": self.received,
+                "accepted": self.accepted,
+                "duplicates": self.duplicates,
+                "deadlettered": self.deadlettered,
+                "redis_errors": self.redis_errors,
+            }
+        )
+        """The message counters summed over their labels: what the worker's state in Redis
+        and its last log line report."""

@@ -11,7 +11,6 @@ import itertools
 import queue
 import threading
 import time
-from collections import Counter
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -28,7 +27,7 @@ from ingest.metrics import IngestMetrics
 from ingest.snapshots import SnapshotStore
 from ingest.store import RedisStore, Write
 from shouwang import __version__
-from shouwang.metrics_http import serve_metrics
+from shouwang.metrics_http import CounterTotals, serve_metrics
 from shouwang.mqtt import mqtt_client
 
 log = structlog.get_logger("shouwang.ingest")
@@ -51,7 +50,6 @@ class IngestWorker:
         self.client_id = f"shouwang-ingest-{config.worker_id}"
         self.metrics = IngestMetrics()
         self.metrics_port = config.metrics_port if metrics_port is None else metrics_port
-        self.counts: Counter[str] = Counter()
         self.broker_stats: dict[str, float] = {}
         self.log = log.bind(worker=self.worker_id)
         self._inbox: queue.Queue[Received] = queue.Queue()
@@ -77,6 +75,11 @@ class IngestWorker:
             worker_id=self.worker_id,
         )
         self.client = self._make_client()
+
+    @property
+    def counts(self) -> CounterTotals:
+        """Messages received, accepted, duplicates, dead-lettered and Redis errors, live."""
+        return self.metrics.counts
 
     # -- MQTT side (runs on paho's network thread) -------------------------------------------
 
@@ -275,7 +278,6 @@ class IngestWorker:
                 return self.store.write(writes)
             except redis.RedisError as exc:
                 self.metrics.redis_errors.inc()
-                self.counts["redis_errors"] += 1
                 delay = RETRY_DELAYS_S[min(attempt, len(RETRY_DELAYS_S) - 1)]
                 self.log.error(
                     "redis did not accept batch; retrying", error=str(exc), retry_in_s=delay
@@ -289,21 +291,17 @@ class IngestWorker:
     ) -> None:
         kind = handled.kind
         self.metrics.received.labels(kind).inc()
-        self.counts["received"] += 1
         self.metrics.processing.observe(committed - message.received_at)
         if handled.rejected:
             self.metrics.deadlettered.labels(handled.rejected).inc()
-            self.counts["deadlettered"] += 1
             self.log.warning(
                 "dead-lettered", topic=message.topic, reason=handled.rejected, kind=kind
             )
             return
         if outcome is False:
             self.metrics.duplicates.labels(kind).inc()
-            self.counts["duplicates"] += 1
             return
         self.metrics.accepted.labels(kind).inc()
-        self.counts["accepted"] += 1
         if handled.observed_at is not None:
             self.metrics.event_age.observe(max(0.0, committed - handled.observed_at))
 

@@ -1,5 +1,7 @@
 """Run a notifier until SIGINT/SIGTERM, with its Prometheus endpoint."""
 
+from wsgiref.simple_server import WSGIServer
+
 import redis
 import structlog
 
@@ -9,6 +11,7 @@ from records.db import make_engine, make_sessionmaker
 from records.migrate import require_current
 from shouwang.metrics_http import serve_metrics as serve_registry
 from shouwang.service import run_until_signalled
+from shouwang.streams import GroupBacklog
 
 log = structlog.get_logger("shouwang.notify")
 
@@ -21,9 +24,13 @@ def build_notifier(settings: NotifierSettings) -> Notifier:
     return Notifier(settings, make_sessionmaker(engine), client)
 
 
-def serve_metrics(notifier: Notifier, port: int) -> None:
-    """Export the notifier's counters on `port` (0: not at all). Raises `MetricsPortBusy`."""
-    serve_registry(notifier.metrics.registry, port, "notify.metrics_port")
+def serve_metrics(notifier: Notifier, port: int) -> WSGIServer | None:
+    """Export the notifier's counters, and its group's backlog read when scraped, on `port`
+    (0: not at all); returns the server. Raises `MetricsPortBusy`."""
+    registry = notifier.metrics.registry
+    consumer = notifier.consumer
+    registry.register(GroupBacklog(consumer.client, consumer.section, "shouwang_notify"))
+    return serve_registry(registry, port, "notify.metrics_port")
 
 
 def run_notifier(notifier: Notifier) -> None:

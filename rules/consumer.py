@@ -19,6 +19,8 @@ from rules.alerting import forget_snapshots
 from rules.config import RulesSection, RulesSettings
 from rules.definitions import RuleSet
 from rules.engine import Engine, Outcome
+from rules.metrics import RulesMetrics
+from shouwang.metrics_http import CounterTotals
 from shouwang.service import run_rounds
 from shouwang.streams import Count, StreamConsumer
 
@@ -62,13 +64,18 @@ class RulesConsumer(StreamConsumer[RulesSection, dict[str, str]]):
             notifications=section.notifications_stream,
             maxlen=section.output_maxlen,
         )
-        self.counts: dict[str, int] = {}
+        self.metrics = RulesMetrics()
         self._unpublished: list[int] = []
         self._next_housekeeping = 0.0
         self._stop = threading.Event()
 
     def counted(self, name: Count | str, amount: int) -> None:
-        self.counts[name] = self.counts.get(name, 0) + amount
+        self.metrics.count(name, amount)
+
+    @property
+    def counts(self) -> CounterTotals:
+        """What the worker counted so far, by name (`rules.metrics.COUNTS`), live."""
+        return self.metrics.counts
 
     def poll(self, block_ms: int | None = None) -> int:
         """One round: retry carried entries, recover a dead worker's entries and outputs if

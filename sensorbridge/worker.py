@@ -28,7 +28,7 @@ from sensorbridge.metrics import BridgeMetrics
 from sensorbridge.store import BridgeStore, Letter
 from sensorbridge.translate import Incoming, Sighting, Translation, Translator
 from shouwang.contracts import MessageKind, build_topic
-from shouwang.metrics_http import serve_metrics
+from shouwang.metrics_http import counter_values, serve_metrics
 from shouwang.mqtt import mqtt_client
 
 log = structlog.get_logger("shouwang.bridge")
@@ -70,7 +70,6 @@ class BridgeWorker:
             state_key=self.section.state_key,
             worker=f"bridge:{self.section.client_id}",
         )
-        self.counts: dict[str, int] = {}
         self._inbox: queue.Queue[Received] = queue.Queue()
         self._connection = 0
         self._subscribed = threading.Event()
@@ -79,6 +78,11 @@ class BridgeWorker:
         self._next_refresh = 0.0
         self._reported: dict[tuple[str, str], float] = {}
         self.client = self._make_client()
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Messages received so far, by what they became (`messages` counter's outcomes)."""
+        return counter_values(self.metrics.messages, "outcome")
 
     # MQTT side (paho's network thread).
 
@@ -270,7 +274,6 @@ class BridgeWorker:
                     return False
 
     def _count(self, translation: Translation) -> None:
-        self.counts[translation.outcome] = self.counts.get(translation.outcome, 0) + 1
         self.metrics.messages.labels(translation.outcome).inc()
         for reading in translation.readings:
             repeated = "yes" if reading.attributes.get("repeated") else "no"

@@ -11,10 +11,13 @@ the error raised, so the run loop backs off without counting a failure.
 import base64
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from typing import Any, ClassVar, Generic, Literal, NamedTuple, Protocol, TypeVar, cast
 
 import redis
 import structlog
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 Entry = tuple[str, dict[str, str] | None]
 """A stream entry as read: its id and fields (None: trimmed from the stream meanwhile)."""
@@ -294,3 +297,34 @@ class StreamConsumer(ABC, Generic[SectionT, ItemT]):
             "entry dead-lettered", entry_id=entry_id, **self.log_fields(fields), error=detail
         )
         self.counted("deadlettered", 1)
+
+
+class GroupBacklog(Collector):
+    """A consumer group's pending entries and lag, read from Redis when scraped (gauges
+    `<prefix>_group_pending` and `<prefix>_group_lag`; none while Redis or the group is
+    away)."""
+
+    def __init__(self, client: redis.Redis, section: GroupSection, prefix: str) -> None:
+        self.client = client
+        self.section = section
+        self.prefix = prefix
+
+    def collect(self) -> Iterator[Metric]:
+        try:
+            groups = self.client.xinfo_groups(self.section.stream)
+        except redis.RedisError:  # no stream yet, or Redis away: no backlog figures
+            return
+        group = next((g for g in groups if g["name"] == self.section.group), None)
+        if group is None:
+            return
+        yield GaugeMetricFamily(
+            f"{self.prefix}_group_pending",
+            "Entries read by the group's workers and not yet acknowledged.",
+            value=int(group["pending"]),
+        )
+        if group.get("lag") is not None:
+            yield GaugeMetricFamily(
+                f"{self.prefix}_group_lag",
+                f"Entries on {self.section.stream} the group has not read yet.",
+                value=int(group["lag"]),
+            )

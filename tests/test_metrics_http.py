@@ -7,7 +7,7 @@ import urllib.request
 import pytest
 from prometheus_client import CollectorRegistry, Counter
 
-from shouwang.metrics_http import MetricsPortBusy, serve_metrics
+from shouwang.metrics_http import CounterTotals, MetricsPortBusy, counter_values, serve_metrics
 from tests.helpers.mosquitto import free_port
 
 
@@ -40,3 +40,30 @@ def test_a_taken_port_names_the_setting_and_its_variable() -> None:
 
 def test_port_zero_serves_nothing() -> None:
     assert serve_metrics(CollectorRegistry(), 0, "ingest.metrics_port") is None
+
+
+def test_counters_read_back_by_label_or_in_total() -> None:
+    registry = CollectorRegistry()
+    messages = Counter("shouwang_test_messages", "M.", ["kind", "outcome"], registry=registry)
+    messages.labels("event", "stored").inc(3)
+    messages.labels("sensor", "stored").inc(2)
+    messages.labels("event", "rejected").inc()
+    messages.labels("sensor", "duplicate")  # seen, still zero
+    assert counter_values(messages, "outcome") == {"stored": 5, "rejected": 1}
+    assert counter_values(messages) == {"": 6}
+    assert counter_values(Counter("shouwang_test_none", "N.", registry=registry)) == {}
+
+
+def test_counter_totals_are_read_live_and_list_what_counted() -> None:
+    registry = CollectorRegistry()
+    received = Counter("shouwang_test_received", "R.", ["kind"], registry=registry)
+    errors = Counter("shouwang_test_errors", "E.", registry=registry)
+    totals = CounterTotals({"received": received, "errors": errors})
+    assert totals["received"] == 0 and dict(totals) == {} and len(totals) == 0
+    received.labels("event").inc(2)
+    received.labels("sensor").inc()
+    assert totals["received"] == 3 and dict(totals) == {"received": 3}
+    errors.inc()
+    assert dict(totals) == {"received": 3, "errors": 1}
+    with pytest.raises(KeyError):
+        totals["unknown"]

@@ -9,14 +9,16 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from sqlalchemy import select
 
 from alert_api.i18n import translator
-from alert_api.icons import icon_png
 from alert_api.pages.common import language, render
 from alert_api.viewer import Context, PageViewer
 from records.people import Person
 
 router = APIRouter(include_in_schema=False)
 
-SERVICE_WORKER = Path(__file__).parents[1] / "static" / "sw.js"
+STATIC = Path(__file__).parents[1] / "static"
+SERVICE_WORKER = STATIC / "sw.js"
+ICONS = STATIC / "icons"
+"""The app icon (an eye in a rounded square) as PNG files, 192 and 512 pixels."""
 
 
 @router.get("/guardian", response_class=HTMLResponse)
@@ -65,8 +67,10 @@ def service_worker() -> FileResponse:
 
 
 @router.get("/icons/icon-{size}.png")
-def icon(size: Literal["192", "512"]) -> Response:
+def icon(size: Literal["192", "512"]) -> FileResponse:
     """The app icon."""
-    return Response(
-        icon_png(int(size)), media_type="image/png", headers={"Cache-Control": "max-age=86400"}
+    return FileResponse(
+        ICONS / f"icon-{size}.png",
+        media_type="image/png",
+        headers={"Cache-Control": "max-age=86400"},
     )
