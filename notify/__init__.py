@@ -2,14 +2,16 @@
 
 A pipeline of stages, Alertmanager style:
 
-- intake (`consumer`): a Redis consumer group on the notifications stream; each job is
-  planned (`plan`: the job and one delivery per target recorded once per `job_id`) and
-  acknowledged after commit; poison jobs go to the dead-letter stream;
+- intake (`consumer`): a worker of the `notifier` consumer group on the notifications stream
+  (`shouwang.streams`); each job is planned (`plan`: the job and one delivery per target,
+  `targets`, recorded once per `job_id`) and acknowledged after commit; poison jobs go to the
+  dead-letter stream;
 - send (`sender`, `deliveries`): due deliveries are leased from the delivery log, held for
   quiet hours (`quiet`) unless critical, sent through their channel, and recorded; failures
   worth retrying come due again after exponential back-off (`retry`);
 - channels (`channel`: the contract; `webpush`, `apprise_channel`): one `send` each, whose
   `Result` says whether a failure is worth retrying.
 
-`worker.Notifier` runs the stages in one loop; `service` and `cli` start it.
+`worker.Notifier` runs the stages in one loop; `service` and `cli` start it, with its
+`settings` and `metrics`.
 """

@@ -1,8 +1,11 @@
-"""Shouwang's SQL records: watch lists, staff, areas and alerts, shared by rules and the API.
+"""Shouwang's SQL records, shared by rules, the alert API, the notifier and the camera gateway.
 
-Modules: `types` (enums), `people` and `alerts` (tables), `db` (engines and sessions),
-`migrate` (Alembic), `lifecycle` (alert state changes), `queries` (reading alerts), `feed`
-(entries of the alert-change and notification streams), `outbox` (publishing them after commit),
-`timers` (Redis timers, among them the escalation timers acknowledgement stops),
-`watchlist_csv` (import/export).
+Modules: `base` (declarative base, column types), `types` (enums), the tables — `people` (watch
+lists, staff, areas, coverage), `alerts`, `users`, `notifications` (jobs and deliveries),
+`cameras` and `devices` (device tables), `models` (all of them) — then `db` (engines, sessions,
+transient errors), `settings`, `migrate` (Alembic), `lifecycle` (alert state changes),
+`queries` (reading alerts), `feed` (entries of the alert-change and notification streams),
+`outbox` (publishing them after commit), `timers` (Redis timers, among them the escalation
+timers acknowledgement stops), `device_registry` (the sensor bridge's device table),
+`watchlist_csv` (import/export) and `cli`.
 """

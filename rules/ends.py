@@ -2,36 +2,11 @@
 
 An `end` can be decided before its episode's start or update raises (or joins) the alert: two
 ingest workers store a camera's events out of order, or two rules workers decide the start and
-the end at the same time in different batches. In order, the end would be recorded on the
-alert (`rules.alerting.end_episode`); out of order it finds no alert yet. So an end whose
-episode some rule may still alert on is *remembered* here, and whoever later raises or joins
-an alert of that episode decides the remembered end again on it, once committed.
-
-Which ends are remembered: those whose kind and condition type some enabled rule matches, and
-whose source watches someone that rule's watch-list condition accepts (a start of the episode
-could then raise an alert). Most ends (no rule, an unwatched camera) cost nothing. The others
-cost a Redis write (one pipeline per batch) and no database write: the entry's fields are kept
-under `ends:<episode>` and expire after `rules.end_wait_s`, so ends whose start never comes (or
-that found their alert in order) are pruned by Redis itself.
-
-Why two workers deciding the start and the end at once cannot both miss each other. Under
-READ COMMITTED a transaction sees only what was committed before each of its statements. Had
-each side written its own record and then checked for the other's inside its transaction,
-both checks could run before either commit, and both would find nothing. So each side checks
-only once its own write is visible to the other:
-
-- the end is remembered in Redis (visible at once) *before* its transaction looks for the
-  episode's alerts, each statement of which sees every commit made before it began;
-- the start looks for remembered ends only *after* its transaction committed.
-
-If the start's look misses the end, it ran before the end was remembered, so the start's
-commit preceded the end's search, which finds the alert. On SQLite, writers take the database
-lock for their whole transaction (`BEGIN IMMEDIATE`), so the two are serialised and the same
-holds. Both may find each other; the end is then decided twice, which stays idempotent: deciding
-an end locks the episode's alerts first and only then asks which rules recorded the entry
-(`alert_events` is unique per entry and rule), so the second waits for the first and records
-nothing. The start's entries are acknowledged (a held start's timer released) only after that
-look, so a worker dying in between leaves them to be decided, and the look made, again.
+the end at the same time in different batches. So an end whose episode some rule may still
+alert on is remembered here (`ends:<episode>`, expiring after `rules.end_wait_s`) before its
+search for alerts, and whoever later raises or joins an alert of that episode decides the
+remembered end on it, once committed. Which ends are remembered, and why two workers cannot
+both miss each other: docs/architecture.md, "Why episode ends may come first".
 """
 
 import json
