@@ -121,7 +121,7 @@ def run(alarms: int, devices: int, say: Callable[[str], None] = print) -> Result
         running_mosquitto(Path(name) / "broker", tuned=True) as broker,
     ):
         folder = Path(name)
-        ingest = make_settings(ns, folder / "snapshots", port=broker.port)  # type: ignore[arg-type]
+        ingest = make_settings(ns, folder / "snapshots", port=broker.port)
         codes = [device_code("132") for _ in range(devices)]
         table = [{"id": code, "site": ns.site} for code in codes]
         settings = gateway_settings(

@@ -21,6 +21,16 @@ from shouwang.contracts import (
     build_topic,
 )
 
+
+class Unusable(ValueError):
+    """Input from a camera that cannot be used; `reason` is the dead-letter reason."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
 EVENT_NAMESPACE = uuid.UUID("5b0d2f0e-6c3a-4f65-9a8e-2d7f6a1c9e42")
 """Namespace of event ids derived from what a camera sent (a resent report keeps its id)."""
 

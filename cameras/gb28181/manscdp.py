@@ -13,19 +13,16 @@ from xml.etree.ElementTree import Element, ParseError
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
+from cameras.wire import Unusable
+
 CONTENT_TYPE = "Application/MANSCDP+xml"
 _DECLARED = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9_.-]+)["']""")
 _CHINESE = {"gb2312", "gbk", "gb18030", "gb-2312", "cp936", "euc-cn"}
 MAX_TEXT = 500
 
 
-class ManscdpError(ValueError):
-    """A body that cannot be used; `reason` is the dead-letter reason."""
-
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(f"{reason}: {detail}")
-        self.reason = reason
-        self.detail = detail
+class ManscdpError(Unusable):
+    """A MANSCDP body that cannot be used."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,16 +16,12 @@ from xml.etree.ElementTree import ParseError
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
+from cameras.wire import Unusable
 from shouwang.contracts import EventType
 
 
-class ReportError(ValueError):
-    """A report that cannot be used; `reason` is the dead-letter reason."""
-
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(f"{reason}: {detail}")
-        self.reason = reason
-        self.detail = detail
+class ReportError(Unusable):
+    """A vendor report that cannot be used."""
 
 
 @dataclass(frozen=True, slots=True)

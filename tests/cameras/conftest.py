@@ -13,21 +13,16 @@ import redis
 from cameras.config import CamerasSettings
 from ingest.worker import IngestWorker
 from tests.cameras.gateway import DOMAIN, SERVER_ID, GatewayThread
-from tests.ingest.conftest import make_settings, running_worker
+from tests.ingest.conftest import Namespace, make_settings, running_worker
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 @dataclass
-class Names:
-    """One test's site, streams and keys."""
+class Names(Namespace):
+    """Ingest's names for one test, and the gateway's Redis prefix."""
 
-    uid: str
-    site: str
-    stream: str
-    deadletter: str
-    share_group: str
-    prefix: str
+    prefix: str = ""
 
 
 @pytest.fixture
@@ -56,7 +51,7 @@ def redis_client(ns: Names) -> Iterator[redis.Redis]:
 @pytest.fixture
 def ingest(ns: Names, tmp_path: Path) -> Iterator[IngestWorker]:
     """An ingest worker storing this test's site into its own streams."""
-    settings = make_settings(ns, tmp_path / "snapshots")  # type: ignore[arg-type]
+    settings = make_settings(ns, tmp_path / "snapshots")
     with running_worker(settings) as worker:
         yield worker
 
