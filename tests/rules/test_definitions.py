@@ -33,7 +33,18 @@ def test_default_rule_set_covers_every_case_of_the_issue() -> None:
         "edge_offline",
         "camera_offline",
         "sensor_battery_low",
+        # Camera-native analytics (GB/T 28181, Hikvision, Dahua): issue 14.
+        "camera_intrusion_watched_child_night",
+        "camera_crowd",
+        "camera_tamper",
+        "camera_fault",
     }
+    intrusion = by_id["camera_intrusion_watched_child_night"]
+    assert intrusion.alert.severity.value == "critical"
+    assert intrusion.match.watchlist is not None
+    assert [c.value for c in intrusion.match.watchlist.categories] == ["child"]
+    assert by_id["camera_tamper"].alert.notify == ["grid_worker"]
+    assert by_id["camera_fault"].alert.notify == ["grid_worker"]
     fall = by_id["elder_fall"]
     assert fall.alert.severity.value == "critical"
     assert fall.alert.notify == ["guardians", "grid_worker", "duty_officer"]
@@ -123,7 +134,7 @@ def test_every_problem_is_listed_at_once() -> None:
 def test_check_command_lists_the_rules(tmp_path: Path) -> None:
     result = runner.invoke(rules_app, ["check", str(DEFAULT_RULES)])
     assert result.exit_code == 0, result.output
-    assert "10 rule(s) enabled" in result.output and "edge_offline" in result.output
+    assert "14 rule(s) enabled" in result.output and "edge_offline" in result.output
 
 
 def test_check_command_fails_with_the_problems(tmp_path: Path) -> None:
