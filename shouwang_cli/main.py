@@ -273,11 +273,23 @@ def broker_acl(
         list[str] | None,
         typer.Option(help="USER:SITE of an IoT gateway publishing sensor readings (repeatable)."),
     ] = None,
+    camera_gateway: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="USER:SITE[,SITE…] of a camera-event gateway (GB/T 28181, Hikvision, Dahua)."
+        ),
+    ] = None,
 ) -> None:
     """Print a Mosquitto acl_file: ingest reads all, each edge box writes only its own topics."""
     from edge.config import load_settings
     from shouwang.settings import ConfigError
-    from shouwang_cli.acl import acl_file, edge_entry, gateway_entry, ingest_entry
+    from shouwang_cli.acl import (
+        acl_file,
+        camera_gateway_entry,
+        edge_entry,
+        gateway_entry,
+        ingest_entry,
+    )
 
     blocks = [ingest_entry(ingest_user)]
     for path in edge_configs:
@@ -291,4 +303,9 @@ def broker_acl(
         if not user or not site:
             raise fail(f"--gateway {spec!r} must be USER:SITE")
         blocks.append(gateway_entry(user, site))
+    for spec in camera_gateway or []:
+        user, _, sites = spec.partition(":")
+        if not user or not sites:
+            raise fail(f"--camera-gateway {spec!r} must be USER:SITE[,SITE…]")
+        blocks.append(camera_gateway_entry(user, sites.split(",")))
     typer.echo(acl_file(blocks))

@@ -63,7 +63,18 @@ def test_configuration_reference_in_docs_is_current() -> None:
 
 def test_broker_acl_lists_each_edge_boxs_own_topics() -> None:
     config = Path(__file__).parents[1] / "configs" / "edge.yaml"
-    result = runner.invoke(app, ["broker", "acl", str(config), "--gateway", "gw-1:site-9"])
+    result = runner.invoke(
+        app,
+        [
+            "broker",
+            "acl",
+            str(config),
+            "--gateway",
+            "gw-1:site-9",
+            "--camera-gateway",
+            "gb:site-9,site-10",
+        ],
+    )
     assert result.exit_code == 0, result.output
     blocks = {
         next(line for line in block.splitlines() if line.startswith("user ")): block
@@ -75,3 +86,8 @@ def test_broker_acl_lists_each_edge_boxs_own_topics() -> None:
     assert "shouwang/v1/tongren-bijiang-01/cam-bridge/event" in edge
     assert "#" not in edge and "+" not in edge
     assert "topic write shouwang/v1/site-9/+/sensor" in blocks["user gw-1"]
+    camera_gateway = blocks["user gb"].splitlines()
+    for site in ("site-9", "site-10"):
+        for kind in ("event", "snapshot", "status", "heartbeat"):
+            assert f"topic write shouwang/v1/{site}/+/{kind}" in camera_gateway
+    assert not [line for line in camera_gateway if line.endswith("/sensor")]

@@ -243,3 +243,34 @@ def test_unknown_devices_and_wrong_digests_are_refused() -> None:
     bad.headers = [(k, v.replace('response="', 'response="0')) for k, v in bad.headers]
     wrong = gb.handle(bad, PEER, None, 1000.0)
     assert wrong.response is not None and wrong.response.code == 403 and wrong.save is None
+
+
+def test_after_registering_the_catalog_is_asked_for_and_alarms_subscribed() -> None:
+    gb = core(query_catalog=True, subscribe_alarms=True, subscription_expires_s=600)
+    first = gb.handle(authorised(gb, 3600, 1000.0), PEER, None, 1000.0)
+    query, subscribe = first.requests
+    assert query.method == "MESSAGE" and b"<CmdType>Catalog</CmdType>" in query.body
+    assert subscribe.method == "SUBSCRIBE" and subscribe.headers["Expires"] == "600"
+    assert (
+        b"<CmdType>Alarm</CmdType>" in subscribe.body and subscribe.headers["Event"] == "presence"
+    )
+    assert query.body.startswith(b'<?xml version="1.0" encoding="GB2312"?>')
+    page = (
+        '<?xml version="1.0" encoding="GB2312"?><Response><CmdType>Catalog</CmdType><SN>1</SN>'
+        f'<DeviceID>{DEVICE}</DeviceID><SumNum>2</SumNum><DeviceList Num="1"><Item>'
+        f"<DeviceID>{CHANNEL}</DeviceID><Name>村口池塘</Name><Status>ON</Status></Item>"
+        "</DeviceList></Response>"
+    ).encode("gb2312")
+    assert first.save is not None
+    stored = gb.handle(parse(sip("MESSAGE", body=page, call_id="cat")), PEER, first.save, 1001.0)
+    assert stored.save is not None and stored.save.channels == {CHANNEL: "村口池塘"}
+    # A later alarm from that channel carries its name; a device alarm is reset afterwards.
+    alarm = ALARM.format(charset="GB2312", cmd="CmdType", channel=CHANNEL).encode("gb2312")
+    alarm = alarm.replace(b"<AlarmMethod>5</AlarmMethod>", b"<AlarmMethod>2</AlarmMethod>")
+    alarm = alarm.replace(b"<AlarmType>6</AlarmType>", b"<AlarmType>1</AlarmType>")
+    outcome = gb.handle(parse(sip("MESSAGE", body=alarm, call_id="al")), PEER, stored.save, 1002.0)
+    event = outcome.publish[0].message
+    assert event.type is EventType.CAMERA_OFFLINE  # type: ignore[union-attr]
+    assert event.attributes["channel_name"] == "村口池塘"  # type: ignore[union-attr]
+    assert [r.method for r in outcome.requests] == ["MESSAGE", "MESSAGE"]
+    assert b"<AlarmCmd>ResetAlarm</AlarmCmd>" in outcome.requests[1].body
