@@ -1,5 +1,7 @@
 """Inactivity: nobody seen and nothing moving in a `home` zone for `inactive_s`, within the
-configured hours (an elder living alone who has not been up all morning)."""
+configured hours (an elder living alone who has not been up all morning). An episode's end
+says why it ended (`end_reason`): someone or something moved (`activity`), the hours ended
+(`hours`), or the analyser stopped (`stopped`); only the first means someone was seen."""
 
 from dataclasses import dataclass, field
 from datetime import time
@@ -45,7 +47,8 @@ class InactivityAnalyser(Analyser):
             quiet = self.quiet.setdefault(zone.name, _Quiet(since_t=obs.t))
             if not in_hours or self._active(obs, zone.name, quiet):
                 if quiet.episode:
-                    findings.append(self._finding(obs, zone.name, quiet, Phase.END))
+                    why = "activity" if in_hours else "hours"
+                    findings.append(self._finding(obs, zone.name, quiet, Phase.END, why))
                 quiet.since_t = obs.t
                 continue
             if quiet.episode is None and obs.t - quiet.since_t >= self.config.inactive_s:
@@ -57,7 +60,9 @@ class InactivityAnalyser(Analyser):
     def finish(self, obs: Observation) -> list[Finding]:
         """End every open episode."""
         findings = [
-            self._finding(obs, name, q, Phase.END) for name, q in self.quiet.items() if q.episode
+            self._finding(obs, name, q, Phase.END, "stopped")
+            for name, q in self.quiet.items()
+            if q.episode
         ]
         self.quiet.clear()
         return findings
@@ -72,16 +77,20 @@ class InactivityAnalyser(Analyser):
             quiet.mask = obs.zones.by_name(zone).mask(width, height)
         return int(np.count_nonzero(obs.motion_mask & quiet.mask)) >= MOTION_PIXELS
 
-    def _finding(self, obs: Observation, zone: str, quiet: _Quiet, phase: Phase) -> Finding:
+    def _finding(
+        self, obs: Observation, zone: str, quiet: _Quiet, phase: Phase, end_reason: str = ""
+    ) -> Finding:
         assert quiet.episode is not None
         episode = quiet.episode
+        attributes: dict[str, float | str] = {"inactive_s": round(obs.t - quiet.since_t, 1)}
         if phase == Phase.END:
             quiet.episode = None
+            attributes["end_reason"] = end_reason
         return episode.finding(
             obs,
             EventType.INACTIVITY,
             phase,
             zone=zone,
             zone_tags=obs.zones.by_name(zone).tags,
-            attributes={"inactive_s": round(obs.t - quiet.since_t, 1)},
+            attributes=attributes,
         )

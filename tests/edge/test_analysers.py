@@ -148,4 +148,9 @@ def test_inactivity_in_a_home_zone_within_hours() -> None:
     quiet = [(float(t), []) for t in range(0, 90, 5)]
     findings = run(analyser, quiet, zones=zones)
     assert [f.phase.value for f in findings] == ["start"]
-    assert run(analyser, [(95.0, [STANDING])], zones=zones)[0].phase.value == "end"
+    (seen,) = run(analyser, [(95.0, [STANDING])], zones=zones)
+    assert (seen.phase.value, seen.attributes["end_reason"]) == ("end", "activity")
+    later = [(95.0 + t, boxes) for t, boxes in quiet]
+    assert [f.phase.value for f in run(analyser, later, zones=zones)] == ["start"]
+    (stopped,) = analyser.finish(observe(200.0, [], zones=zones))
+    assert stopped.attributes["end_reason"] == "stopped"
