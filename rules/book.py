@@ -31,7 +31,7 @@ from records.alerts import (
 from records.feed import AlertChange, Change, NotificationJob
 from records.outbox import add_outputs
 from records.timers import TimerSet
-from records.types import AlertStatus, Severity
+from records.types import OPEN_STATUSES, AlertStatus, Severity
 from rules.notifications import Notice, jobs
 from rules.recipients import Directory
 from rules.signals import Signal, SnapshotNote
@@ -139,6 +139,19 @@ SELECT_RULES_RECORDING = select(EVENTS.c.rule_id).where(
 )
 SELECT_EPISODES_OF = select(EVENTS.c.alert_id, EVENTS.c.episode_key, EVENTS.c.phase).where(
     in_param(EVENTS.c.alert_id, "ids")
+)
+SELECT_OPEN_OF_SOURCE = (
+    select(ALERTS.c.id)
+    .where(
+        ALERTS.c.site == bindparam("site"),
+        ALERTS.c.source == bindparam("source"),
+        ALERTS.c.source_kind == bindparam("source_kind"),
+        ALERTS.c.type == bindparam("type"),
+        in_param(ALERTS.c.rule_id, "rule_ids"),
+        in_param(ALERTS.c.status, "statuses"),
+        ALERTS.c.condition_ended_at.is_(None),
+    )
+    .order_by(ALERTS.c.id)
 )
 SET_EVENT_SNAPSHOT = (
     update(EVENTS)
@@ -292,6 +305,27 @@ class AlertBook:
         """The rules an entry was recorded for."""
         self._write_rows()
         return set(self.session.execute(SELECT_RULES_RECORDING, {"event_key": event_key}).scalars())
+
+    def open_alerts_of(self, signal: Signal, rule_ids: Collection[str]) -> list[AlertState]:
+        """The open alerts of these rules about the signal's source and type whose condition has
+        not ended (loaded and locked), oldest first."""
+        rows = self.session.execute(
+            SELECT_OPEN_OF_SOURCE,
+            {
+                "site": signal.site,
+                "source": signal.source,
+                "source_kind": signal.kind.value,
+                "type": signal.type,
+                "rule_ids": sorted(rule_ids),
+                "statuses": sorted(status.value for status in OPEN_STATUSES),
+            },
+        )
+        found = self.alerts(rows.scalars())
+        return [
+            alert
+            for _, alert in sorted(found.items())
+            if alert.status in OPEN_STATUSES and alert.condition_ended_at is None
+        ]
 
     def episodes_of(self, alert_ids: Collection[int]) -> dict[int, set[tuple[str, str]]]:
         """The (episode, phase) pairs of each alert's recorded entries."""

@@ -62,6 +62,10 @@ def check(
         matches = f"{match.kind.value}: {', '.join(match.types) or 'any'}"
         if match.hold_s:
             matches += f" for {match.hold_s:g} s"
+        if match.silent_s:
+            matches += f", silent {match.silent_s:g} s"
+        if match.kind.value == "absence" and match.windows:
+            matches += ", " + ", ".join(f"{w.start:%H:%M}-{w.end:%H:%M}" for w in match.windows)
         ladder = ", ".join(f"{s.after_s:g}s→{'+'.join(s.notify)}" for s in rule.alert.escalation)
         table.add_row(
             rule.id if rule.enabled else f"{rule.id} (disabled)",

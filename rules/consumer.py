@@ -130,9 +130,11 @@ class RulesConsumer(StreamConsumer[RulesSection, dict[str, str]]):
         self._committed(self.engine.early_ends(outcome.episodes))
 
     def fire_timers(self) -> None:
-        """Raise held conditions that lasted, and do due escalation steps."""
+        """Raise held conditions and silences that lasted, and do due escalation steps."""
         lease = self.section.timer_lease_ms
         self._committed(self.engine.fire_holds(lease))
+        section = self.section
+        self._committed(self.engine.fire_silences(lease, section.stream, section.group))
         self._committed(self.engine.fire_escalations(lease))
 
     def housekeeping(self) -> None:

@@ -15,7 +15,11 @@ from rules.definitions import Kind, WatchlistSpec
 from rules.signals import Signal
 from rules.sql import in_param, table
 
-SOURCE_KINDS = {Kind.EVENT: SourceKind.CAMERA, Kind.SENSOR: SourceKind.SENSOR}
+SOURCE_KINDS = {
+    Kind.EVENT: SourceKind.CAMERA,
+    Kind.SENSOR: SourceKind.SENSOR,
+    Kind.HEALTH: SourceKind.SENSOR,
+}
 CoverageRow = Row[*tuple[Any, ...]]
 """A coverage row joined with the person and household it covers."""
 
@@ -25,6 +29,7 @@ class Ward:
     """A covered watch-list person, with what rules test and alerts show."""
 
     id: int
+    code: str
     name: str
     category: Category
     risk_level: int
@@ -110,6 +115,7 @@ SELECT_COVERAGE = (
         COVERAGE.c.zone,
         COVERAGE.c.household_id.label("covered_household"),
         PERSONS.c.id,
+        PERSONS.c.code,
         PERSONS.c.name,
         PERSONS.c.category,
         PERSONS.c.risk_level,
@@ -175,22 +181,51 @@ def _subjects(rows: list[CoverageRow], site_area: int | None) -> Subjects:
     household_ids = sorted({row.covered_household for row in rows if row.covered_household})
     wards: dict[int, Ward] = {}
     for row in rows:
-        wards.setdefault(
-            row.id,
-            Ward(
-                id=row.id,
-                name=row.name,
-                category=row.category,
-                risk_level=row.risk_level,
-                lives_alone=row.lives_alone,
-                conditions=tuple(row.conditions),
-                household_id=row.household_id,
-                address=row.address,
-                area_id=row.area_id,
-            ),
-        )
+        wards.setdefault(row.id, _ward(row))
     persons = tuple(wards.values())
     for ward in persons:
         if not household_ids or ward.household_id == household_ids[0]:
             return Subjects(persons, tuple(household_ids), ward.area_id, ward.address)
     return Subjects(persons, tuple(household_ids), site_area, "")
+
+
+SELECT_WARDS = (
+    select(
+        PERSONS.c.id,
+        PERSONS.c.code,
+        PERSONS.c.name,
+        PERSONS.c.category,
+        PERSONS.c.risk_level,
+        PERSONS.c.lives_alone,
+        PERSONS.c.conditions,
+        HOUSEHOLDS.c.id.label("household_id"),
+        HOUSEHOLDS.c.address,
+        HOUSEHOLDS.c.area_id,
+    )
+    .join(HOUSEHOLDS, HOUSEHOLDS.c.id == PERSONS.c.household_id)
+    .where(in_param(PERSONS.c.id, "ids"), PERSONS.c.active.is_(True))
+)
+
+
+def person_subjects(session: Session, person_id: int) -> Subjects | None:
+    """One (active) watch-list person as the subject of an alert about them alone."""
+    row = session.execute(SELECT_WARDS, {"ids": [person_id]}).first()
+    if row is None:
+        return None
+    ward = _ward(row)
+    return Subjects((ward,), (ward.household_id,), ward.area_id, ward.address)
+
+
+def _ward(row: CoverageRow) -> Ward:
+    return Ward(
+        id=row.id,
+        code=row.code,
+        name=row.name,
+        category=row.category,
+        risk_level=row.risk_level,
+        lives_alone=row.lives_alone,
+        conditions=tuple(row.conditions),
+        household_id=row.household_id,
+        address=row.address,
+        area_id=row.area_id,
+    )

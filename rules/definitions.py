@@ -2,7 +2,7 @@
 
 import re
 import string
-from datetime import date, time
+from datetime import date, datetime, time
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
@@ -34,19 +34,38 @@ class RulesError(Exception):
 
 
 class Kind(StrEnum):
-    """What kind of stream entry a rule matches."""
+    """What a rule matches: a kind of stream entry, or a condition derived from readings over
+    time (no activity from a person's sensors; a sensor's own health)."""
 
     EVENT = "event"
     SENSOR = "sensor"
     STATUS = "status"
+    ABSENCE = "absence"
+    HEALTH = "health"
 
+
+class Health(StrEnum):
+    """Conditions of a sensor itself (rules of `kind: health`)."""
+
+    SENSOR_OFFLINE = "sensor_offline"
+    BATTERY_LOW = "battery_low"
+
+
+NO_ACTIVITY = "no_activity"
+"""The type of the alerts absence rules raise."""
 
 KIND_TYPES: dict[Kind, frozenset[str]] = {
     Kind.EVENT: frozenset(t.value for t in EventType),
     Kind.SENSOR: frozenset(t.value for t in SensorType),
     Kind.STATUS: frozenset(s.value for s in EdgeState if s is not EdgeState.ONLINE),
+    Kind.ABSENCE: frozenset(t.value for t in SensorType),
+    Kind.HEALTH: frozenset(h.value for h in Health),
 }
-"""Types a rule of each kind may name (an edge's `online` only ends its `offline`)."""
+"""Types a rule of each kind may name (an edge's `online` only ends its `offline`; an absence
+rule names the sensor kinds whose readings are activity)."""
+REPORT_INTERVALS_S: dict[str, float] = {"default": 25 * 3600.0, "temperature": 3 * 3600.0}
+"""Expected report intervals of the sensor-offline rule unless it says otherwise: a battery
+Zigbee device checks in at least daily (Zigbee2MQTT's own default), a thermometer hourly."""
 
 
 class GroupBy(StrEnum):
@@ -186,9 +205,15 @@ class WatchlistSpec(RuleModel):
 class Match(RuleModel):
     """What an entry must be for the rule to fire."""
 
-    kind: Kind = Field(Kind.EVENT, description="event, sensor or status (edge online/offline).")
+    kind: Kind = Field(
+        Kind.EVENT,
+        description="event, sensor, status (edge online/offline), absence (no activity from "
+        "a person's sensors) or health (a sensor offline or its battery low).",
+    )
     types: list[str] = Field(
-        default_factory=list, description="Event types, sensor types or `offline` (empty: any)."
+        default_factory=list,
+        description="Event types, sensor types or `offline` (empty: any); for absence the "
+        "sensor types whose readings are activity; for health sensor_offline or battery_low.",
     )
     phases: list[Phase] = Field(
         default_factory=lambda: [Phase.START, Phase.UPDATE],
@@ -213,8 +238,38 @@ class Match(RuleModel):
     attributes: dict[str, Condition] = Field(
         default_factory=dict, description="Conditions on event/reading attributes."
     )
-    value: Condition | None = Field(None, description="Sensor value condition.")
-    battery_pct: Compare | None = Field(None, description="Sensor battery condition.")
+    value: Condition | None = Field(
+        None, description="Sensor value condition (absence: the value that is activity)."
+    )
+    battery_pct: Compare | None = Field(
+        None, description="Sensor battery condition (health battery_low: when it is low)."
+    )
+    silent_s: float = Field(
+        0.0,
+        ge=0,
+        description="absence: how long without activity raises the alert (default: the "
+        "whole window).",
+    )
+    cameras: list[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,31}$")]] = Field(
+        default_factory=list,
+        description="absence: zone tags (`home`) of the covering cameras' inactivity zones: "
+        "someone seen there is activity, and no alert is raised while a camera sees someone.",
+    )
+    sensor_types: list[SensorType] = Field(
+        default_factory=list, description="health: the sensor kinds watched (empty: all)."
+    )
+    report_interval_s: dict[str, Annotated[float, Field(gt=0)]] = Field(
+        default_factory=lambda: dict(REPORT_INTERVALS_S),
+        description="health sensor_offline: a sensor silent longer than its kind's interval "
+        "(`default`: the others) is offline.",
+    )
+    battery_ok_pct: float = Field(
+        50.0,
+        ge=0,
+        le=100,
+        description="health battery_low: a reading at or above this ends the episode (the "
+        "battery was replaced).",
+    )
     watchlist: WatchlistSpec | None = Field(
         None, description="Watch-list persons the source must cover (absent: no requirement)."
     )
@@ -232,18 +287,79 @@ class Match(RuleModel):
             )
         return types
 
+    @field_validator("report_interval_s")
+    @classmethod
+    def _interval_kinds(cls, intervals: dict[str, float]) -> dict[str, float]:
+        known = {t.value for t in SensorType} | {"default"}
+        unknown = sorted(set(intervals) - known)
+        if unknown:
+            raise ValueError(
+                f"unknown sensor type(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+            )
+        return {**REPORT_INTERVALS_S, **intervals}
+
     @model_validator(mode="after")
     def _consistent(self) -> Self:
         if Phase.END in self.phases or not self.phases:
             raise ValueError("phases must be start and/or update (an `end` never raises alerts)")
-        if self.kind is not Kind.SENSOR and (self.value is not None or self.battery_pct):
-            raise ValueError("value and battery_pct apply to kind: sensor only")
-        if self.kind is not Kind.EVENT and (self.zone_tags or self.min_duration_s):
-            raise ValueError("zone_tags and min_duration_s apply to kind: event only")
-        if self.kind is Kind.SENSOR and self.hold_s:
-            raise ValueError("hold_s needs an episode that ends (kind: event or status)")
+        given = self.model_fields_set
+        stray = sorted(given - KIND_KEYS[self.kind] - COMMON_KEYS)
+        if "hold_s" in stray and self.kind is Kind.SENSOR:
+            raise ValueError(
+                "hold_s needs an episode that ends (kind: event or status); for a sensor that "
+                "stays silent use kind: absence"
+            )
+        if {"value", "battery_pct"} & set(stray):
+            raise ValueError(
+                "value and battery_pct apply to kind: sensor (value also to absence, "
+                "battery_pct to health)"
+            )
+        if stray:
+            raise ValueError(f"{', '.join(stray)}: not for kind: {self.kind.value}")
+        if self.kind is Kind.ABSENCE:
+            self._check_absence()
+        if self.kind is Kind.HEALTH and len(self.types) != 1:
+            raise ValueError("a health rule names one type: sensor_offline or battery_low")
+        if self.kind is Kind.HEALTH:
+            health = Health(self.types[0])
+            wrong = {
+                Health.SENSOR_OFFLINE: {"battery_pct", "battery_ok_pct"},
+                Health.BATTERY_LOW: {"report_interval_s"},
+            }[health] & given
+            if wrong:
+                raise ValueError(f"{', '.join(sorted(wrong))}: not for {health.value}")
         return self
 
+    def _check_absence(self) -> None:
+        if not self.types:
+            raise ValueError("an absence rule names the sensor types whose readings are activity")
+        if not self.windows and not self.silent_s:
+            raise ValueError("an absence rule needs silent_s, windows, or both")
+        for spec in self.windows:
+            window = spec.window()
+            nominal = (
+                datetime.combine(date.min, window.end) - datetime.combine(date.min, window.start)
+            ).total_seconds() % 86400
+            if self.silent_s > nominal:
+                raise ValueError(
+                    f"silent_s {self.silent_s:g} is longer than the window "
+                    f"{spec.start:%H:%M}-{spec.end:%H:%M} ({nominal:g} s)"
+                )
+
+
+COMMON_KEYS = frozenset({"kind", "types", "watchlist", "phases"})
+KIND_KEYS: dict[Kind, frozenset[str]] = {
+    Kind.EVENT: frozenset(
+        {"zone_tags", "min_confidence", "min_duration_s", "hold_s", "windows", "attributes"}
+    ),
+    Kind.SENSOR: frozenset({"windows", "attributes", "value", "battery_pct"}),
+    Kind.STATUS: frozenset({"hold_s", "windows", "attributes"}),
+    Kind.ABSENCE: frozenset({"windows", "value", "silent_s", "cameras"}),
+    Kind.HEALTH: frozenset(
+        {"sensor_types", "report_interval_s", "battery_pct", "battery_ok_pct", "attributes"}
+    ),
+}
+"""The match keys each kind takes besides kind, types, watchlist and phases."""
 
 RECIPIENT = re.compile(
     r"^(guardians|(grid_worker|duty_officer|police)(@(grid|village|town|county))?)$"

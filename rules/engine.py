@@ -14,8 +14,10 @@ from records.feed import Change
 from records.timers import escalation_timers
 from rules.alerting import Match, attach_snapshot, end_episode, prepare, record_match
 from rules.book import AlertBook
+from rules.clears import clear_sensor_alerts, is_clear
 from rules.coverage import Source, Subjects, Watchers
 from rules.definitions import KIND_TYPES, Kind, Rule, RuleSet
+from rules.derived import Derived, end_of
 from rules.ends import EarlyEnds
 from rules.escalation import escalate, step_due_ms
 from rules.holds import DueHold, Holds
@@ -23,6 +25,7 @@ from rules.matching import signal_matches, wards_for
 from rules.notifications import Notice
 from rules.recipients import Directory
 from rules.signals import Signal, SnapshotNote, read_entry
+from rules.silences import Note, SilenceState, episode_of
 from shouwang.contracts import Phase
 
 log = structlog.get_logger("shouwang.rules")
@@ -73,6 +76,8 @@ class Plan:
     matches: list[Match] = field(default_factory=list)
     awaited: bool = False
     """An end of an episode that a rule may still raise an alert for: remembered."""
+    subjects: Subjects | None = None
+    """Who the entry's source watches, if a rule needed to know."""
 
 
 class Engine:
@@ -101,6 +106,7 @@ class Engine:
         self.ends = EarlyEnds(client, key_prefix, end_wait_s)
         self.watchers = Watchers(coverage_cache_s)
         self.directory = Directory(coverage_cache_s)
+        self.derived = Derived(self.enabled, self.calendar, client, key_prefix)
 
     def now(self) -> datetime:
         """The engine's clock as an aware datetime."""
@@ -125,11 +131,30 @@ class Engine:
             for plan in plans
             if plan.awaited and isinstance(plan.item, Signal)
         )
+        derived = self.derived.note(
+            [
+                (plan.item, plan.subjects)
+                for plan in plans
+                if isinstance(plan.item, Signal)
+                and plan.subjects is not None
+                and self.derived.listens(plan.item)
+            ]
+        )
+        starts = [
+            Match.of(rule, signal, subjects, wards)
+            for rule, signal, subjects in derived.starts
+            if (wards := wards_for(rule, subjects)) is not None
+        ]
         book = self._book(session)
-        prepare(book, [m for plan in plans for m in plan.matches if not m.rule.match.hold_s])
+        matches = [m for plan in plans for m in plan.matches if not m.rule.match.hold_s]
+        prepare(book, matches + starts)
         outcome = Outcome()
         for plan in plans:
             self._apply(book, plan, outcome)
+        for match in starts:
+            self._raise(book, match, outcome)
+        for signal in derived.ends:
+            self._ended(book, signal, outcome)
         outcome.outputs += book.flush()
         return outcome
 
@@ -138,23 +163,31 @@ class Engine:
         alert to end (one coverage lookup for all)."""
         items = [read_entry(entry_id, fields) for entry_id, fields in entries]
         candidates = [self._candidates(item) for item in items]
-        signals = [
-            item
+        watched = [
+            isinstance(item, Signal) and (bool(rules) or self.derived.listens(item))
             for item, rules in zip(items, candidates, strict=True)
-            if rules and isinstance(item, Signal)
         ]
-        subjects = self._subjects(session, signals)
+        subjects = self._subjects(
+            session,
+            [
+                item
+                for item, wanted in zip(items, watched, strict=True)
+                if isinstance(item, Signal) and wanted
+            ],
+        )
         plans: list[Plan] = []
-        for item, rules, (_, fields) in zip(items, candidates, entries, strict=True):
-            if not isinstance(item, Signal) or not rules:
-                plans.append(Plan(item, fields))
+        for item, rules, wanted, (_, fields) in zip(
+            items, candidates, watched, entries, strict=True
+        ):
+            found = subjects[Source.of(item)] if wanted and isinstance(item, Signal) else None
+            if not isinstance(item, Signal) or not rules or found is None:
+                plans.append(Plan(item, fields, subjects=found))
                 continue
-            found = subjects[Source.of(item)]
             if item.phase is Phase.END:
                 awaited = any(wards_for(rule, found) is not None for rule in rules)
-                plans.append(Plan(item, fields, awaited=awaited))
+                plans.append(Plan(item, fields, awaited=awaited, subjects=found))
                 continue
-            plan = Plan(item, fields)
+            plan = Plan(item, fields, subjects=found)
             for rule in rules:
                 wards = wards_for(rule, found)
                 if wards is not None:
@@ -187,6 +220,11 @@ class Engine:
         elif isinstance(item, Signal) and item.phase is Phase.END:
             self._end(book, item, outcome)
             outcome.episodes.discard(item.episode_key)
+        elif isinstance(item, Signal) and is_clear(item):
+            rule_ids = [rule.id for rule in self.index.get((item.kind, item.type), ())]
+            for alert in clear_sensor_alerts(book, item, rule_ids) if rule_ids else []:
+                book.announce(alert, Change.ENDED, item.entry_id)
+                outcome.ended.append(alert.id)
         for match in plan.matches:
             hold_s = match.rule.match.hold_s
             if not hold_s:
@@ -282,6 +320,91 @@ class Engine:
         late = self.early_ends([item.episode_key])
         outcome.ended += late.ended
         outcome.outputs += late.outputs
+
+    def fire_silences(self, lease_ms: int, stream: str, group: str, limit: int = 100) -> Outcome:
+        """Raise the alerts of silences that lasted (absence, sensors offline). Not while the
+        group is behind on the events stream: the entries waiting there may be the activity
+        that breaks the silence."""
+        outcome = Outcome()
+        now = int(self.clock() * 1000)
+        silences = self.derived.silences
+        if not silences.has_due(now) or self._behind(stream, group):
+            return outcome
+        for member, _ in silences.claim_due(now, lease_ms, limit):
+            try:
+                self._fire_silence(member, now, outcome)
+            except TRANSIENT:
+                raise
+            except Exception:  # keep working; the timer comes back when its lease ends
+                log.exception("silence failed", member=member)
+        return outcome
+
+    def _behind(self, stream: str, group: str) -> bool:
+        """Whether the group has entries it has not read yet (Redis 7 counts them)."""
+        try:
+            groups = self.derived.silences.client.xinfo_groups(stream)
+        except redis.ResponseError:
+            return False  # no stream yet
+        lag = next((g.get("lag") for g in groups if g.get("name") == group), None)
+        return bool(lag)
+
+    def _fire_silence(self, member: str, now: int, outcome: Outcome) -> None:
+        silences = self.derived.silences
+        state = silences.state(member)
+        rule = self.derived.by_id.get(member.split("|", 1)[0])
+        if rule is None or state is None:
+            silences.forget(member)
+            return
+        kind = self.derived.kind_of(rule)
+        due = kind.due(rule, state.anchor_ms, state.fired_ms, state.context)
+        if due is None or due > now:
+            silences.fired(member, state.anchor_ms, None, state.fired_ms or 0, due)
+            return
+        if kind.waits(state):  # a camera sees someone: that is activity, now
+            self._activity_now(rule, member, state, now, outcome)
+            return
+        episode = episode_of(member, due)
+        signal = kind.start(rule, episode, state, due)
+        with self.sessions.begin() as session:
+            subjects = kind.subjects(session, self.watchers, state)
+            wards = wards_for(rule, subjects) if subjects is not None else None
+            if subjects is not None and wards is not None:
+                book = self._book(session)
+                match = Match.of(rule, signal, subjects, wards)
+                prepare(book, [match])
+                self._raise(book, match, outcome)
+                outcome.outputs += book.flush()
+        following = kind.due(rule, state.anchor_ms, due, state.context)
+        if not silences.fired(member, state.anchor_ms, episode, due, following):
+            # An activity came while the alert was raised and found no episode to end.
+            moved = silences.state(member)
+            self._end_silences(
+                [end_of(episode, rule, None, moved.anchor_ms if moved else now)], outcome
+            )
+
+    def _activity_now(
+        self, rule: Rule, member: str, state: SilenceState, now: int, outcome: Outcome
+    ) -> None:
+        kind = self.derived.kind_of(rule)
+        note = Note(
+            member=member,
+            at_ms=now,
+            key=f"seen:{now}",
+            activity=True,
+            due_ms=kind.due(rule, now, None, state.context),
+            context={},
+        )
+        (ended,) = self.derived.silences.note([note])
+        self._end_silences([end_of(episode, rule, None, now) for episode in ended], outcome)
+
+    def _end_silences(self, ends: list[Signal], outcome: Outcome) -> None:
+        if not ends:
+            return
+        with self.sessions.begin() as session:
+            book = self._book(session)
+            for signal in ends:
+                self._ended(book, signal, outcome)
+            outcome.outputs += book.flush()
 
     def fire_escalations(self, lease_ms: int, limit: int = 100) -> Outcome:
         """Do the escalation steps that are due: all in one transaction, or, if one of them

@@ -1,8 +1,8 @@
 """Time windows in local time: days of the week, rest days and overnight windows."""
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -77,6 +77,24 @@ class Window:
         if clock < self.end:
             return calendar.day_matches(today - timedelta(days=1), self.days)
         return False
+
+    def occurrences(
+        self, after: datetime, calendar: Calendar, horizon_days: int = 400
+    ) -> Iterator[tuple[datetime, datetime]]:
+        """The window's (start, end) in UTC, in order, from the one ending after `after` on,
+        for `horizon_days`. Its length in real time follows the local clock: a window across a
+        daylight-saving change is an hour shorter or longer. (UTC, because Python compares and
+        subtracts two times of the same zone by their wall clocks.)"""
+        first = after.astimezone(calendar.zone).date() - timedelta(days=1)
+        for offset in range(horizon_days + 2):
+            day = first + timedelta(days=offset)
+            if not calendar.day_matches(day, self.days):
+                continue
+            start = datetime.combine(day, self.start, tzinfo=calendar.zone).astimezone(UTC)
+            end_day = day + timedelta(days=1) if self.overnight else day
+            end = datetime.combine(end_day, self.end, tzinfo=calendar.zone).astimezone(UTC)
+            if end > after:
+                yield start, end
 
 
 def in_any_window(moment: datetime, windows: Iterable[Window], calendar: Calendar) -> bool:

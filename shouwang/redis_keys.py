@@ -39,8 +39,9 @@ RULES_PREFIX = "shouwang:rules"
 
 
 def rules_key(name: str, prefix: str = RULES_PREFIX) -> str:
-    """A key of the rules engine: `escalations` and `holds` (sorted sets of timers due at
-    their score, ms), `holds:data` (hash), `holds:ended` (sorted set), `failures:<group>`."""
+    """A key of the rules engine: `escalations`, `holds` and `silences` (sorted sets of timers
+    due at their score, ms), `holds:data`, `silences:state` and `battery` (hashes),
+    `holds:ended` (sorted set), `ends:<episode>`, `failures:<group>`."""
     return f"{prefix}:{name}"
 
 

@@ -23,9 +23,13 @@ ALERT_TYPES = (
     "inactivity",
     "loitering",
     "zone_intrusion",
+    "no_activity",
     "sos_button",
     "smoke",
+    "water_leak",
     "water_level",
+    "sensor_offline",
+    "battery_low",
     "camera_offline",
     "offline",
 )

@@ -44,7 +44,16 @@ def redis_client(names: RedisNames) -> Iterator[redis.Redis]:
     yield client
     rules = [
         f"{names.prefix}:{key}"
-        for key in ("escalations", "holds", "holds:data", "holds:ended", "failures:rules")
+        for key in (
+            "escalations",
+            "holds",
+            "holds:data",
+            "holds:ended",
+            "silences",
+            "silences:state",
+            "battery",
+            "failures:rules",
+        )
     ]
     client.delete(
         names.events, names.deadletter, names.streams.alerts, names.streams.notifications, *rules

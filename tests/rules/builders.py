@@ -86,6 +86,7 @@ def sensor(
     device: str = "sos-wang",
     at: datetime = NOON,
     battery_pct: float | None = None,
+    attributes: dict[str, Any] | None = None,
 ) -> dict[str, str]:
     """A sensor reading entry."""
     wire = SensorReading(
@@ -97,6 +98,7 @@ def sensor(
         observed_at=at,
         value=value,
         battery_pct=battery_pct,
+        attributes=attributes or {},
     )
     return _fields(
         "sensor", wire.idempotency_key, device, wire.sensor_type.value, wire.model_dump_json(), at

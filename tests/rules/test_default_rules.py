@@ -85,6 +85,10 @@ CASES: dict[str, tuple[dict[str, str], dict[str, dict[str, str]]]] = {
         event(E.CAMERA_FAULT, camera="cam-square"),
         {"a fall elsewhere": event(E.FALL, camera="cam-square")},
     ),
+    "water_leak": (
+        sensor(S.WATER_LEAK, True, device="leak-wang"),
+        {"dry": sensor(S.WATER_LEAK, False, device="leak-wang")},
+    ),
     "sensor_battery_low": (
         sensor(S.DOOR_CONTACT, False, device="door-1", battery_pct=12),
         {

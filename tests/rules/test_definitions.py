@@ -32,6 +32,10 @@ def test_default_rule_set_covers_every_case_of_the_issue() -> None:
         "high_water_level",
         "edge_offline",
         "camera_offline",
+        "water_leak",
+        "elder_no_morning_activity",
+        "elder_no_activity_day",
+        "sensor_offline",
         "sensor_battery_low",
         # Camera-native analytics (GB/T 28181, Hikvision, Dahua): issue 14.
         "camera_intrusion_watched_child_night",
@@ -45,6 +49,16 @@ def test_default_rule_set_covers_every_case_of_the_issue() -> None:
     assert [c.value for c in intrusion.match.watchlist.categories] == ["child"]
     assert by_id["camera_tamper"].alert.notify == ["grid_worker"]
     assert by_id["camera_fault"].alert.notify == ["grid_worker"]
+    morning = by_id["elder_no_morning_activity"].match
+    assert (morning.kind, morning.types, morning.cameras) == (
+        Kind.ABSENCE,
+        ["door_contact", "motion"],
+        ["home"],
+    )
+    assert by_id["sensor_offline"].match.report_interval_s == {
+        "default": 90000,
+        "temperature": 10800,
+    }
     fall = by_id["elder_fall"]
     assert fall.alert.severity.value == "critical"
     assert fall.alert.notify == ["guardians", "grid_worker", "duty_officer"]
@@ -134,7 +148,8 @@ def test_every_problem_is_listed_at_once() -> None:
 def test_check_command_lists_the_rules(tmp_path: Path) -> None:
     result = runner.invoke(rules_app, ["check", str(DEFAULT_RULES)])
     assert result.exit_code == 0, result.output
-    assert "14 rule(s) enabled" in result.output and "edge_offline" in result.output
+    assert "18 rule(s) enabled" in result.output and "edge_offline" in result.output
+    assert "07:00-11:00" in result.output
 
 
 def test_check_command_fails_with_the_problems(tmp_path: Path) -> None:
