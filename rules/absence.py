@@ -10,7 +10,6 @@ windows are read in the rules' time zone, one local day at a time.
 """
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -70,15 +69,21 @@ def _window_due(
     return None
 
 
-@dataclass(frozen=True, slots=True)
 class AbsenceRules:
     """The absence rules of a rule set, and what they make of entries and due timers."""
 
-    rules: tuple[Rule, ...]
-    calendar: Calendar
+    def __init__(self, rules: tuple[Rule, ...], calendar: Calendar) -> None:
+        self.rules = rules
+        self.calendar = calendar
+        self._kinds = frozenset(t for rule in rules for t in rule.match.types)
+        self._camera_tags = frozenset(t for rule in rules for t in rule.match.cameras)
 
     def listens(self, signal: Signal) -> bool:
         """Whether an absence rule listens to this entry (its sensor kinds, camera zones)."""
+        if signal.kind is Kind.SENSOR:
+            return signal.type in self._kinds
+        if signal.kind is not Kind.EVENT or not self._camera_tags:
+            return False
         return any(self._listens(rule, signal) for rule in self.rules)
 
     @staticmethod

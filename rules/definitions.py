@@ -302,7 +302,11 @@ class Match(RuleModel):
     def _consistent(self) -> Self:
         if Phase.END in self.phases or not self.phases:
             raise ValueError("phases must be start and/or update (an `end` never raises alerts)")
-        given = self.model_fields_set
+        given = {
+            name
+            for name, spec in type(self).model_fields.items()
+            if getattr(self, name) != spec.get_default(call_default_factory=True)
+        }
         stray = sorted(given - KIND_KEYS[self.kind] - COMMON_KEYS)
         if "hold_s" in stray and self.kind is Kind.SENSOR:
             raise ValueError(

@@ -23,8 +23,6 @@ from shouwang.contracts import Phase
 class SilenceRules(Protocol):
     """Rules whose alert is a silence that lasted (absence, sensor offline)."""
 
-    def listens(self, signal: Signal) -> bool: ...
-    def notes(self, signal: Signal, subjects: Subjects) -> list[tuple[Rule, Note]]: ...
     def due(
         self, rule: Rule, anchor: int, fired: int | None, context: dict[str, Any]
     ) -> int | None: ...
@@ -38,9 +36,10 @@ class SilenceRules(Protocol):
 @dataclass(slots=True)
 class DerivedWork:
     """What a batch's entries did to the derived conditions: alerts to raise (a battery went
-    low), and episodes to end (activity after a silence fired, a battery replaced)."""
+    low: the rule, the derived entry, the reading), and episodes to end (activity after a
+    silence fired, a battery replaced)."""
 
-    starts: list[tuple[Rule, Signal, Subjects]] = field(default_factory=list)
+    starts: list[tuple[Rule, Signal, Signal]] = field(default_factory=list)
     ends: list[Signal] = field(default_factory=list)
 
 
@@ -88,35 +87,38 @@ class Derived:
         self.by_id = {rule.id: rule for rule in (*self.absence.rules, *self.offline.rules)}
 
     def listens(self, signal: Signal) -> bool:
-        """Whether a derived rule listens to this entry (its source's coverage is then needed)."""
+        """Whether a derived rule listens to this entry."""
         return (
             self.absence.listens(signal)
             or self.offline.listens(signal)
             or self.battery.listens(signal)
         )
 
+    def needs_subjects(self, signal: Signal) -> bool:
+        """Whether noting the entry needs to know whom its source covers (absence rules do; a
+        sensor's health does not, and a low battery's alert looks it up when it is raised)."""
+        return self.absence.listens(signal)
+
     def kind_of(self, rule: Rule) -> SilenceRules:
         """The silence rules a rule belongs to."""
         return self.absence if rule.match.kind is Kind.ABSENCE else self.offline
 
-    def note(self, entries: Sequence[tuple[Signal, Subjects]]) -> DerivedWork:
-        """Apply a batch's entries to the silences and battery episodes (two round trips)."""
+    def note(self, entries: Sequence[tuple[Signal, Subjects | None]]) -> DerivedWork:
+        """Apply a batch's entries to the silences and battery episodes (a round trip each);
+        `subjects` must be given for the entries that `needs_subjects`."""
         noted: list[tuple[Rule, Note, Signal]] = []
         for signal, subjects in entries:
-            for kind in (self.absence, self.offline):
-                if kind.listens(signal):
-                    noted += [(rule, note, signal) for rule, note in kind.notes(signal, subjects)]
+            if subjects is not None and self.absence.listens(signal):
+                noted += [(r, n, signal) for r, n in self.absence.notes(signal, subjects)]
+            if self.offline.listens(signal):
+                noted += [(r, n, signal) for r, n in self.offline.notes(signal)]
         work = DerivedWork()
         ended = self.silences.note([note for _, note, _ in noted])
         for (rule, note, signal), episodes in zip(noted, ended, strict=True):
             work.ends += [end_of(episode, rule, signal, note.at_ms) for episode in episodes]
-        subjects_of = {id(signal): subjects for signal, subjects in entries}
-        changes = self.battery.changes(
-            [signal for signal, _ in entries if self.battery.listens(signal)]
-        )
-        for change in changes:
+        for change in self.battery.changes([signal for signal, _ in entries]):
             if change.signal.phase is Phase.START:
-                work.starts.append((change.rule, change.signal, subjects_of[id(change.reading)]))
+                work.starts.append((change.rule, change.signal, change.reading))
             else:
                 work.ends.append(change.signal)
         return work

@@ -135,15 +135,14 @@ class Engine:
             [
                 (plan.item, plan.subjects)
                 for plan in plans
-                if isinstance(plan.item, Signal)
-                and plan.subjects is not None
-                and self.derived.listens(plan.item)
+                if isinstance(plan.item, Signal) and self.derived.listens(plan.item)
             ]
         )
+        covered = self._subjects(session, [reading for _, _, reading in derived.starts])
         starts = [
             Match.of(rule, signal, subjects, wards)
-            for rule, signal, subjects in derived.starts
-            if (wards := wards_for(rule, subjects)) is not None
+            for rule, signal, reading in derived.starts
+            if (wards := wards_for(rule, subjects := covered[Source.of(reading)])) is not None
         ]
         book = self._book(session)
         matches = [m for plan in plans for m in plan.matches if not m.rule.match.hold_s]
@@ -164,7 +163,7 @@ class Engine:
         items = [read_entry(entry_id, fields) for entry_id, fields in entries]
         candidates = [self._candidates(item) for item in items]
         watched = [
-            isinstance(item, Signal) and (bool(rules) or self.derived.listens(item))
+            isinstance(item, Signal) and (bool(rules) or self.derived.needs_subjects(item))
             for item, rules in zip(items, candidates, strict=True)
         ]
         subjects = self._subjects(

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from rules.coverage import Source, Subjects, Watchers
 from rules.definitions import Health, Kind, Rule
 from rules.signals import Signal
-from rules.silences import Note, SilenceState, at_ms, member_of, ms
+from rules.silences import Note, SilenceState, at_ms, member_of, ms, run_scripts
 from shouwang.contracts import Phase
 from shouwang.redis_keys import rules_key
 
@@ -28,15 +28,15 @@ def _watches(rule: Rule, signal: Signal) -> bool:
     return signal.kind is Kind.SENSOR and (not types or signal.type in types)
 
 
-@dataclass(frozen=True, slots=True)
 class OfflineRules:
     """The sensor-offline rules of a rule set."""
 
-    rules: tuple[Rule, ...]
+    def __init__(self, rules: tuple[Rule, ...]) -> None:
+        self.rules = rules
 
     def listens(self, signal: Signal) -> bool:
         """Whether an offline rule watches this entry's sensor."""
-        return any(_watches(rule, signal) for rule in self.rules)
+        return signal.kind is Kind.SENSOR and any(_watches(rule, signal) for rule in self.rules)
 
     @staticmethod
     def interval_s(rule: Rule, sensor_type: str) -> float:
@@ -52,7 +52,7 @@ class OfflineRules:
             return None
         return anchor + int(self.interval_s(rule, str(context.get("sensor_type", ""))) * 1000)
 
-    def notes(self, signal: Signal, _subjects: Subjects) -> list[tuple[Rule, Note]]:
+    def notes(self, signal: Signal) -> list[tuple[Rule, Note]]:
         """Every reading is a sign of life of its sensor."""
         found: list[tuple[Rule, Note]] = []
         for rule in self.rules:
@@ -104,21 +104,26 @@ class OfflineRules:
 
 
 # KEYS[1] the latches hash. ARGV: field, at ms, entry key, 'low' or 'ok', episode if one opens.
-# Returns [phase, episode] when the reading opens or ends an episode, else []; the same entry
-# again returns what it did the first time, an older reading than the last does nothing.
+# Returns [phase, episode] when the reading opens or ends an episode, else []; the entry that
+# opened or ended one gets the same answer again, and a reading older than that entry changes
+# nothing. A later `ok` without an episode forgets the field, so that the next ones find none
+# and need no script (`BatteryRules.changes`).
 LATCH = """
 local raw = redis.call('HGET', KEYS[1], ARGV[1])
 local s = {}
 if raw then s = cjson.decode(raw) end
-if s.key == ARGV[3] then return cjson.encode(s.result or {}) end
+if s.key == ARGV[3] then return cjson.encode(s.result) end
 if s.at and tonumber(ARGV[2]) < s.at then return '[]' end
-local result = {}
+local result
 if ARGV[4] == 'low' and not s.episode then
   s.episode = ARGV[5]
   result = {'start', s.episode}
 elseif ARGV[4] == 'ok' and s.episode then
   result = {'end', s.episode}
   s.episode = nil
+else
+  if raw and ARGV[4] == 'ok' then redis.call('HDEL', KEYS[1], ARGV[1]) end
+  return '[]'
 end
 s.key = ARGV[3]
 s.at = tonumber(ARGV[2])
@@ -149,7 +154,7 @@ class BatteryRules:
 
     def listens(self, signal: Signal) -> bool:
         """Whether a battery rule watches this entry (and it says something of the battery)."""
-        return any(self._state(rule, signal) for rule in self.rules)
+        return signal.kind is Kind.SENSOR and any(self._state(rule, signal) for rule in self.rules)
 
     @staticmethod
     def _state(rule: Rule, signal: Signal) -> str | None:
@@ -166,26 +171,33 @@ class BatteryRules:
         return {True: "low", False: "ok"}.get(flag) if isinstance(flag, bool) else None
 
     def changes(self, signals: list[Signal]) -> list[BatteryChange]:
-        """The episodes these readings open or end (one round trip)."""
-        pending: list[tuple[Rule, Signal]] = []
-        pipe = self.client.pipeline(transaction=False)
+        """The episodes these readings open or end: one round trip to see which sensors have
+        a latch, one more for the readings that may change one (a low reading, or any reading
+        of a sensor with a latch)."""
+        wanted: list[tuple[Rule, Signal, str, str]] = []
         for signal in signals:
             for rule in self.rules:
-                state = self._state(rule, signal)
-                if state is None:
-                    continue
-                episode = f"battery:{rule.id}|{signal.site}/{signal.source}:{signal.key}"
-                field = f"{rule.id}|{signal.site}/{signal.source}"
-                self._latch(
-                    keys=[self.key],
-                    args=[field, ms(signal.observed_at), signal.key, state, episode],
-                    client=pipe,
-                )
-                pending.append((rule, signal))
+                state = self._state(rule, signal) if signal.kind is Kind.SENSOR else None
+                if state is not None:
+                    wanted.append((rule, signal, state, f"{rule.id}|{signal.site}/{signal.source}"))
+        if not wanted:
+            return []
+        latched = self.client.hmget(self.key, [field for *_, field in wanted])
+        pending: list[tuple[Rule, Signal]] = []
+        calls: list[tuple[list[Any], list[Any]]] = []
+        touched: set[str] = set()  # latches an earlier reading of this batch may set
+        for (rule, signal, state, field), latch in zip(wanted, latched, strict=True):
+            if state == "ok" and latch is None and field not in touched:
+                continue
+            touched.add(field)
+            episode = f"battery:{field}:{signal.key}"
+            calls.append(([self.key], [field, ms(signal.observed_at), signal.key, state, episode]))
+            pending.append((rule, signal))
         if not pending:
             return []
+        results = run_scripts(self.client, self._latch, calls)
         found: list[BatteryChange] = []
-        for (rule, reading), raw in zip(pending, pipe.execute(), strict=True):
+        for (rule, reading), raw in zip(pending, results, strict=True):
             result = json.loads(raw)
             if isinstance(result, list) and len(result) == 2:
                 phase, episode = result

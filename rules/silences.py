@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import redis
+from redis.commands.core import Script
 
 from records.timers import TimerSet
 from shouwang.redis_keys import rules_key
@@ -146,6 +147,26 @@ def at_ms(value: int) -> datetime:
     return datetime.fromtimestamp(value / 1000, UTC)
 
 
+def run_scripts(
+    client: redis.Redis, script: Script, calls: list[tuple[list[Any], list[Any]]]
+) -> list[Any]:
+    """Run a Lua script for each (keys, args) in one round trip. A pipeline would first ask
+    whether the script is loaded (another round trip, every time); this loads it only when
+    Redis says it does not know it (a restart), then runs the batch again (the scripts here
+    give the same answer for the same call)."""
+    for attempt in (1, 2):
+        pipe = client.pipeline(transaction=False)
+        for keys, args in calls:
+            pipe.evalsha(script.sha, len(keys), *keys, *args)
+        try:
+            return list(pipe.execute())
+        except redis.exceptions.NoScriptError:
+            if attempt == 2:
+                raise
+            script.sha = client.script_load(script.script)
+    raise AssertionError("unreachable")
+
+
 def _as_list(value: Any) -> list[Any]:
     # Redis's Lua writes an empty array as `{}`.
     return list(value) if isinstance(value, list) else []
@@ -180,25 +201,24 @@ class Silences:
         """Apply notes in one round trip; for each, the episodes its activity ended."""
         if not notes:
             return []
-        pipe = self.client.pipeline(transaction=False)
+        keys = [self.state_key, self.timers.key]
+        calls = []
         for note in notes:
             op, camera, state = note.camera or ("", "", "")
-            self._note(
-                keys=[self.state_key, self.timers.key],
-                args=[
-                    note.member,
-                    note.at_ms,
-                    note.key,
-                    "1" if note.activity else "0",
-                    "" if note.due_ms is None else note.due_ms,
-                    json.dumps(note.context, ensure_ascii=False),
-                    op,
-                    camera,
-                    state,
-                ],
-                client=pipe,
-            )
-        return [[str(e) for e in _as_list(json.loads(raw))] for raw in pipe.execute()]
+            args = [
+                note.member,
+                note.at_ms,
+                note.key,
+                "1" if note.activity else "0",
+                "" if note.due_ms is None else note.due_ms,
+                json.dumps(note.context, ensure_ascii=False),
+                op,
+                camera,
+                state,
+            ]
+            calls.append((keys, args))
+        results = run_scripts(self.client, self._note, calls)
+        return [[str(e) for e in _as_list(json.loads(raw))] for raw in results]
 
     def state(self, member: str) -> SilenceState | None:
         """A member's state, if it has one."""

@@ -145,6 +145,11 @@ def test_every_problem_is_listed_at_once() -> None:
     assert "<rules>:5: rules[0] (r1).alert.severity" in message
 
 
+def test_rules_survive_a_round_trip_through_their_plain_form() -> None:
+    for rule in load_rules(DEFAULT_RULES).rules:
+        assert type(rule.match).model_validate(rule.match.model_dump()) == rule.match, rule.id
+
+
 def test_check_command_lists_the_rules(tmp_path: Path) -> None:
     result = runner.invoke(rules_app, ["check", str(DEFAULT_RULES)])
     assert result.exit_code == 0, result.output
