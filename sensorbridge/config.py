@@ -2,6 +2,7 @@
 
 import re
 import socket
+from typing import Literal
 
 from pydantic import Field, field_validator
 
@@ -30,6 +31,9 @@ class BridgeSection(Section):
         pattern=TOPIC_LEVELS,
         description="Base topic of Home Assistant's MQTT Statestream (`mqtt_statestream."
         "base_topic`, e.g. `homeassistant`); null: not read.",
+    )
+    protocol: Literal["5", "3.1.1"] = Field(
+        "5", description="MQTT protocol version; 3.1.1 for brokers that lack 5 (amqtt)."
     )
     session_expiry_s: int = Field(
         7 * 24 * 3600,

@@ -88,7 +88,11 @@ class BridgeWorker:
 
     def _make_client(self) -> mqtt.Client:
         client = mqtt_client(
-            self.settings.mqtt, self.section.client_id, v5=True, persistent=True, manual_ack=True
+            self.settings.mqtt,
+            self.section.client_id,
+            v5=self.section.protocol == "5",
+            persistent=True,
+            manual_ack=True,
         )
         client.reconnect_delay_set(min_delay=1, max_delay=30)
         client.max_queued_messages_set(0)
@@ -143,14 +147,18 @@ class BridgeWorker:
         stored: dict[str, str] = {}
         self._retry(lambda: stored.update(self.store.last_values()))
         self.translator.load_last(stored)
-        properties = Properties(PacketTypes.CONNECT)
-        properties.SessionExpiryInterval = self.section.session_expiry_s
+        v5 = self.section.protocol == "5"
+        properties = None
+        if v5:
+            properties = Properties(PacketTypes.CONNECT)
+            properties.SessionExpiryInterval = self.section.session_expiry_s
         broker = self.settings.mqtt
         self.client.connect_async(
             broker.host,
             broker.port,
             keepalive=broker.keepalive_s,
-            clean_start=False,
+            # 3.1.1 keeps the session through clean_session=False on the client instead.
+            clean_start=False if v5 else mqtt.MQTT_CLEAN_START_FIRST_ONLY,
             properties=properties,
         )
         self.client.loop_start()
