@@ -9,7 +9,8 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Protocol
+from operator import attrgetter
+from typing import Any, Protocol, get_args, get_type_hints
 
 from records.types import AlertStatus, Severity
 
@@ -87,24 +88,31 @@ class AlertView(Protocol):
     def resolved_at(self) -> datetime | None: ...
 
 
-SUMMARY_FIELDS: tuple[str, ...] = tuple(
-    name for name, member in vars(AlertView).items() if isinstance(member, property)
-)
+_VIEW_TYPES = {
+    name: get_type_hints(member.fget)["return"]
+    for name, member in vars(AlertView).items()
+    if isinstance(member, property)
+}
+SUMMARY_FIELDS: tuple[str, ...] = tuple(_VIEW_TYPES)
 """The alert's fields in a live-feed entry and the API's alert views: `AlertView`'s members
 (tests/records/test_alert_shapes.py checks them against the `alerts` columns)."""
-
-
-def _json_ready(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, StrEnum):
-        return value.value
-    return value
+_read_summary = attrgetter(*SUMMARY_FIELDS)
+_TIMES = tuple(n for n, hint in _VIEW_TYPES.items() if datetime in (get_args(hint) or (hint,)))
+_ENUMS = tuple(
+    n for n, hint in _VIEW_TYPES.items() if isinstance(hint, type) and issubclass(hint, StrEnum)
+)
 
 
 def alert_summary(alert: AlertView) -> dict[str, Any]:
-    """The alert as JSON-ready values (what the live feed carries in `alert`)."""
-    return {name: _json_ready(getattr(alert, name)) for name in SUMMARY_FIELDS}
+    """The alert as JSON-ready values (what the live feed carries in `alert`): times in ISO
+    8601, enums by value."""
+    summary = dict(zip(SUMMARY_FIELDS, _read_summary(alert), strict=True))
+    for name in _TIMES:
+        if summary[name] is not None:
+            summary[name] = summary[name].isoformat()
+    for name in _ENUMS:
+        summary[name] = summary[name].value
+    return summary
 
 
 @dataclass(frozen=True, slots=True)
