@@ -4,7 +4,9 @@ Modules, in the order an entry meets them (docs/architecture.md has the glossary
 (the worker on the events stream's consumer group), `engine` (deciding a batch, firing timers),
 `signals` (stream entries), `coverage` (who a source watches), `definitions` (the YAML rule
 set), `windows` (time windows), `matching`, `alerting` (create or group, snapshots, ends),
-`book` (the alerts a transaction changes, written in bulk), `sql`, `recipients`,
-`notifications` (jobs), `escalation`, `holds` (conditions that must last), `ends` (ends decided
-first), `cache`, `metrics`, `config`, `service` and `cli`.
+`clears` (a sensor's clear reading ends its episode), `book` (the alerts a transaction changes,
+written in bulk), `sql`, `recipients`, `notifications` (jobs), `escalation`, `holds`
+(conditions that must last), `ends` (ends decided first), `derived` (conditions derived over
+time), `absence` and `sensor_health` (alerts on what does not happen), `silences` (their
+timers), `cache`, `metrics`, `config`, `service` and `cli`.
 """
