@@ -8,6 +8,7 @@ import pytest
 import redis
 from sqlalchemy.orm import Session, sessionmaker
 
+from edge.config.analysers import UnattendedConfig
 from rules.consumer import RulesConsumer
 from shouwang.contracts import EdgeState, EventType, Phase, SensorType
 from tests.records.redis_fixtures import RedisNames
@@ -127,6 +128,26 @@ def test_rule_stays_silent_on_a_near_miss(
     add(redis_client, names, CASES[rule_id][1][why])
     drain(consumer)
     assert alerts(village) == []
+
+
+@pytest.mark.parametrize("tag", UnattendedConfig().hazard_tags)
+def test_every_hazard_tag_the_edge_sends_by_default_raises_an_alert(
+    tag: str,
+    consumer: RulesConsumer,
+    village: sessionmaker[Session],
+    redis_client: redis.Redis,
+    names: RedisNames,
+) -> None:
+    """A child alone in a zone the edge calls a hazard by default (water, road, well) is an
+    alert: the edge's default tags and the default rules must not drift apart."""
+    child_alone = event(
+        E.UNATTENDED_CHILD, camera="cam-bridge", zone=f"{tag}-1", tags=(tag,), confidence=0.6
+    )
+    add(redis_client, names, child_alone)
+    drain(consumer)
+    raised = alerts(village)
+    assert raised, f"no default rule matches a child alone in a zone tagged {tag!r}"
+    assert {a.severity.value for a in raised} == {"critical"}
 
 
 def test_sos_and_smoke_concern_the_household_they_are_in(
