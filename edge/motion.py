@@ -34,14 +34,17 @@ class MotionGate:
         self.mask = cv2.absdiff(grey, previous) > self.config.pixel_threshold
         return float(np.count_nonzero(self.mask)) / self.mask.size
 
-    def should_detect(self, frame: np.ndarray, t: float, tracking: bool) -> bool:
-        """True when the detector should run on `frame` taken at `t` seconds (always, when
-        the gate is disabled: then nothing is compared and `mask` stays None)."""
+    def should_detect(
+        self, frame: np.ndarray, t: float, tracking: bool, every_frame: bool = False
+    ) -> bool:
+        """True when the detector should run on `frame` taken at `t` seconds: on motion, on
+        the beat (faster while `tracking`), on every frame while `every_frame`, and always
+        when the gate is disabled (then nothing is compared and `mask` stays None)."""
         if not self.config.enabled:
             return True
         self.motion = self.changed_fraction(frame) >= self.config.area
         beat = self.config.tracked_check_s if tracking else self.config.idle_check_s
-        if self.motion or t - self._last_run >= beat:
+        if self.motion or every_frame or t - self._last_run >= beat:
             self._last_run = t
             return True
         return False

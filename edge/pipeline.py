@@ -85,16 +85,18 @@ class CameraPipeline:
         frame_wh = (int(image.shape[1]), int(image.shape[0]))
         if self.zones is None or self.zones.frame_wh != frame_wh:
             self.zones = ZoneSet(self.camera.zones, frame_wh)
-        watching = any(a.wants_second_opinion() for a in self.analysers)
-        detect = self.gate.should_detect(image, frame.t, self._tracking or watching)
-        people, opinion = _no_people(), None
+        watches = [a.watch() for a in self.analysers]
+        keep_detecting = self._tracking or any(w.keep_detecting for w in watches)
+        every_frame = any(w.every_frame for w in watches)
+        detect = self.gate.should_detect(image, frame.t, keep_detecting, every_frame)
+        people, untracked, opinion = _no_people(), _no_people(), None
         if detect:
             started = time.perf_counter()
-            people = self.tracker.update(self.detector.detect(image), frame.t)
+            people, untracked = self.tracker.update(self.detector.detect(image), frame.t)
             self.stats.inference_s += time.perf_counter() - started
             self.stats.detections += 1
             self._tracking = len(people) > 0
-            if self.fall_detector is not None and watching:
+            if self.fall_detector is not None and any(w.second_opinion for w in watches):
                 started = time.perf_counter()
                 opinion = self.fall_detector.detect(image)
                 self.stats.second_opinion_s += time.perf_counter() - started
@@ -113,6 +115,7 @@ class CameraPipeline:
             in_zone=self.zones.membership(people),
             motion_mask=self.gate.mask,
             second_opinion=opinion,
+            untracked=untracked,
         )
         self._last = obs
         return [self.factory.build(f) for a in self.analysers for f in a.observe(obs)]

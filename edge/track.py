@@ -2,6 +2,7 @@
 
 from abc import ABC, abstractmethod
 
+import numpy as np
 import supervision as sv
 from trackers import ByteTrackTracker
 
@@ -13,8 +14,9 @@ class ObjectTracker(ABC):
     """Assigns a stable `tracker_id` to detections (like Frigate's ObjectTracker)."""
 
     @abstractmethod
-    def update(self, detections: sv.Detections, t: float) -> sv.Detections:
-        """The detections confirmed as tracks at `t` seconds, with `tracker_id` set."""
+    def update(self, detections: sv.Detections, t: float) -> tuple[sv.Detections, sv.Detections]:
+        """The detections confirmed as tracks at `t` seconds (`tracker_id` set), and the
+        others (not, or not yet, a track: low confidence, or seen once)."""
 
 
 class ByteTracker(ObjectTracker):
@@ -30,11 +32,13 @@ class ByteTracker(ObjectTracker):
             high_conf_det_threshold=0.45,
         )
 
-    def update(self, detections: sv.Detections, t: float) -> sv.Detections:
-        """Tracked detections only: unconfirmed ones (`tracker_id` −1) are dropped."""
+    def update(self, detections: sv.Detections, t: float) -> tuple[sv.Detections, sv.Detections]:
+        """Confirmed tracks, and the detections ByteTrack left unconfirmed (`tracker_id` −1)."""
         tracked = self._tracker.update(detections, timestamp=t)
         if tracked.tracker_id is None or len(tracked) == 0:
-            return tracked
-        confirmed = tracked[tracked.tracker_id >= 0]
-        assert isinstance(confirmed, sv.Detections)
-        return confirmed
+            tracked.tracker_id = np.empty(0, dtype=int)
+            return tracked, tracked
+        ids = tracked.tracker_id
+        confirmed, others = tracked[ids >= 0], tracked[ids < 0]
+        assert isinstance(confirmed, sv.Detections) and isinstance(others, sv.Detections)
+        return confirmed, others

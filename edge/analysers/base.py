@@ -36,6 +36,8 @@ class Observation:
     """Changed pixels of the motion gate's small grey copy, when it ran."""
     second_opinion: sv.Detections | None = None
     """Fall-model detections, when it was asked on this frame."""
+    untracked: sv.Detections = field(default_factory=sv.Detections.empty)
+    """Person detections the tracker did not confirm (low confidence, or new)."""
 
     @property
     def height(self) -> int:
@@ -125,6 +127,19 @@ class Episode:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class Watch:
+    """An analyser's request for the next frames."""
+
+    keep_detecting: bool = False
+    """Run the detector at least every `tracked_check_s` even if nobody is tracked (someone
+    may be lying still where the pose model lost them)."""
+    every_frame: bool = False
+    """Run the detector on every sampled frame (a decision is being made)."""
+    second_opinion: bool = False
+    """Ask the fall model too."""
+
+
 class Analyser(ABC):
     """Watches a camera's observations for one behaviour."""
 
@@ -136,6 +151,6 @@ class Analyser(ABC):
     def finish(self, obs: Observation) -> list[Finding]:
         """`end` findings for every open episode (the source has ended)."""
 
-    def wants_second_opinion(self) -> bool:
-        """Whether the fall model should look at the next frame for this analyser."""
-        return False
+    def watch(self) -> Watch:
+        """What this analyser asks of the next frames (more detection, the fall model)."""
+        return Watch()

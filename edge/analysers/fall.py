@@ -1,216 +1,388 @@
-"""Fall: a person who was up is seen down after a fast drop, and stays down.
+"""Falls and people down: a person who was up drops fast into a down posture and stays down
+(`fall`), and a person lying on the floor outside a bed zone for `down_alert_s`, whether or
+not the drop was seen (`person_down`).
 
-Evidence degrades gracefully: box geometry always, torso angle when keypoints are good, and
-the fall model's score for the same person when it is enabled (it also keeps a fallen person
-in view when the pose model loses them, as it does for people lying close to a low camera).
+Evidence adds up (edge/analysers/evidence.py): box shape against the person's own upright
+shape, torso angle when keypoints are confident, the fall model's score, how much shorter the
+box got, and how far and fast the body dropped. A candidate accumulates it sample by sample
+until it is confident either way. People are followed as bodies (edge/analysers/bodies.py),
+so a candidate survives the pose model losing them on the floor and tracker identity switches.
 """
 
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import timedelta
-from statistics import median
 
+import cv2
 import numpy as np
-import supervision as sv
 
-from edge.analysers.base import Analyser, Episode, Finding, Observation
-from edge.analysers.posture import is_down, is_up, torso_angle
+from edge.analysers.base import Analyser, Episode, Finding, Observation, Watch
+from edge.analysers.bodies import Bodies, Body, Sample
+from edge.analysers.evidence import SAMPLE_LIMIT, Reference, fall_margin, posture, transition
 from edge.config.analysers import FallConfig
-from edge.detect.base import KEYPOINTS
 from shouwang.contracts import EventType, Phase
 
 BED_TAG = "bed"
-FALL_SCORE = 0.5
-"""Fall-model score from which a person counts as classified Fall."""
-MATCH_IOU = 0.3
+CONFIRM = 7.0
+"""Log-odds (drop plus posture since) a candidate needs to become a fall."""
+STEP_S = 0.2
+"""Seconds one sample stands for at the usual 5 detections a second."""
+SAMPLE_BAR = 1.0
+"""Posture log-odds a sample must pass to add to a candidate (a box that only looks a bit
+down adds little, so crouching for a few seconds does not add up to a fall)."""
+POSTURE_LIMIT = 6.0
+"""Most log-odds the posture after a drop may add, so lying long is no fall without one."""
+CANCEL = -3.0
+"""Log-odds at which a candidate is dropped."""
+OPEN = 0.0
+"""Log-odds of the drop plus the first down sample that opens a candidate."""
+LYING = 1.0
+"""Posture log-odds from which a person counts as lying (for person_down)."""
+UP = -1.0
+"""Posture log-odds at or below which an upright-looking box counts as up."""
+REST_S = 1.2
+"""Seconds a candidate must lie still before the fall is confirmed; people crouching or
+kneeling for a moment get up again within this."""
+REST_CLEAR_S = 0.4
+"""The same when the posture is clearly lying (CLEAR_POSTURE on average)."""
+CLEAR_POSTURE = 4.5
+"""Mean posture log-odds of a candidate that is clearly lying."""
+CANDIDATE_MAX_S = 6.0
+"""A candidate that is neither confirmed nor dropped in this time is dropped."""
+SHRUNK = 0.6
+"""A box shorter than this share of the person's upright height is not up."""
+HOLD_MAX_S = 60.0
+"""Longest a watched body is held in place while no model sees it and nothing moves there."""
+FALL_FROM_LYING = 0.5
+"""Drop of the body's centre, in body lengths, that makes a fall without an upright phase
+(rolling off a bed)."""
+
+
+@dataclass(slots=True)
+class _Candidate:
+    """A possible fall being decided."""
+
+    t: float
+    ref: Reference
+    last_up: Sample
+    drop: float
+    """Log-odds of the drop: the most any sample since the opening showed."""
+    posture: float = 0.0
+    """Log-odds of the posture since, summed sample by sample (within ±POSTURE_LIMIT)."""
+    downs: int = 0
+    ups: int = 0
+    margins: list[float] = field(default_factory=list)
+    seen_t: float = 0.0
+    posture_sum: float = 0.0
+    samples: int = 0
+
+    @property
+    def evidence(self) -> float:
+        return self.drop + self.posture
+
+    @property
+    def mean_posture(self) -> float:
+        return self.posture_sum / max(self.samples, 1)
+
+    def add(self, score: float, t: float) -> None:
+        """Add a sample's posture, weighted by the time it stands for (so evidence grows per
+        second seen, whatever the detection rate)."""
+        weight = min(max(t - self.seen_t, STEP_S), 1.0) / STEP_S if self.seen_t else 1.0
+        step = max(-SAMPLE_LIMIT, min(SAMPLE_LIMIT, score - SAMPLE_BAR)) * min(weight, 2.0)
+        self.posture = max(-POSTURE_LIMIT, min(POSTURE_LIMIT, self.posture + step))
+        self.downs += score > 0
+        self.seen_t = t
+        self.posture_sum += score
+        self.samples += 1
 
 
 @dataclass(slots=True)
 class _Person:
-    """What the fall analyser remembers about one track."""
+    """What the analyser remembers of one body."""
 
-    box: np.ndarray
-    seen_t: float
-    ups: deque[tuple[float, float, float]] = field(default_factory=deque)
-    """(t, box top, box height) of recent samples where the person was up."""
-    candidate_t: float | None = None
-    drop: float = 0.0
-    downs: int = 0
-    scores: list[float] = field(default_factory=list)
+    ups: deque[Sample] = field(default_factory=deque)
+    up_now: bool = False
+    """Whether the last detection showed them up (False when it missed them)."""
     up_since: float | None = None
-    episode: Episode | None = None
-    severe: bool = False
+    lying_since: float | None = None
+    candidate: _Candidate | None = None
+    fall: Episode | None = None
+    down: Episode | None = None
+    long_lie: bool = False
+    in_bed: bool = False
+    ref: Reference | None = None
+    """How they looked when last seen up (kept while they are down)."""
 
+    @property
+    def busy(self) -> bool:
+        """Whether anything is being decided or is open for this person."""
+        return bool(self.candidate or self.fall or self.down or self.lying_since is not None)
 
-def fall_scores(boxes: np.ndarray, opinion: sv.Detections | None, fall_class: int) -> np.ndarray:
-    """Fall score of the best-overlapping fall-model box for each box (NaN when none)."""
-    scores = np.full(len(boxes), np.nan)
-    if opinion is None or len(opinion) == 0 or len(boxes) == 0:
-        return scores
-    iou = sv.box_iou_batch(boxes, opinion.xyxy)
-    best = iou.argmax(axis=1)
-    matched = iou[np.arange(len(boxes)), best] >= MATCH_IOU
-    class_scores = np.asarray(opinion.data["class_scores"])
-    scores[matched] = class_scores[best[matched], fall_class]
-    return scores
+    @property
+    def dropping(self) -> bool:
+        """Up a moment ago, not up (or not seen) now: a fall may be under way."""
+        return bool(self.ups) and not self.up_now
+
+    @property
+    def watched(self) -> bool:
+        return self.busy or self.dropping
 
 
 class FallAnalyser(Analyser):
-    """Per tracked person: up → fast drop → down for `confirm_s` → fall event."""
+    """Per body: up → drop → evidence adds up → fall; lying `down_alert_s` → person_down."""
 
     def __init__(self, config: FallConfig, fall_class: int = 1) -> None:
         self.config = config
         self.fall_class = fall_class
+        forget_s = max(config.upright_window_s, config.recover_s) * 2
+        self.bodies = Bodies(forget_s)
         self.people: dict[int, _Person] = {}
 
-    def wants_second_opinion(self) -> bool:
-        """True while someone is a fall candidate or down in an open episode."""
-        return any(p.candidate_t is not None or p.episode for p in self.people.values())
+    def watch(self) -> Watch:
+        """Keep detecting while someone is down or being decided; ask the fall model then,
+        and while someone who was just up is not up (a drop may be under way)."""
+        watched = any(p.watched for p in self.people.values())
+        deciding = any(p.candidate is not None for p in self.people.values())
+        return Watch(keep_detecting=watched, every_frame=deciding, second_opinion=watched)
 
     def observe(self, obs: Observation) -> list[Finding]:
-        """Update every tracked person; start, update or end fall episodes."""
-        if not self.config.enabled or not obs.detected:
+        """Update every body; start, update or end fall and person-down episodes."""
+        if not self.config.enabled:
             return []
-        seen: set[int] = set()
-        ids = obs.people.tracker_id if obs.people.tracker_id is not None else np.empty(0, int)
-        scores = fall_scores(obs.people.xyxy, obs.second_opinion, self.fall_class)
-        keypoints = obs.people.data.get(KEYPOINTS)
-        for row, track_id in enumerate(ids):
-            box = obs.people.xyxy[row]
-            torso = torso_angle(keypoints[row] if keypoints is not None else None)
-            score = None if np.isnan(scores[row]) else float(scores[row])
-            in_bed = any(BED_TAG in obs.zones.by_name(z).tags for z in obs.zones_of(row))
-            person = self.people.setdefault(int(track_id), _Person(box, obs.t))
-            self._update(person, obs, box, torso, score, in_bed)
-            seen.add(int(track_id))
-        self._update_unseen(obs, seen)
+        seen = {body.key for body in self.bodies.update(obs, self._is_up)}
         findings: list[Finding] = []
-        for track_id, person in list(self.people.items()):
-            findings += self._decide(track_id, person, obs)
+        for key, body in list(self.bodies.all.items()):
+            person = self.people.setdefault(key, _Person())
+            if key in seen:
+                person.in_bed = self._in_bed(obs, body.box)
+                self._update(body, person)
+            elif obs.detected:
+                person.up_now = False
+                while person.ups and obs.t - person.ups[0].t > self.config.upright_window_s:
+                    person.ups.popleft()
+            findings += self._decide(body, person, obs)
+            body.watched = person.watched
+            if not person.watched and obs.t - body.seen_t > self.bodies.forget_s:
+                self._forget(body)
         return findings
 
     def finish(self, obs: Observation) -> list[Finding]:
-        """End every open fall episode."""
-        findings = [
-            self._end(track_id, p, obs, "source_ended")
-            for track_id, p in self.people.items()
-            if p.episode
-        ]
+        """End every open episode."""
+        findings = []
+        for key, person in self.people.items():
+            for type_ in (EventType.FALL, EventType.PERSON_DOWN):
+                if self._episode(person, type_):
+                    findings.append(self._end(key, person, type_, obs, "source_ended"))
         self.people.clear()
+        self.bodies.clear()
         return findings
 
-    def _update(
-        self,
-        person: _Person,
-        obs: Observation,
-        box: np.ndarray,
-        torso: float | None,
-        score: float | None,
-        in_bed: bool,
-    ) -> None:
-        person.box, person.seen_t = box, obs.t
-        height = float(box[3] - box[1])
-        classified_fall = score is not None and score >= FALL_SCORE
-        if is_up(box, torso) and not classified_fall:
-            person.ups.append((obs.t, float(box[1]), height))
-            person.candidate_t = None
-            person.up_since = person.up_since if person.up_since is not None else obs.t
+    def _is_up(self, body: Body | None, sample: Sample) -> bool:
+        """Upright (standing, walking, sitting up): a tall box, an upright torso when seen,
+        not much shorter than the person's upright height, not classified Fall."""
+        if sample.torso is not None:
+            # A confidently upright torso: up, even in a wide box (arms out, a high camera).
+            if sample.torso >= 35.0 or sample.aspect >= 1.2:
+                return False
+        elif sample.aspect >= 0.8:
+            return False
+        person = self.people.get(body.key) if body is not None else None
+        if person is None:
+            return True
+        ref = person.candidate.ref if person.candidate is not None else person.ref
+        if ref is None:
+            return True
+        if sample.height < SHRUNK * ref.height and not sample.cut_height:
+            return False  # much shorter than when up: slumped, kneeling, crouching
+        return person.candidate is None or posture(sample, ref) <= UP
+
+    def _update(self, body: Body, person: _Person) -> None:
+        sample = body.last
+        assert sample is not None
+        config = self.config
+        up = person.up_now = self._is_up(body, sample)
+        while person.ups and sample.t - person.ups[0].t > config.upright_window_s:
+            person.ups.popleft()
+        if up:
+            person.ups.append(sample)
+            person.ref = Reference.of(max(person.ups, key=lambda s: s.height))
+            person.up_since = person.up_since if person.up_since is not None else sample.t
+            person.lying_since = None
+            if person.candidate is not None:
+                person.candidate.ups += 1
+                if person.candidate.ups >= 2:
+                    person.candidate = None
             return
         person.up_since = None
-        while person.ups and obs.t - person.ups[0][0] > self.config.upright_window_s:
-            person.ups.popleft()
-        if not (is_down(box, torso) or classified_fall):
-            return
-        if person.candidate_t is not None:
-            person.downs += 1
-            person.scores += [score] if score is not None else []
-        elif person.episode is None and not in_bed and person.ups:
-            drop = max((box[1] - top) / max(h, 1.0) for _, top, h in person.ups)
-            if drop >= self.config.min_drop:
-                person.candidate_t, person.drop, person.downs = obs.t, float(drop), 1
-                person.scores = [score] if score is not None else []
+        found = None if person.candidate else self._reference(body, person)
+        if found is not None:
+            person.ref = found[0]
+        ref = person.candidate.ref if person.candidate else person.ref
+        score = posture(sample, ref)
+        if score >= LYING and not person.in_bed:
+            person.lying_since = person.lying_since if person.lying_since is not None else sample.t
+        elif score < UP:
+            person.lying_since = None
+        candidate = person.candidate
+        if candidate is not None:
+            candidate.ups = 0
+            drop = transition(sample, candidate.ref, candidate.last_up, config.min_drop)
+            candidate.drop = max(candidate.drop, drop)
+            candidate.add(score, sample.t)
+            margin = fall_margin(sample)
+            if margin is not None:
+                candidate.margins.append(margin)
+        elif person.fall is None and not person.in_bed and found is not None:
+            ref, last_up = found
+            drop = transition(sample, ref, last_up, config.min_drop)
+            if drop + score > OPEN:
+                person.candidate = _Candidate(sample.t, ref, last_up, drop)
+                person.candidate.add(score, sample.t)
 
-    def _update_unseen(self, obs: Observation, seen: set[int]) -> None:
-        """People the pose model lost: the fall model may still see them down."""
-        watched = [
-            (track_id, p)
-            for track_id, p in self.people.items()
-            if track_id not in seen and (p.candidate_t is not None or p.episode)
-        ]
-        if not watched or obs.second_opinion is None:
-            return
-        boxes = np.array([p.box for _, p in watched])
-        scores = fall_scores(boxes, obs.second_opinion, self.fall_class)
-        iou = sv.box_iou_batch(boxes, obs.second_opinion.xyxy)
-        for (_, person), score, overlaps in zip(watched, scores, iou, strict=True):
-            if np.isnan(score) or score < FALL_SCORE:
-                continue
-            person.box, person.seen_t = obs.second_opinion.xyxy[int(overlaps.argmax())], obs.t
-            if person.candidate_t is not None:
-                person.downs += 1
-                person.scores.append(float(score))
+    def _reference(self, body: Body, person: _Person) -> tuple[Reference, Sample] | None:
+        """How the person looked up, from the tallest upright sample of the last
+        `upright_window_s`, and the last upright sample; without one, a recent sample at
+        least half a body length higher than now (a fall from lying, off a bed), twice."""
+        if person.ups:
+            return Reference.of(max(person.ups, key=lambda s: s.height)), person.ups[-1]
+        last = body.last
+        assert last is not None
+        length = max(last.height, last.width)
+        for sample in body.samples:
+            recent = last.t - sample.t <= self.config.upright_window_s / 2
+            if recent and last.centre_y - sample.centre_y >= FALL_FROM_LYING * length:
+                return Reference.of(sample), sample
+        return None
 
-    def _decide(self, track_id: int, person: _Person, obs: Observation) -> list[Finding]:
+    def _decide(self, body: Body, person: _Person, obs: Observation) -> list[Finding]:
         config = self.config
-        if person.episode is not None:
-            return self._follow(track_id, person, obs)
-        if person.candidate_t is not None and obs.t - person.candidate_t >= config.confirm_s:
-            agreed = not person.scores or median(person.scores) >= FALL_SCORE
-            if person.downs >= 2 and agreed:
-                return [self._start(track_id, person, obs)]
-            if obs.t - person.candidate_t >= config.confirm_s + config.upright_window_s:
-                person.candidate_t = None
-        if obs.t - person.seen_t > max(config.upright_window_s, config.recover_s) * 2:
-            del self.people[track_id]
-        return []
+        findings: list[Finding] = []
+        if self._gone(body, person, obs) or self._recovered(person, obs):
+            reason = "up" if person.up_since is not None else "gone"
+            for type_ in (EventType.FALL, EventType.PERSON_DOWN):
+                if self._episode(person, type_):
+                    findings.append(self._end(body.key, person, type_, obs, reason))
+            person.candidate, person.lying_since = None, None
+            return findings
+        candidate = person.candidate
+        if candidate is not None and person.fall is None:
+            held = obs.t - candidate.t
+            last = body.last
+            at_rest = last is not None and last.still and obs.t - body.seen_t < 1.0
+            confident = candidate.evidence >= CONFIRM and candidate.downs >= 2
+            if confident and at_rest and held >= config.confirm_s:
+                findings.append(self._start_fall(body, person, obs))
+            elif candidate.evidence <= CANCEL or held > CANDIDATE_MAX_S:
+                person.candidate = None
+        if (
+            config.person_down
+            and person.down is None
+            and person.lying_since is not None
+            and not person.in_bed
+            and obs.t - person.lying_since >= config.down_alert_s
+        ):
+            findings.append(self._start_down(body, person, obs))
+        for type_ in (EventType.FALL, EventType.PERSON_DOWN):
+            episode = self._episode(person, type_)
+            if episode is not None:
+                findings += self._follow(body, person, type_, episode, obs)
+        return findings
 
-    def _start(self, track_id: int, person: _Person, obs: Observation) -> Finding:
-        score = median(person.scores) if person.scores else None
-        confidence = score if score is not None else min(0.95, 0.5 + person.drop / 2)
-        assert person.candidate_t is not None
-        started = obs.at - timedelta(seconds=obs.t - person.candidate_t)
-        person.episode = Episode(f"fall:{track_id}", started, person.candidate_t, obs.t)
-        person.episode.attributes = {"drop": round(person.drop, 2)}
-        if score is not None:
-            person.episode.attributes["fall_score"] = round(score, 3)
-        person.episode.offer(obs, confidence, person.box)
-        person.candidate_t = None
-        down_s = round(obs.t - person.episode.started_t, 1)
-        return person.episode.finding(
-            obs, EventType.FALL, Phase.START, track_id=track_id, attributes={"down_s": down_s}
+    def _gone(self, body: Body, person: _Person, obs: Observation) -> bool:
+        """Unseen for `recover_s` with movement where they were, or for HOLD_MAX_S."""
+        unseen = obs.t - body.seen_t
+        if not person.busy:
+            return False
+        return (unseen >= self.config.recover_s and body.moved_since_seen) or unseen >= HOLD_MAX_S
+
+    def _recovered(self, person: _Person, obs: Observation) -> bool:
+        up = person.up_since
+        return up is not None and obs.t - up >= self.config.recover_s and person.busy
+
+    def _start_fall(self, body: Body, person: _Person, obs: Observation) -> Finding:
+        candidate = person.candidate
+        assert candidate is not None
+        confidence = min(0.99, 1.0 / (1.0 + np.exp(-(candidate.evidence - CONFIRM / 2) / 2)))
+        episode = self._open(body, obs, candidate.t, "fall", float(confidence))
+        drop = (body.box[1] + body.box[3]) / 2 - candidate.ref.centre_y
+        episode.attributes = {"drop": round(float(drop / max(candidate.ref.height, 1.0)), 2)}
+        if candidate.margins:
+            episode.attributes["fall_score"] = round(float(np.median(candidate.margins)), 3)
+        person.fall, person.candidate = episode, None
+        return episode.finding(
+            obs,
+            EventType.FALL,
+            Phase.START,
+            track_id=body.key,
+            attributes={"down_s": round(obs.t - episode.started_t, 1)},
         )
 
-    def _follow(self, track_id: int, person: _Person, obs: Observation) -> list[Finding]:
-        episode = person.episode
-        assert episode is not None
+    def _start_down(self, body: Body, person: _Person, obs: Observation) -> Finding:
+        assert person.lying_since is not None
+        episode = self._open(body, obs, person.lying_since, "down", 0.8)
+        person.down = episode
+        return episode.finding(
+            obs,
+            EventType.PERSON_DOWN,
+            Phase.START,
+            track_id=body.key,
+            attributes={"down_s": round(obs.t - episode.started_t, 1)},
+        )
+
+    @staticmethod
+    def _open(body: Body, obs: Observation, since: float, name: str, confidence: float) -> Episode:
+        started = obs.at - timedelta(seconds=max(0.0, obs.t - since))
+        episode = Episode(f"{name}:{body.key}", started, since, obs.t)
+        episode.offer(obs, confidence, body.box)
+        return episode
+
+    def _follow(
+        self, body: Body, person: _Person, type_: EventType, episode: Episode, obs: Observation
+    ) -> list[Finding]:
         config = self.config
-        recovered = person.up_since is not None and obs.t - person.up_since >= config.recover_s
-        gone = obs.t - person.seen_t >= config.recover_s
-        if recovered or gone:
-            return [self._end(track_id, person, obs)]
         down_s = round(obs.t - episode.started_t, 1)
-        if not person.severe and down_s >= config.down_alert_s:
-            person.severe = True
-            episode.attributes["severity"] = "high"
+        if down_s >= config.long_lie_s and not episode.attributes.get("long_lie"):
+            episode.attributes["long_lie"] = True
+            if type_ == EventType.FALL:
+                episode.attributes["severity"] = "high"
         elif obs.t - episode.last_event_t < config.update_s:
             return []
         return [
             episode.finding(
-                obs, EventType.FALL, Phase.UPDATE, track_id=track_id, attributes={"down_s": down_s}
+                obs, type_, Phase.UPDATE, track_id=body.key, attributes={"down_s": down_s}
             )
         ]
 
+    @staticmethod
+    def _episode(person: _Person, type_: EventType) -> Episode | None:
+        return person.fall if type_ == EventType.FALL else person.down
+
     def _end(
-        self, track_id: int, person: _Person, obs: Observation, reason: str | None = None
+        self, key: int, person: _Person, type_: EventType, obs: Observation, reason: str
     ) -> Finding:
-        episode = person.episode
+        episode = self._episode(person, type_)
         assert episode is not None
-        person.episode, person.severe = None, False
-        reason = reason or ("up" if person.up_since is not None else "gone")
+        if type_ == EventType.FALL:
+            person.fall = None
+        else:
+            person.down = None
         return episode.finding(
             obs,
-            EventType.FALL,
+            type_,
             Phase.END,
-            track_id=track_id,
+            track_id=key,
             attributes={"down_s": round(obs.t - episode.started_t, 1), "end_reason": reason},
+        )
+
+    def _forget(self, body: Body) -> None:
+        self.bodies.forget(body)
+        self.people.pop(body.key, None)
+
+    @staticmethod
+    def _in_bed(obs: Observation, box: np.ndarray) -> bool:
+        """Whether the centre of `box` is inside a zone tagged `bed`."""
+        centre = (float(box[0] + box[2]) / 2, float(box[1] + box[3]) / 2)
+        return any(
+            cv2.pointPolygonTest(zone.polygon.astype(np.float32), centre, False) >= 0
+            for zone in obs.zones.tagged([BED_TAG])
         )

@@ -12,11 +12,12 @@ class FallConfig(Section):
 
     enabled: bool = Field(True, title="Enabled", description="Detect falls on this camera.")
     confirm_s: float = Field(
-        1.0,
+        0.6,
         ge=0,
         le=30,
         title="Confirm",
-        description="Seconds a person must stay down after the drop before the event starts.",
+        description="Least seconds between the drop and the fall event; the event comes once "
+        "the evidence is strong enough (strong evidence: this soon; weak: a few seconds).",
     )
     upright_window_s: float = Field(
         3.0,
@@ -28,19 +29,33 @@ class FallConfig(Section):
         "is not a fall.",
     )
     min_drop: float = Field(
-        0.35,
+        0.55,
         gt=0,
-        lt=1,
-        title="Minimum drop",
-        description="How far the top of the person's box must come down, as a fraction of "
-        "their own height when up.",
+        lt=2,
+        title="Neutral drop",
+        description="How far a person must come down to be neither evidence for a fall nor "
+        "against it, 1 being a typical fall: the largest of the centre's drop (against half "
+        "the upright height), the top's drop (0.8 of it) and the shrink of the box (0.65 "
+        "of it). Sitting down comes to about 0.5.",
+    )
+    person_down: bool = Field(
+        True,
+        title="Person down",
+        description="Report `person_down` for anyone lying on the floor outside a `bed` zone "
+        "for `down_alert_s`, whether or not the fall was seen.",
     )
     down_alert_s: float = Field(
-        60.0,
+        20.0,
         gt=0,
         title="Down alert",
-        description="A person still down after this many seconds raises the event's "
-        "`severity` attribute to `high` (an update event).",
+        description="Seconds a person must lie on the floor before `person_down` starts.",
+    )
+    long_lie_s: float = Field(
+        60.0,
+        gt=0,
+        title="Long lie",
+        description="A person still down this many seconds after a fall or after lying down "
+        "gets an update event with `long_lie: true` (and, for a fall, `severity: high`).",
     )
     update_s: float = Field(
         30.0,
@@ -52,7 +67,8 @@ class FallConfig(Section):
         3.0,
         gt=0,
         title="Recover",
-        description="Seconds a person must be up again, or unseen, before the episode ends.",
+        description="Seconds a person must be up again, or unseen with movement where they "
+        "lay, before the episode ends.",
     )
 
 

@@ -23,6 +23,7 @@ class EventType(StrEnum):
     """What was recognised, by an edge agent's analysers or by the camera itself."""
 
     FALL = "fall"
+    PERSON_DOWN = "person_down"
     LOITERING = "loitering"
     UNATTENDED_CHILD = "unattended_child"
     UNATTENDED_ELDER = "unattended_elder"

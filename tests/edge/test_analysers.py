@@ -6,7 +6,6 @@ import numpy as np
 import supervision as sv
 
 from edge.analysers import (
-    FallAnalyser,
     Finding,
     InactivityAnalyser,
     LoiteringAnalyser,
@@ -16,7 +15,6 @@ from edge.analysers import (
 from edge.analysers.age import HeightAgeEstimator
 from edge.config import (
     CalibrationConfig,
-    FallConfig,
     InactivityConfig,
     LoiteringConfig,
     UnattendedConfig,
@@ -27,7 +25,6 @@ from edge.zones import ZoneSet
 SIZE = (200, 200)
 START = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 STANDING = [90.0, 20.0, 110.0, 180.0]
-LYING = [40.0, 150.0, 160.0, 190.0]
 
 
 def observe(
@@ -69,45 +66,6 @@ def seconds(
     start: float, end: float, boxes: list[list[float]]
 ) -> list[tuple[float, list[list[float]]]]:
     return [(start + i / 5, boxes) for i in range(round((end - start) * 5))]
-
-
-def test_fast_drop_after_standing_is_a_fall_until_they_get_up() -> None:
-    script = seconds(0, 2, [STANDING]) + seconds(2, 5, [LYING]) + seconds(5, 10, [STANDING])
-    findings = run(FallAnalyser(FallConfig()), script)
-    assert [(f.phase.value, f.attributes.get("end_reason")) for f in findings] == [
-        ("start", None),
-        ("end", "up"),
-    ]
-    assert 3.0 <= (findings[0].observed_at - START).total_seconds() <= 3.4
-    assert findings[0].snapshot is not None and findings[0].track_id == 1
-
-
-def test_bending_and_lying_from_the_start_are_not_falls() -> None:
-    bending = seconds(0, 2, [STANDING]) + seconds(2, 2.6, [LYING]) + seconds(2.6, 6, [STANDING])
-    assert run(FallAnalyser(FallConfig()), bending) == []
-    assert run(FallAnalyser(FallConfig()), seconds(0, 10, [LYING])) == []
-
-
-def test_lying_down_from_sitting_on_furniture_is_not_a_fall() -> None:
-    sitting = [[80.0, 90.0, 120.0, 180.0]]
-    lying_on_bed = [[40.0, 85.0, 160.0, 125.0]]  # head stays at seat height: no drop
-    script = seconds(0, 2, [STANDING]) + seconds(2, 6, sitting) + seconds(6, 12, lying_on_bed)
-    assert run(FallAnalyser(FallConfig()), script) == []
-
-
-def test_no_fall_in_a_bed_zone() -> None:
-    bed = ZoneSet(
-        {"bed": ZoneConfig(polygon=[(0, 0.5), (1, 0.5), (1, 1), (0, 1)], tags=["bed"])}, SIZE
-    )
-    script = seconds(0, 2, [STANDING]) + seconds(2, 6, [LYING])
-    assert run(FallAnalyser(FallConfig()), script, zones=bed) == []
-
-
-def test_long_fall_raises_severity() -> None:
-    script = seconds(0, 2, [STANDING]) + seconds(2, 8, [LYING])
-    findings = run(FallAnalyser(FallConfig(down_alert_s=3, update_s=100)), script)
-    assert [f.phase.value for f in findings] == ["start", "update"]
-    assert findings[1].attributes["severity"] == "high"
 
 
 def test_loitering_counts_time_inside_only() -> None:
