@@ -128,3 +128,22 @@ def test_origin_defaults_to_the_analyser_and_unknown_origins_are_rejected() -> N
     with pytest.raises(Rejection) as caught:
         decode(topic, json.dumps({**payload, "origin": "neighbour"}).encode())
     assert caught.value.reason is Reason.INVALID_VALUE
+
+
+def test_person_down_decodes_with_its_attributes_and_matches_the_schema(tmp_path: Path) -> None:
+    """`person_down` joined schema version 1: old events stay valid, new ones decode."""
+    base = example(MessageKind.EVENT, site="s1", source="cam-01").model_dump(mode="json")
+    payload = {
+        **base,
+        "type": "person_down",
+        "phase": "update",
+        "attributes": {"down_s": 61.0, "long_lie": True},
+    }
+    topic = build_topic("s1", "cam-01", MessageKind.EVENT)
+    _, decoded = decode(topic, json.dumps(payload).encode())
+    assert isinstance(decoded, BehaviourEvent) and decoded.type is EventType.PERSON_DOWN
+    assert decoded.attributes == {"down_s": 61.0, "long_lie": True}
+    export_schemas(tmp_path)
+    schema = json.loads((tmp_path / "event.schema.json").read_text())
+    assert "person_down" in json.dumps(schema)
+    jsonschema.Draft202012Validator(schema).validate(payload)

@@ -28,6 +28,37 @@ CASES: dict[str, tuple[dict[str, str], dict[str, dict[str, str]]]] = {
             "an end alone": event(E.FALL, camera="cam-home-wang", phase=Phase.END),
         },
     ),
+    "elder_person_down": (
+        event(E.PERSON_DOWN, camera="cam-home-wang", attributes={"down_s": 20.0}),
+        {
+            "person not on any list": event(E.PERSON_DOWN, camera="cam-square"),
+            "a fall is another rule": event(E.FALL, camera="cam-home-wang", confidence=0.3),
+        },
+    ),
+    "elder_long_lie": (
+        event(  # a weak fall (below elder_fall's confidence) still down after a minute
+            E.FALL,
+            camera="cam-home-wang",
+            phase=Phase.UPDATE,
+            confidence=0.3,
+            attributes={"down_s": 61.0, "long_lie": True},
+        ),
+        {
+            "not yet long": event(
+                E.FALL,
+                camera="cam-home-wang",
+                phase=Phase.UPDATE,
+                confidence=0.3,
+                attributes={"down_s": 30.0},
+            ),
+            "a start": event(
+                E.FALL, camera="cam-home-wang", confidence=0.3, attributes={"long_lie": True}
+            ),
+            "person not on any list": event(
+                E.FALL, camera="cam-square", phase=Phase.UPDATE, attributes={"long_lie": True}
+            ),
+        },
+    ),
     "child_unattended_hazard": (
         event(E.UNATTENDED_CHILD, **BRIDGE, tags=("water",), confidence=0.6),
         {

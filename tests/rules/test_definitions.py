@@ -24,6 +24,8 @@ def test_default_rule_set_covers_every_case_of_the_issue() -> None:
     by_id = {rule.id: rule for rule in rules.enabled()}
     assert set(by_id) == {
         "elder_fall",
+        "elder_person_down",
+        "elder_long_lie",
         "child_unattended_hazard",
         "night_loitering_watched_household",
         "elder_inactivity",
@@ -153,7 +155,7 @@ def test_rules_survive_a_round_trip_through_their_plain_form() -> None:
 def test_check_command_lists_the_rules(tmp_path: Path) -> None:
     result = runner.invoke(rules_app, ["check", str(DEFAULT_RULES)])
     assert result.exit_code == 0, result.output
-    assert "18 rule(s) enabled" in result.output and "edge_offline" in result.output
+    assert "20 rule(s) enabled" in result.output and "edge_offline" in result.output
     assert "07:00-11:00" in result.output
 
 

@@ -94,3 +94,45 @@ def test_elder_falls_at_home_one_critical_alert_for_guardians_grid_worker_and_du
     changes = [AlertChange.from_fields(f) for _, f in redis_client.xrange(names.streams.alerts)]
     assert [c.change for c in changes] == [Change.CREATED] + [Change.UPDATED] * 3
     assert changes[-1].alert["event_count"] == 4 and changes[0].person_ids == changes[-1].person_ids
+
+
+def test_elder_found_on_the_floor_high_then_critical_after_the_long_lie(
+    consumer: RulesConsumer,
+    village: sessionmaker[Session],
+    redis_client: redis.Redis,
+    names: RedisNames,
+) -> None:
+    """No fall was seen; the camera reports her lying 20 s, then still down after a minute."""
+    home = {"camera": "cam-home-wang"}
+    start = event(EventType.PERSON_DOWN, **home, confidence=0.8, attributes={"down_s": 20.0})
+    episode = start["key"].removeprefix("event:")
+    later = event(
+        EventType.PERSON_DOWN,
+        **home,
+        phase=Phase.UPDATE,
+        episode_id=episode,
+        attributes={"down_s": 60.0, "long_lie": True},
+    )
+    end = event(
+        EventType.PERSON_DOWN,
+        **home,
+        phase=Phase.END,
+        episode_id=episode,
+        attributes={"down_s": 75.0, "end_reason": "up"},
+    )
+    add(redis_client, names, start)
+    drain(consumer)
+    (down,) = alerts(village)
+    assert (down.rule_id, down.severity, down.title) == (
+        "elder_person_down",
+        Severity.HIGH,
+        "有人倒地超过 20 秒：王秀英",
+    )
+    add(redis_client, names, later, end)
+    drain(consumer)
+    by_rule = {a.rule_id: a for a in alerts(village)}
+    assert set(by_rule) == {"elder_person_down", "elder_long_lie"}
+    assert by_rule["elder_long_lie"].severity == Severity.CRITICAL
+    assert all(a.condition_ended_at is not None for a in by_rule.values())
+    critical = [j for j in jobs(redis_client, names) if j.alert_id == by_rule["elder_long_lie"].id]
+    assert {j.role for j in critical} == {"guardian", "grid_worker", "duty_officer"}
