@@ -91,7 +91,7 @@ def score_down(down_at_end: str, frames: list[int], condition: Condition) -> str
     end; never on a clip whose end shows nobody down."""
     if down_at_end == "no":
         return "false_alarm" if frames else "ok"
-    if down_at_end == "yes" and condition is LONG_LIE:
+    if down_at_end == "yes" and condition.name == LONG_LIE.name:
         return "raised" if frames else "missed"
     return "seen" if frames else "-"
 
