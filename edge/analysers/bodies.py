@@ -284,8 +284,10 @@ class Bodies:
         samples = []
         for box, (normal, fall) in zip(fall_boxes.xyxy.astype(float), scores, strict=True):
             if fall > normal:
-                cut = touches_edge(box, obs.width, obs.height)
-                samples.append(Sample(obs.t, box, fall=float(fall), normal=float(normal), cut=cut))
+                sample = Sample(obs.t, box, fall=float(fall), normal=float(normal))
+                sample.cut = touches_edge(box, obs.width, obs.height)
+                sample.cut_height = touches_edge(box, obs.width, obs.height, sides=False)
+                samples.append(sample)
         return samples
 
     def _note_motion(self, obs: Observation, seen: dict[int, Body] | None = None) -> None:

@@ -103,6 +103,10 @@ class _Person:
     ups: deque[Sample] = field(default_factory=deque)
     up_now: bool = False
     """Whether the last detection showed them up (False when it missed them)."""
+    left_view: bool = False
+    """Unseen since they were last seen up at the frame's left or right edge: they walked out
+    of view (no need for the fall model). Close to the camera people touch the top and
+    bottom edges while up, and fall there."""
     up_since: float | None = None
     lying_since: float | None = None
     candidate: _Candidate | None = None
@@ -121,7 +125,7 @@ class _Person:
     @property
     def dropping(self) -> bool:
         """Up a moment ago, not up (or not seen) now: a fall may be under way."""
-        return bool(self.ups) and not self.up_now
+        return bool(self.ups) and not self.up_now and not self.left_view
 
     @property
     def watched(self) -> bool:
@@ -157,6 +161,9 @@ class FallAnalyser(Analyser):
                 person.in_bed = self._in_bed(obs, body.box)
                 self._update(body, person)
             elif obs.detected:
+                last = body.last
+                if person.up_now and last is not None and last.cut and not last.cut_height:
+                    person.left_view = True  # up at a side edge: walked out of view
                 person.up_now = False
                 while person.ups and obs.t - person.ups[0].t > self.config.upright_window_s:
                     person.ups.popleft()
@@ -201,6 +208,7 @@ class FallAnalyser(Analyser):
         assert sample is not None
         config = self.config
         up = person.up_now = self._is_up(body, sample)
+        person.left_view = False
         while person.ups and sample.t - person.ups[0].t > config.upright_window_s:
             person.ups.popleft()
         if up:

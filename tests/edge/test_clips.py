@@ -1,38 +1,62 @@
-"""Accuracy on the labelled dev clips with the default config (the MANIFEST rule)."""
+"""Accuracy on the labelled dev clips with the default config, in the held condition of the
+footage's MANIFEST (last frame held 6 s: a fallen person stays down), by the MANIFEST rule;
+person_down on the clips held 30 s. The per-condition figures are the benchmark's
+(benchmarks/edge_accuracy.py); these tests keep them from sliding back."""
+
+from functools import cache
 
 import pytest
 
-from edge.evaluate import score
+from benchmarks.edge_accuracy import Options, Run, run_all
+from edge.conditions import HELD, LONG_LIE, Condition
+from edge.evaluate import load_clips
 from shouwang.contracts import EventType, Phase
-from tests.edge.footage import analysed, clip, clip_names
+from tests.edge.footage import analysed, clip, clip_names, footage
 
 pytestmark = [pytest.mark.slow, pytest.mark.data]
-ALLOWED_MISSES = 1
+MISSES_AT_MOST = 6
+"""Of 42 falls held: small far people on a doorbell and a phone, a fall into a pond, a roll
+off a bed and a nurse kneeling at once beside a fallen man are missed (docs/edge.md)."""
+FALSE_ALARMS_AT_MOST = 3
+"""Of 28 no-fall clips: lying down fast on purpose, a judo breakfall on a mat (both look like
+falls, docs/edge.md says why), and a deep crouch behind a platform."""
 
 
-def _starts(name: str, type_: EventType) -> list[int]:
-    return [
-        e.frame for e in analysed(name) if e.event.type == type_ and e.event.phase == Phase.START
-    ]
+@cache
+def runs(condition: Condition) -> tuple[Run, ...]:
+    """Every clip in `condition`, analysed once per test session, two at a time."""
+    clips = load_clips(footage())
+    done = tuple(run_all(clips, [condition], Options(), jobs=2))
+    errors = {r.error for r in done if r.error}
+    if errors:
+        pytest.skip(f"clips could not be prepared: {'; '.join(sorted(errors))}")
+    return done
 
 
-def test_falls_are_detected_in_time() -> None:
-    names = clip_names("fall")
-    results = [score(clip(name), _starts(name, EventType.FALL)) for name in names]
-    table = "\n".join(f"{r.clip.name}: {r.outcome} {r.fall_frames}" for r in results)
-    assert not [r for r in results if r.outcome == "false_alarm"], table
-    assert sum(r.outcome == "missed" for r in results) <= ALLOWED_MISSES, table
+def test_held_falls_are_found_in_time_with_few_false_alarms() -> None:
+    held = runs(HELD)
+    table = "\n".join(f"{r.clip}: {r.fall} {r.fall_frames}" for r in held)
+    assert sum(r.fall == "missed" for r in held) <= MISSES_AT_MOST, table
+    assert sum(r.fall == "false_alarm" for r in held) <= FALSE_ALARMS_AT_MOST, table
+    first_set = [r for r in held if r.set == "first"]
+    assert not [r for r in first_set if r.fall in ("missed", "false_alarm")], table
 
 
-@pytest.mark.parametrize("name", clip_names("no_fall") + clip_names("loiter"))
-def test_no_fall_on_everyday_activity(name: str) -> None:
-    assert _starts(name, EventType.FALL) == []
+def test_person_down_for_everyone_left_on_the_floor_and_nobody_else() -> None:
+    long_lie = runs(LONG_LIE)
+    table = "\n".join(f"{r.clip}: {r.down} {r.down_frames}" for r in long_lie)
+    assert not [r for r in long_lie if r.down == "false_alarm"], table
+    expected = [r for r in long_lie if r.down in ("raised", "missed")]
+    assert sum(r.down == "raised" for r in expected) >= 0.9 * len(expected), table
 
 
 @pytest.mark.parametrize("name", clip_names("loiter"))
-def test_loitering_is_reported(name: str) -> None:
+def test_loitering_is_reported_for_long_stays_only(name: str) -> None:
     events = [e.event for e in analysed(name) if e.event.type == EventType.LOITERING]
     starts = [e for e in events if e.phase == Phase.START]
+    if clip(name).path.name.startswith("doorbell-frontdoor-short-dwell"):
+        assert starts == [], "a 4 s stay at the door is no loitering"
+        return
     assert starts, "no loitering event"
     assert all(e.attributes["dwell_s"] >= 10 for e in starts)
     assert all(e.zone == "frame" and e.snapshot is not None for e in starts)
