@@ -3,7 +3,8 @@
     python -m benchmarks [--quick] [--only NAME,…] [--skip NAME,…] [--repeat N] [--json FILE]
                          [--markdown FILE] [--database URL] [--list]
 
-Benchmarks (in this order): edge, cameras, ingest, pipeline, e2e (`--list` describes them).
+Benchmarks (in this order): accuracy, edge, cameras, ingest, pipeline, e2e, gb28181
+(`--list` describes them).
 Each measures its baseline in the same run on the same machine, so the ratios hold on a
 shared, noisy box better than the absolute figures; `--repeat N` runs everything N times and
 shows the median with the range. Needs Mosquitto and Redis on 127.0.0.1 (the broker instances

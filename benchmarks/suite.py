@@ -10,6 +10,7 @@ from pathlib import Path
 from rich.console import Console
 
 from benchmarks import (
+    edge_accuracy,
     edge_capacity,
     edge_throughput,
     end_to_end,
@@ -263,7 +264,52 @@ def gb28181(options: Options) -> list[Measure]:
     ]
 
 
+def accuracy(options: Options) -> list[Measure]:
+    """Falls found and false alarms per viewing condition; person_down held 30 s."""
+    folder = edge_accuracy.data_dir(edge_accuracy.ROOT)
+    if not (folder / "labels.csv").is_file():
+        raise RuntimeError(f"no footage at {folder} (set SHOUWANG_DATA_DIR)")
+    clips = edge_accuracy.load_clips(folder)
+    names = ["held"] if options.quick else ["published", "held", "substream", "long_lie"]
+    if options.quick:
+        clips = clips[::5]
+    options.say(f"accuracy: {len(clips)} clips × {', '.join(names)} (2 at a time) …")
+    conditions = [edge_accuracy.CONDITIONS[n] for n in names]
+    runs = edge_accuracy.run_all(clips, conditions, edge_accuracy.Options(), jobs=2)
+    measures = []
+    for name in names:
+        t = edge_accuracy.totals(r for r in runs if r.condition == name)
+        delay = f"median delay {t.median_delay:.1f} s; " if t.median_delay is not None else ""
+        if t.falls:
+            measures.append(
+                Measure(
+                    key=f"accuracy.{name}.falls",
+                    group="accuracy",
+                    what=f"falls found within [-1 s, +5 s], {name}",
+                    value=100 * t.found / t.falls,
+                    unit="%",
+                    target="held ≥ 95%, sub-stream ≥ 90%",
+                    detail=f"{t.found}/{t.falls} falls; {delay}false alarms on "
+                    f"{t.fall_alarms}/{t.negatives} no-fall clips; CPU {t.cpu_s:.0f} s",
+                )
+            )
+        if t.downs:
+            measures.append(
+                Measure(
+                    key=f"accuracy.{name}.person_down",
+                    group="accuracy",
+                    what=f"person_down for people left on the floor, {name}",
+                    value=100 * t.downs_raised / t.downs,
+                    unit="%",
+                    detail=f"{t.downs_raised}/{t.downs} raised; raised on "
+                    f"{t.down_alarms}/{t.down_negatives} clips where nobody is down",
+                )
+            )
+    return measures
+
+
 BENCHMARKS = [
+    Benchmark("accuracy", "falls and person_down per clip and condition", (3.0, 25.0), accuracy),
     Benchmark("edge", "edge pipeline frames/s vs bare onnxruntime", (1, 4), edge_fps),
     Benchmark("cameras", "cameras per box at 5 fps, 10% motion", (2.0, 7.0), cameras),
     Benchmark("ingest", "ingest drain rate and latency vs the raw broker", (0.5, 1.0), ingest),
