@@ -16,6 +16,7 @@ from records.db import make_engine, make_sessionmaker
 from records.outbox import OutputStreams
 from records.people import Area
 from records.users import ApiSecret
+from shouwang.redis_client import connect
 
 SIGNING_SECRET = "url_signing_key"
 
@@ -103,7 +104,7 @@ class AppContext:
             engine=engine,
             reads=reads,
             writes=writes,
-            redis=redis.Redis.from_url(settings.redis.url),
+            redis=connect(settings.redis),
             signer=UrlSigner(key.encode("utf-8")),
             streams=OutputStreams(alerts=api.alerts_stream, notifications=api.notifications_stream),
             zone=ZoneInfo(api.timezone),

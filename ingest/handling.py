@@ -18,6 +18,7 @@ from shouwang.contracts import (
     WireModel,
     decode,
 )
+from shouwang.partitions import Partitioner
 
 SNAPSHOT_NOT_STORED = "snapshot_not_stored"
 """Dead-letter reason (beside the contract's `Reason`s) when a valid snapshot could not be saved."""
@@ -49,10 +50,18 @@ class Handled:
 class MessageHandler:
     """Validates messages against the wire contract and plans their writes."""
 
-    def __init__(self, snapshots: SnapshotStore, *, max_payload_bytes: int, worker_id: str) -> None:
+    def __init__(
+        self,
+        snapshots: SnapshotStore,
+        *,
+        max_payload_bytes: int,
+        worker_id: str,
+        partitioner: Partitioner | None = None,
+    ) -> None:
         self.snapshots = snapshots
         self.max_payload_bytes = max_payload_bytes
         self.worker_id = worker_id
+        self.partition_of = partitioner.of if partitioner else lambda _site: None
 
     def handle(self, message: Received) -> Handled:
         """Plan the writes for `message`; invalid input becomes a dead letter, never an error."""
@@ -71,7 +80,8 @@ class MessageHandler:
         # The payload exactly as published (validated above): cheaper than re-serialising,
         # and what the device sent is what the record shows.
         fields["payload"] = message.payload.decode("utf-8")
-        handled = Handled(kind, [StreamAppend(str(wire.idempotency_key), fields)])
+        append = StreamAppend(str(wire.idempotency_key), fields, self.partition_of(wire.site))
+        handled = Handled(kind, [append])
         if isinstance(wire, BehaviourEvent | SensorReading):
             handled.observed_at = wire.observed_at.timestamp()
         elif isinstance(wire, EdgeStatus):
@@ -89,7 +99,8 @@ class MessageHandler:
         fields = self._stream_fields(message, wire, received_ms)
         size = len(wire.image_bytes())
         fields.update(event_id=wire.event_id, path=path.as_posix(), bytes=str(size))
-        return Handled("snapshot", [StreamAppend(str(wire.idempotency_key), fields)])
+        append = StreamAppend(str(wire.idempotency_key), fields, self.partition_of(wire.site))
+        return Handled("snapshot", [append])
 
     @staticmethod
     def _stream_fields(message: Received, wire: WireModel, received_ms: int) -> dict[str, str]:

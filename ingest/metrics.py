@@ -40,6 +40,12 @@ class IngestMetrics:
             "Batches that Redis did not accept (retried).",
             registry=r,
         )
+        self.unreplicated = Counter(
+            "shouwang_ingest_unreplicated",
+            "Messages stored on their Redis master but confirmed by fewer replicas than "
+            "`redis.replica_acks` in time (a failover now could lose them).",
+            registry=r,
+        )
         self.processing = Histogram(
             "shouwang_ingest_processing_seconds",
             "From receipt of a message to Redis accepting it.",
@@ -82,6 +88,7 @@ class IngestMetrics:
                 "duplicates": self.duplicates,
                 "deadlettered": self.deadlettered,
                 "redis_errors": self.redis_errors,
+                "unreplicated": self.unreplicated,
             }
         )
         """The message counters summed over their labels: what the worker's state in Redis

@@ -3,24 +3,29 @@
 import json
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import redis
+from redis.commands.core import Script
 
+from shouwang.partitions import in_partition
+from shouwang.redis_client import queue_wait
 from shouwang.redis_keys import (
     EDGES_KEY,
     WORKERS_KEY,
     edge_key,
+    partitions_key,
     seen_key,
     subscription_key,
     worker_key,
 )
 
 # For each message: append to the stream only if its idempotency key is new, and remember
-# the key with the entry id. One script call per batch (KEYS[1] the stream, KEYS[2..] the
-# keys; ARGV: ttl, maxlen, then per message its field count and fields). Atomic, so a crash
-# can never leave a key set without its entry, which would lose the message.
+# the key with the entry id. One script call per partition in a batch (KEYS[1] the
+# partition's stream, KEYS[2..] the keys, all in its hash slot; ARGV: ttl, maxlen, then per
+# message its field count and fields). Atomic, so a crash can never leave a key set without
+# its entry, which would lose the message.
 APPEND_ONCE = """
 local ttl, maxlen = ARGV[1], ARGV[2]
 local results = {}
@@ -41,7 +46,8 @@ return results
 """
 
 # Keep the newest status per edge: sessions are ordered by connected_at, and within a session
-# `offline` (the last will, or a clean stop) comes after `online`.
+# `offline` (the last will, or a clean stop) comes after `online`. One key, so it runs on a
+# cluster; the edges index is updated beside it.
 RECORD_STATUS = """
 local order = tonumber(ARGV[1])
 local current = tonumber(redis.call('HGET', KEYS[1], 'status_order') or '-1')
@@ -49,7 +55,6 @@ if order < current then return 0 end
 redis.call('HSET', KEYS[1], 'status_order', ARGV[1], 'status', ARGV[2], 'session_id', ARGV[3],
            'connected_at', ARGV[4], 'status_reason', ARGV[5], 'status_received_ms', ARGV[6],
            'last_seen_ms', ARGV[6], 'site', ARGV[7], 'edge', ARGV[8])
-redis.call('ZADD', KEYS[2], ARGV[6], ARGV[7] .. '/' .. ARGV[8])
 return 1
 """
 
@@ -60,10 +65,12 @@ WORKER_FORGET_MS = 24 * 3600 * 1000
 
 @dataclass(frozen=True, slots=True)
 class StreamAppend:
-    """Append `fields` to the events stream unless `key` was stored before."""
+    """Append `fields` to the events stream of `partition` (None: the one stream) unless `key`
+    was stored there before."""
 
     key: str
     fields: Mapping[str, str]
+    partition: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,8 +107,20 @@ class HeartbeatUpdate:
 Write = StreamAppend | DeadLetter | StatusUpdate | HeartbeatUpdate
 
 
+@dataclass(slots=True)
+class Written:
+    """What a batch's writes did: per write True (appended), False (duplicate key) or None
+    (state updates and dead letters, not de-duplicated); and how many appends fewer replicas
+    than asked confirmed in time (kept on their master alone)."""
+
+    outcomes: list[bool | None]
+    unreplicated: int = 0
+    new_partitions: list[str] = field(default_factory=list)
+
+
 class RedisStore:
-    """Writes a batch of ingest results to Redis in one pipelined round trip."""
+    """Writes a batch of ingest results to Redis in one pipelined round trip (a Redis or a
+    Redis Cluster; in a cluster the pipeline goes to each master it touches at once)."""
 
     def __init__(
         self,
@@ -112,6 +131,8 @@ class RedisStore:
         deadletter_stream: str,
         deadletter_maxlen: int,
         dedup_ttl_s: int,
+        replica_acks: int = 0,
+        replica_wait_ms: int = 1000,
     ) -> None:
         self.client = client
         self.stream = stream
@@ -119,37 +140,79 @@ class RedisStore:
         self.deadletter_stream = deadletter_stream
         self.deadletter_maxlen = deadletter_maxlen
         self.dedup_ttl_s = dedup_ttl_s
+        self.replica_acks = replica_acks
+        self.replica_wait_ms = replica_wait_ms
         self._append_once = client.register_script(APPEND_ONCE)
         self._record_status = client.register_script(RECORD_STATUS)
+        self._scripts_loaded = False
+        self._partitions: set[str] = set()
+        """Partitions known to be in the registry (`partitions_key`)."""
 
-    def write(self, writes: Sequence[Write]) -> list[bool | None]:
-        """Apply all writes in one round trip; raise redis errors so the caller can retry.
+    def stream_of(self, partition: str | None) -> str:
+        """The events stream of `partition`."""
+        return in_partition(self.stream, partition)
 
-        Returns one outcome per write: True (appended), False (duplicate key) or None (state
-        updates and dead letters, which are not de-duplicated).
-        """
+    def write(self, writes: Sequence[Write]) -> Written:
+        """Apply all writes in one round trip; raise redis errors so the caller can retry
+        (every write may be applied again: appends are de-duplicated)."""
+        for attempt in (1, 2):
+            if not self._scripts_loaded:
+                self._load_scripts()
+            try:
+                return self._write(writes)
+            except redis.exceptions.NoScriptError:
+                # A restarted Redis or a promoted replica: the scripts are not in its cache.
+                self._scripts_loaded = False
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _load_scripts(self) -> None:
+        for script in (self._append_once, self._record_status):
+            self.client.script_load(script.script)
+        self._scripts_loaded = True
+
+    def _write(self, writes: Sequence[Write]) -> Written:
         pipe = self.client.pipeline(transaction=False)
-        appends = [write for write in writes if isinstance(write, StreamAppend)]
-        if appends:
-            self._queue_appends(pipe, appends)
+        by_partition: dict[str | None, list[tuple[int, StreamAppend]]] = {}
+        for index, write in enumerate(writes):
+            if isinstance(write, StreamAppend):
+                by_partition.setdefault(write.partition, []).append((index, write))
+        new = sorted(p for p in by_partition if p is not None and p not in self._partitions)
+        if new:
+            pipe.sadd(partitions_key(self.stream), *new)
+        # Per partition: where its script's reply is, the writes it holds, where its WAIT is.
+        replies: list[tuple[int, list[int], int | None]] = []
+        for partition, appends in by_partition.items():
+            position = len(pipe)
+            self._queue_appends(pipe, partition, [write for _, write in appends])
+            stream = self.stream_of(partition)
+            waited = queue_wait(pipe, self.client, stream, self.replica_acks, self.replica_wait_ms)
+            replies.append((position, [i for i, _ in appends], len(pipe) - 1 if waited else None))
         for write in writes:
             if not isinstance(write, StreamAppend):
                 self._queue_update(pipe, write)
-        replies = pipe.execute(raise_on_error=True)
-        appended = iter(replies[0] if appends else [])
-        return [
-            next(appended) is not None if isinstance(write, StreamAppend) else None
-            for write in writes
-        ]
+        results = pipe.execute(raise_on_error=True)
+        outcomes: list[bool | None] = [None] * len(writes)
+        unreplicated = 0
+        for position, indices, wait in replies:
+            for index, entry_id in zip(indices, results[position], strict=True):
+                outcomes[index] = entry_id is not None
+            if wait is not None and int(results[wait]) < self.replica_acks:
+                unreplicated += len(indices)
+        self._partitions.update(new)
+        return Written(outcomes, unreplicated, new)
 
-    def _queue_appends(self, pipe: Any, appends: Sequence[StreamAppend]) -> None:
+    def _queue_appends(
+        self, pipe: Any, partition: str | None, appends: Sequence[StreamAppend]
+    ) -> None:
         args: list[str | int] = [self.dedup_ttl_s, self.stream_maxlen]
         for write in appends:
             args.append(len(write.fields) * 2)
             for name, value in write.fields.items():
                 args.extend((name, value))
-        keys = [self.stream, *(seen_key(write.key) for write in appends)]
-        self._append_once(keys=keys, args=args, client=pipe)
+        keys = [self.stream_of(partition), *(seen_key(w.key, partition) for w in appends)]
+        _queue_script(pipe, self._append_once, keys, args)
 
     def _queue_update(self, pipe: Any, write: DeadLetter | StatusUpdate | HeartbeatUpdate) -> None:
         if isinstance(write, DeadLetter):
@@ -160,9 +223,11 @@ class RedisStore:
                 approximate=True,
             )
         elif isinstance(write, StatusUpdate):
-            self._record_status(
-                keys=[edge_key(write.site, write.edge), EDGES_KEY],
-                args=[
+            _queue_script(
+                pipe,
+                self._record_status,
+                [edge_key(write.site, write.edge)],
+                [
                     write.order,
                     write.state,
                     write.session_id,
@@ -172,8 +237,8 @@ class RedisStore:
                     write.site,
                     write.edge,
                 ],
-                client=pipe,
             )
+            pipe.zadd(EDGES_KEY, {f"{write.site}/{write.edge}": write.received_ms})
         else:
             pipe.hset(
                 edge_key(write.site, write.edge),
@@ -208,3 +273,10 @@ class RedisStore:
     def remember_subscription(self, worker_id: str, topic_filter: str, ttl_s: int) -> None:
         """Remember the session's filter for as long as the broker keeps the session."""
         self.client.set(subscription_key(worker_id), topic_filter, ex=max(ttl_s, 60))
+
+
+def _queue_script(pipe: Any, script: Script, keys: list[str], args: list[Any]) -> None:
+    """Queue a loaded script by its SHA (a pipeline would otherwise ask Redis first whether it
+    knows the script, a round trip each time). As a plain command: redis-py's cluster pipeline
+    has no `evalsha` method, yet routes the command by its keys."""
+    pipe.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)

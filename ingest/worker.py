@@ -25,14 +25,18 @@ from ingest.config import IngestSettings
 from ingest.handling import Handled, MessageHandler, Received
 from ingest.metrics import IngestMetrics
 from ingest.snapshots import SnapshotStore
-from ingest.store import RedisStore, Write
+from ingest.store import RedisStore, Write, Written
 from shouwang import __version__
 from shouwang.metrics_http import CounterTotals, serve_metrics
 from shouwang.mqtt import mqtt_client
+from shouwang.partitions import Partitioner
+from shouwang.redis_client import CLUSTER_OUTAGE, connect, refresh
 
 log = structlog.get_logger("shouwang.ingest")
 
 RETRY_DELAYS_S = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
+REDIS_ERRORS = (redis.RedisError, *CLUSTER_OUTAGE)
+"""What makes a batch wait and go again: Redis errors, a cluster moving slots or failing over."""
 
 
 def shared_filter(topic_filter: str, share_group: str | None) -> str:
@@ -60,7 +64,7 @@ class IngestWorker:
         self._started = time.time()
         self.subscription = shared_filter(config.topic_filter, config.share_group)
         self._stale_subscription: str | None = None
-        self.redis = redis.Redis.from_url(settings.redis.url, socket_timeout=10)
+        self.redis = connect(settings.redis, socket_timeout=10)
         self.store = RedisStore(
             self.redis,
             stream=config.stream,
@@ -68,11 +72,14 @@ class IngestWorker:
             deadletter_stream=config.deadletter_stream,
             deadletter_maxlen=config.deadletter_maxlen,
             dedup_ttl_s=config.dedup_ttl_s,
+            replica_acks=settings.redis.replica_acks,
+            replica_wait_ms=settings.redis.replica_wait_ms,
         )
         self.handler = MessageHandler(
             SnapshotStore(config.snapshot_dir, config.max_snapshot_bytes),
             max_payload_bytes=config.max_payload_bytes,
             worker_id=self.worker_id,
+            partitioner=Partitioner(settings.partitions),
         )
         self.client = self._make_client()
 
@@ -258,10 +265,20 @@ class IngestWorker:
         if not messages:
             return
         writes = [write for _, handled in messages for write in handled.writes]
-        outcomes = self._write_with_retry(writes)
-        if outcomes is None:
+        written = self._write_with_retry(writes)
+        if written is None:
             return  # stopping while Redis is down: nothing acked, the broker keeps it all
         committed = time.time()
+        outcomes = written.outcomes
+        if written.new_partitions:
+            self.log.info("new partitions", partitions=written.new_partitions)
+        if written.unreplicated:
+            self.metrics.unreplicated.inc(written.unreplicated)
+            self.log.warning(
+                "stored without the replicas asked for",
+                messages=written.unreplicated,
+                replica_acks=self.settings.redis.replica_acks,
+            )
         self.metrics.batch_size.observe(len(messages))
         position = 0
         for message, handled in messages:
@@ -271,12 +288,12 @@ class IngestWorker:
             if message.qos > 0 and message.connection == self._connection:
                 self.client.ack(message.mid, message.qos)
 
-    def _write_with_retry(self, writes: list[Write]) -> list[bool | None] | None:
+    def _write_with_retry(self, writes: list[Write]) -> Written | None:
         """Write until Redis accepts, backing off; None if asked to stop meanwhile."""
         for attempt in itertools.count():
             try:
                 return self.store.write(writes)
-            except redis.RedisError as exc:
+            except REDIS_ERRORS as exc:
                 self.metrics.redis_errors.inc()
                 delay = RETRY_DELAYS_S[min(attempt, len(RETRY_DELAYS_S) - 1)]
                 self.log.error(
@@ -284,6 +301,7 @@ class IngestWorker:
                 )
                 if self._stopping.wait(delay):
                     return None
+                refresh(self.redis)
         raise AssertionError("unreachable")
 
     def _count(

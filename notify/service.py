@@ -2,7 +2,6 @@
 
 from wsgiref.simple_server import WSGIServer
 
-import redis
 import structlog
 
 from notify.settings import NotifierSettings
@@ -10,6 +9,7 @@ from notify.worker import Notifier
 from records.db import make_engine, make_sessionmaker
 from records.migrate import require_current
 from shouwang.metrics_http import serve_metrics as serve_registry
+from shouwang.redis_client import connect
 from shouwang.service import run_until_signalled
 from shouwang.streams import GroupBacklog
 
@@ -20,7 +20,7 @@ def build_notifier(settings: NotifierSettings) -> Notifier:
     """A notifier wired to the configured database (which must be migrated) and Redis."""
     engine = make_engine(settings.database.url, echo=settings.database.echo)
     require_current(engine)
-    client = redis.Redis.from_url(settings.redis.url, decode_responses=True, socket_timeout=30)
+    client = connect(settings.redis, decode_responses=True, socket_timeout=30)
     return Notifier(settings, make_sessionmaker(engine), client)
 
 

@@ -1,6 +1,5 @@
 """Run a rules worker until SIGINT/SIGTERM."""
 
-import redis
 import structlog
 
 from records.db import make_engine, make_sessionmaker
@@ -8,6 +7,7 @@ from records.migrate import require_current
 from rules.config import RulesSettings
 from rules.consumer import RulesConsumer
 from rules.definitions import RuleSet
+from shouwang.redis_client import connect
 from shouwang.service import run_until_signalled
 
 log = structlog.get_logger("shouwang.rules")
@@ -19,7 +19,7 @@ def build_consumer(settings: RulesSettings, rules: RuleSet) -> RulesConsumer:
     retried as a database outage (the pool replaces the connection)."""
     engine = make_engine(settings.database.url, echo=settings.database.echo, pre_ping=False)
     require_current(engine)
-    client = redis.Redis.from_url(settings.redis.url, decode_responses=True, socket_timeout=30)
+    client = connect(settings.redis, decode_responses=True, socket_timeout=30)
     return RulesConsumer(settings, rules, make_sessionmaker(engine), client)
 
 

@@ -30,6 +30,7 @@ from sensorbridge.translate import Incoming, Sighting, Translation, Translator
 from shouwang.contracts import MessageKind, build_topic
 from shouwang.metrics_http import counter_values, serve_metrics
 from shouwang.mqtt import mqtt_client
+from shouwang.redis_client import connect
 
 log = structlog.get_logger("shouwang.bridge")
 
@@ -65,7 +66,7 @@ class BridgeWorker:
             self.section.zigbee2mqtt_topics, self.section.homeassistant_topic
         )
         self.store = BridgeStore(
-            redis.Redis.from_url(settings.redis.url, socket_timeout=10),
+            connect(settings.redis, socket_timeout=10),
             deadletter_stream=self.section.deadletter_stream,
             state_key=self.section.state_key,
             worker=f"bridge:{self.section.client_id}",

@@ -7,12 +7,14 @@ from typing import Any
 
 import redis
 
+from shouwang.partitions import in_partition
 from shouwang.redis_keys import (
     DEADLETTER_STREAM,
     EDGES_KEY,
     EVENTS_STREAM,
     WORKERS_KEY,
     edge_key,
+    partitions_key,
     worker_key,
 )
 
@@ -107,7 +109,8 @@ def read_health(
     events_stream: str = EVENTS_STREAM,
     deadletter_stream: str = DEADLETTER_STREAM,
 ) -> HealthReport:
-    """Collect the health view from Redis (a handful of reads; cheap enough to poll)."""
+    """Collect the health view from Redis (a handful of reads; cheap enough to poll). With
+    partitions, each partition's events stream is shown."""
     now_ms = int(time.time() * 1000)
     workers = []
     for raw_id, beat_ms in client.zrevrange(WORKERS_KEY, 0, 99, withscores=True):
@@ -154,10 +157,12 @@ def read_health(
     dropped = [
         w.broker["messages_dropped"] for w in workers if w.alive and "messages_dropped" in w.broker
     ]
+    partitions = sorted(p.decode() for p in client.smembers(partitions_key(events_stream)))
+    events = [in_partition(events_stream, p) for p in partitions] or [events_stream]
     return HealthReport(
         workers=workers,
         streams=[
-            _stream(client, events_stream, now_ms, reasons=False),
+            *(_stream(client, name, now_ms, reasons=False) for name in events),
             _stream(client, deadletter_stream, now_ms, reasons=True),
         ],
         edges=edges,

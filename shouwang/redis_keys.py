@@ -1,5 +1,7 @@
 """Names of the Redis keys shared between services (ingest writes them; others read them)."""
 
+from shouwang.partitions import in_partition
+
 EVENTS_STREAM = "shouwang:events"
 DEADLETTER_STREAM = "shouwang:deadletter"
 EDGES_KEY = "shouwang:edges"
@@ -23,9 +25,16 @@ def subscription_key(worker_id: str) -> str:
     return f"shouwang:ingest:subscription:{worker_id}"
 
 
-def seen_key(idempotency_key: str) -> str:
-    """String remembering that a message with this idempotency key was stored."""
-    return f"shouwang:seen:{idempotency_key}"
+def partitions_key(stream: str = EVENTS_STREAM) -> str:
+    """Set of the partitions ingest has written to under the events stream `stream` (the
+    rules workers lease these; `shouwang health` shows their streams)."""
+    return f"{stream}:partitions"
+
+
+def seen_key(idempotency_key: str, partition: str | None = None) -> str:
+    """String remembering that a message with this idempotency key was stored (in the
+    partition's hash slot, beside its stream)."""
+    return f"{in_partition('shouwang:seen', partition)}:{idempotency_key}"
 
 
 RULES_GROUP = "rules"
@@ -41,7 +50,9 @@ RULES_PREFIX = "shouwang:rules"
 def rules_key(name: str, prefix: str = RULES_PREFIX) -> str:
     """A key of the rules engine: `escalations`, `holds` and `silences` (sorted sets of timers
     due at their score, ms), `holds:data`, `silences:state` and `battery` (hashes),
-    `holds:ended` (sorted set), `ends:<episode>`, `failures:<group>`."""
+    `holds:ended` (sorted set), `ends:<episode>`, `failures:<group>`. With partitions, the
+    prefix is the partition's (`in_partition(prefix, partition)`: `shouwang:rules:{bijiang}`),
+    so every key of a partition shares its hash slot."""
     return f"{prefix}:{name}"
 
 

@@ -7,13 +7,22 @@ Values come from, highest first: keyword arguments, environment variables
 """
 
 import os
+import re
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     InitSettingsSource,
@@ -75,8 +84,66 @@ class RedisSettings(Section):
 
     url: str = Field(
         "redis://127.0.0.1:6379/0",
-        description="redis:// or rediss:// URL, with password and database number if needed.",
+        description="redis:// or rediss:// URL, with password and database number if needed; "
+        "with `cluster`, any one node of the cluster.",
     )
+    cluster: bool = Field(
+        False,
+        description="Redis Cluster: the client learns the other nodes from the one in `url` "
+        "and follows failovers. Needs `partitions.enabled`, so that what belongs together "
+        "shares a hash slot.",
+    )
+    replica_acks: int = Field(
+        0,
+        ge=0,
+        le=5,
+        description="Writes that something outside is told are stored (ingest's appends, "
+        "before the broker's acknowledgement) wait until this many replicas have them "
+        "(WAIT), so a master lost in a failover loses none of them. 0: do not wait.",
+    )
+    replica_wait_ms: int = Field(
+        1000,
+        ge=1,
+        le=60_000,
+        description="Longest wait for `replica_acks`; a write that fewer replicas confirmed "
+        "in time is kept on its master alone, counted and logged.",
+    )
+
+
+DEFAULT_COUNTY_PATTERN = r"^[^-]+-([^-]+)-"
+"""The county of `<city>-<county>-<n>` site ids (`tongren-bijiang-01` → `bijiang`)."""
+
+
+class PartitionSettings(Section):
+    """How events are split into partitions (section `partitions:`, read by every service)."""
+
+    enabled: bool = Field(
+        False,
+        description="Split events into partitions, each with its own stream, de-duplication "
+        "keys and timers in one Redis Cluster hash slot. Off: one partition under the plain "
+        "names (a single Redis).",
+    )
+    key: Literal["county", "site"] = Field(
+        "county",
+        description="What of the site id names the partition: its county part "
+        "(`county_pattern`) or the whole site id.",
+    )
+    county_pattern: str = Field(
+        DEFAULT_COUNTY_PATTERN,
+        description="Regular expression whose first group is the county of a site id; a site "
+        "it does not match is a partition of its own.",
+    )
+
+    @field_validator("county_pattern")
+    @classmethod
+    def _one_group(cls, value: str) -> str:
+        try:
+            compiled = re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a regular expression: {exc}") from None
+        if compiled.groups < 1:
+            raise ValueError("needs a group, e.g. ^[^-]+-([^-]+)- for the county")
+        return value
 
 
 class ServiceSettings(BaseSettings):
@@ -88,6 +155,7 @@ class ServiceSettings(BaseSettings):
 
     mqtt: MqttSettings = Field(default_factory=MqttSettings)
     redis: RedisSettings = Field(default_factory=RedisSettings)
+    partitions: PartitionSettings = Field(default_factory=PartitionSettings)
 
     @classmethod
     def settings_customise_sources(

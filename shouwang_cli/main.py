@@ -117,13 +117,14 @@ def health(
     import redis
 
     from shouwang.health import read_health
+    from shouwang.redis_client import connect
     from shouwang.settings import ConfigError, ServiceSettings
 
     try:
         settings = ServiceSettings.load(config)
     except ConfigError as exc:
         raise fail(str(exc)) from None
-    client = redis.Redis.from_url(settings.redis.url, socket_timeout=5)
+    client = connect(settings.redis, socket_timeout=5)
     try:
         report = read_health(client)
     except redis.RedisError as exc:

@@ -12,7 +12,7 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -30,14 +30,22 @@ class RedisServer:
 
     host = "127.0.0.1"
 
-    def __init__(self, directory: Path, *, appendfsync: str = "everysec") -> None:
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        appendfsync: str = "everysec",
+        port: int | None = None,
+        extra: Sequence[str] = (),
+    ) -> None:
         binary = shutil.which("redis-server")
         if binary is None:
             pytest.skip("redis-server is not installed (apt-get install redis-server)")
         self.binary = binary
         self.directory = directory
         self.appendfsync = appendfsync
-        self.port = free_port()
+        self.port = port or free_port()
+        self.extra = list(extra)
         self.process: subprocess.Popen[bytes] | None = None
         self.starts = 0
 
@@ -75,6 +83,7 @@ class RedisServer:
                 "",
                 "--logfile",
                 str(self.log),
+                *self.extra,
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
