@@ -207,6 +207,7 @@ def post_transition(
             actor_id=viewer.user_id,
             streams=context.streams,
             rules_prefix=context.settings.api.rules_key_prefix,
+            partitioner=context.partitioner,
         )
     except VersionConflict as exc:
         return _problem(
@@ -241,6 +242,7 @@ def post_on_it(context: Context, viewer: CurrentViewer, alert_id: RecordId) -> O
                 actor_id=viewer.user_id,
                 streams=context.streams,
                 rules_prefix=context.settings.api.rules_key_prefix,
+                partitioner=context.partitioner,
             )
         except VersionConflict:
             continue

@@ -16,6 +16,7 @@ from records.db import make_engine, make_sessionmaker
 from records.outbox import OutputStreams
 from records.people import Area
 from records.users import ApiSecret
+from shouwang.partitions import Partitioner
 from shouwang.redis_client import connect
 
 SIGNING_SECRET = "url_signing_key"
@@ -86,6 +87,7 @@ class AppContext:
     streams: OutputStreams
     zone: ZoneInfo
     areas: AreaCache
+    partitioner: Partitioner
 
     @classmethod
     def build(cls, settings: ApiSettings) -> "AppContext":
@@ -109,6 +111,7 @@ class AppContext:
             streams=OutputStreams(alerts=api.alerts_stream, notifications=api.notifications_stream),
             zone=ZoneInfo(api.timezone),
             areas=AreaCache(reads),
+            partitioner=Partitioner(settings.partitions),
         )
 
     def close(self) -> None:

@@ -7,10 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import redis
-from redis.commands.core import Script
 
 from shouwang.partitions import in_partition
-from shouwang.redis_client import queue_wait
+from shouwang.redis_client import queue_script, queue_wait
 from shouwang.redis_keys import (
     EDGES_KEY,
     WORKERS_KEY,
@@ -212,7 +211,7 @@ class RedisStore:
             for name, value in write.fields.items():
                 args.extend((name, value))
         keys = [self.stream_of(partition), *(seen_key(w.key, partition) for w in appends)]
-        _queue_script(pipe, self._append_once, keys, args)
+        queue_script(pipe, self._append_once, keys, args)
 
     def _queue_update(self, pipe: Any, write: DeadLetter | StatusUpdate | HeartbeatUpdate) -> None:
         if isinstance(write, DeadLetter):
@@ -223,7 +222,7 @@ class RedisStore:
                 approximate=True,
             )
         elif isinstance(write, StatusUpdate):
-            _queue_script(
+            queue_script(
                 pipe,
                 self._record_status,
                 [edge_key(write.site, write.edge)],
@@ -273,10 +272,3 @@ class RedisStore:
     def remember_subscription(self, worker_id: str, topic_filter: str, ttl_s: int) -> None:
         """Remember the session's filter for as long as the broker keeps the session."""
         self.client.set(subscription_key(worker_id), topic_filter, ex=max(ttl_s, 60))
-
-
-def _queue_script(pipe: Any, script: Script, keys: list[str], args: list[Any]) -> None:
-    """Queue a loaded script by its SHA (a pipeline would otherwise ask Redis first whether it
-    knows the script, a round trip each time). As a plain command: redis-py's cluster pipeline
-    has no `evalsha` method, yet routes the command by its keys."""
-    pipe.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)

@@ -16,6 +16,7 @@ from records.feed import AlertChange, Change
 from records.outbox import OutputStreams, add_change, publish_pending
 from records.timers import escalation_timers
 from records.types import AlertStatus
+from shouwang.partitions import Partitioner
 from shouwang.redis_keys import RULES_PREFIX
 
 S = AlertStatus
@@ -138,10 +139,12 @@ def change_status(
     actor_id: int | None = None,
     streams: OutputStreams | None = None,
     rules_prefix: str = RULES_PREFIX,
+    partitioner: Partitioner | None = None,
     now: datetime | None = None,
 ) -> Alert:
     """`transition` in its own transaction, then (after commit) stop the escalation ladder
-    unless the alert is still new, and publish the change to the live feed."""
+    (in the partition of the alert's site, with `partitioner`) unless the alert is still new,
+    and publish the change to the live feed."""
     with sessions.begin() as session:
         alert = transition(
             session,
@@ -153,8 +156,10 @@ def change_status(
             actor_id=actor_id,
             now=now,
         )
+        site = alert.site
     if to is not S.NEW:
-        escalation_timers(client, rules_prefix).cancel(str(alert_id))
+        prefix = partitioner.name(rules_prefix, site) if partitioner else rules_prefix
+        escalation_timers(client, prefix).cancel(str(alert_id))
     publish_pending(sessions, client, streams or OutputStreams())
     return alert
 
@@ -170,6 +175,7 @@ def acknowledge(
     actor_id: int | None = None,
     streams: OutputStreams | None = None,
     rules_prefix: str = RULES_PREFIX,
+    partitioner: Partitioner | None = None,
     now: datetime | None = None,
 ) -> Alert:
     """Acknowledge an alert: records it, stops its escalation, announces it on the live feed."""
@@ -184,5 +190,6 @@ def acknowledge(
         actor_id=actor_id,
         streams=streams,
         rules_prefix=rules_prefix,
+        partitioner=partitioner,
         now=now,
     )

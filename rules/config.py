@@ -31,7 +31,8 @@ class RulesSection(Section):
     group_start: GroupStart = Field(
         "$",
         description="Where a newly created group starts: `$` (only new entries) or `0` (the "
-        "whole stream, including old events).",
+        "whole stream, including old events). A partition's stream is read from its start "
+        "always: it appears when ingest first writes to it.",
     )
     consumer: str = Field(
         default_factory=socket.gethostname,
@@ -64,6 +65,14 @@ class RulesSection(Section):
         ge=100,
         description="How long a claimed escalation or hold timer is reserved for the worker "
         "handling it; if that worker dies, another takes the timer after this.",
+    )
+    lease_ttl_s: float = Field(
+        15.0,
+        ge=1,
+        le=600,
+        description="With partitions: how long a worker's partitions stay its own without it "
+        "renewing its lease (every third of this); a dead worker's partitions move to the "
+        "others after it.",
     )
     coverage_cache_s: float = Field(
         30.0,

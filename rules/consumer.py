@@ -3,7 +3,6 @@
 batches, fires due timers and publishes what it committed.
 """
 
-import gc
 import threading
 import time
 from collections.abc import Callable
@@ -21,6 +20,7 @@ from rules.definitions import RuleSet
 from rules.engine import Engine, Outcome
 from rules.metrics import RulesMetrics
 from shouwang.metrics_http import CounterTotals
+from shouwang.redis_client import refresh
 from shouwang.service import run_rounds
 from shouwang.streams import Count, StreamConsumer
 
@@ -45,9 +45,11 @@ class RulesConsumer(StreamConsumer[RulesSection, dict[str, str]]):
         client: redis.Redis,
         *,
         clock: Callable[[], float] = time.time,
+        metrics: RulesMetrics | None = None,
     ) -> None:
         section = settings.rules
         super().__init__(section, client)
+        self.rules = rules
         self.sessions = sessions
         self.engine = Engine(
             rules,
@@ -64,7 +66,7 @@ class RulesConsumer(StreamConsumer[RulesSection, dict[str, str]]):
             notifications=section.notifications_stream,
             maxlen=section.output_maxlen,
         )
-        self.metrics = RulesMetrics()
+        self.metrics = metrics or RulesMetrics()
         self._unpublished: list[int] = []
         self._next_housekeeping = 0.0
         self._stop = threading.Event()
@@ -164,12 +166,11 @@ class RulesConsumer(StreamConsumer[RulesSection, dict[str, str]]):
 
     def run(self) -> None:
         """Work until `stop()`; back off (up to 30 s) while the database or Redis is away."""
-        # What exists by now (modules, rules, clients) lives as long as the worker: keep it
-        # out of the cyclic collector's full passes, which would otherwise pause every batch
-        # for tens of milliseconds now and then.
-        gc.collect()
-        gc.freeze()
-        run_rounds(self.poll, self._stop, prepare=self.ensure_group, outage=TRANSIENT, log=log)
+        run_rounds(self.poll, self._stop, prepare=self._prepare, outage=TRANSIENT, log=log)
+
+    def _prepare(self) -> None:
+        refresh(self.client)
+        self.ensure_group()
 
     def stop(self) -> None:
         """Ask `run` to return after the round in hand."""

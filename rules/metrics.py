@@ -12,6 +12,7 @@ from shouwang.streams import GroupBacklog
 
 if TYPE_CHECKING:
     from rules.consumer import RulesConsumer
+    from rules.partitioned import PartitionedWorker
 
 COUNTS = {
     "processed": "Stream entries decided and acknowledged.",
@@ -45,10 +46,13 @@ class RulesMetrics:
         self._counters[name].inc(amount)
 
 
-def serve_metrics(consumer: "RulesConsumer", port: int) -> WSGIServer | None:
-    """Export the worker's metrics, and its group's backlog, on `port` from a background
-    thread (0: not at all); returns the server (`shutdown()` stops it). Raises
-    `MetricsPortBusy` if it is taken."""
-    registry = consumer.metrics.registry
-    registry.register(GroupBacklog(consumer.client, consumer.section, "shouwang_rules"))
+def serve_metrics(worker: "RulesConsumer | PartitionedWorker", port: int) -> WSGIServer | None:
+    """Export the worker's metrics, and its group's backlog (per partition it holds, with
+    partitions), on `port` from a background thread (0: not at all); returns the server
+    (`shutdown()` stops it). Raises `MetricsPortBusy` if it is taken."""
+    from rules.partitioned import PartitionedWorker
+
+    registry = worker.metrics.registry
+    held = worker.held if isinstance(worker, PartitionedWorker) else None
+    registry.register(GroupBacklog(worker.client, worker.section, "shouwang_rules", held))
     return serve_registry(registry, port, "rules.metrics_port")

@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 from rules.coverage import Source, Subjects, Watchers
 from rules.definitions import Health, Kind, Rule
 from rules.signals import Signal
-from rules.silences import Note, SilenceState, at_ms, member_of, ms, run_scripts
+from rules.silences import Note, SilenceState, at_ms, member_of, ms
 from shouwang.contracts import Phase
+from shouwang.redis_client import run_scripts
 from shouwang.redis_keys import rules_key
 
 BATTERY_LOW = Health.BATTERY_LOW.value

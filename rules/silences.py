@@ -18,9 +18,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import redis
-from redis.commands.core import Script
 
 from records.timers import TimerSet
+from shouwang.redis_client import run_scripts
 from shouwang.redis_keys import rules_key
 
 MAX_OPEN = 10
@@ -145,26 +145,6 @@ def ms(moment: datetime) -> int:
 def at_ms(value: int) -> datetime:
     """Unix milliseconds as a UTC time."""
     return datetime.fromtimestamp(value / 1000, UTC)
-
-
-def run_scripts(
-    client: redis.Redis, script: Script, calls: list[tuple[list[Any], list[Any]]]
-) -> list[Any]:
-    """Run a Lua script for each (keys, args) in one round trip. A pipeline would first ask
-    whether the script is loaded (another round trip, every time); this loads it only when
-    Redis says it does not know it (a restart), then runs the batch again (the scripts here
-    give the same answer for the same call)."""
-    for attempt in (1, 2):
-        pipe = client.pipeline(transaction=False)
-        for keys, args in calls:
-            pipe.evalsha(script.sha, len(keys), *keys, *args)
-        try:
-            return list(pipe.execute())
-        except redis.exceptions.NoScriptError:
-            if attempt == 2:
-                raise
-            script.sha = client.script_load(script.script)
-    raise AssertionError("unreachable")
 
 
 def _as_list(value: Any) -> list[Any]:

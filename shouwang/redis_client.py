@@ -4,7 +4,8 @@ import contextlib
 from typing import Any
 
 import redis
-from redis.cluster import RedisCluster
+from redis.cluster import ClusterNode, RedisCluster
+from redis.commands.core import Script
 
 from shouwang.settings import RedisSettings
 
@@ -19,8 +20,14 @@ CLUSTER_OUTAGE: tuple[type[Exception], ...] = (
 def connect(settings: RedisSettings, **options: Any) -> redis.Redis:
     """A client of the configured Redis, or of the whole cluster with `settings.cluster`."""
     if settings.cluster:
-        return RedisCluster.from_url(settings.url, **options)
+        nodes = [ClusterNode(*_host_port(node)) for node in settings.cluster_nodes]
+        return RedisCluster.from_url(settings.url, startup_nodes=nodes or None, **options)
     return redis.Redis.from_url(settings.url, **options)
+
+
+def _host_port(node: str) -> tuple[str, int]:
+    host, _, port = node.rpartition(":")
+    return host or "127.0.0.1", int(port)
 
 
 def is_cluster(client: Any) -> bool:
@@ -49,3 +56,30 @@ def queue_wait(pipe: Any, client: redis.Redis, key: str, replicas: int, timeout_
     else:
         pipe.execute_command("WAIT", replicas, timeout_ms)
     return True
+
+
+def queue_script(pipe: Any, script: Script, keys: list[Any], args: list[Any]) -> None:
+    """Queue a loaded script by its SHA (a pipeline would otherwise ask Redis first whether it
+    knows the script, a round trip each time). As a plain command: redis-py's cluster pipeline
+    has no `evalsha` method, yet routes the command by its keys."""
+    pipe.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)
+
+
+def run_scripts(
+    client: redis.Redis, script: Script, calls: list[tuple[list[Any], list[Any]]]
+) -> list[Any]:
+    """Run a Lua script for each (keys, args) in one round trip. A pipeline would first ask
+    whether the script is loaded (another round trip, every time); this loads it only when
+    Redis says it does not know it (a restart), then runs the batch again (the scripts here
+    give the same answer for the same call)."""
+    for attempt in (1, 2):
+        pipe = client.pipeline(transaction=False)
+        for keys, args in calls:
+            queue_script(pipe, script, keys, args)
+        try:
+            return list(pipe.execute())
+        except redis.exceptions.NoScriptError:
+            if attempt == 2:
+                raise
+            script.sha = client.script_load(script.script)
+    raise AssertionError("unreachable")

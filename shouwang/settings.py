@@ -93,6 +93,11 @@ class RedisSettings(Section):
         "and follows failovers. Needs `partitions.enabled`, so that what belongs together "
         "shares a hash slot.",
     )
+    cluster_nodes: list[str] = Field(
+        default_factory=list,
+        description="With `cluster`: more nodes (`host:port`) to learn the cluster from, so a "
+        "service starts while the node in `url` is down.",
+    )
     replica_acks: int = Field(
         0,
         ge=0,

@@ -11,7 +11,7 @@ the error raised, so the run loop backs off without counting a failure.
 import base64
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, ClassVar, Generic, Literal, NamedTuple, Protocol, TypeVar, cast
 
 import redis
@@ -19,11 +19,19 @@ import structlog
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from shouwang.partitions import in_partition
+from shouwang.redis_client import CLUSTER_OUTAGE
+
 Entry = tuple[str, dict[str, str] | None]
 """A stream entry as read: its id and fields (None: trimmed from the stream meanwhile)."""
 
-REDIS_OUTAGE: tuple[type[Exception], ...] = (redis.ConnectionError, redis.TimeoutError)
-"""Redis errors that say Redis is away, not that a command was wrong."""
+REDIS_OUTAGE: tuple[type[Exception], ...] = (
+    redis.ConnectionError,
+    redis.TimeoutError,
+    *CLUSTER_OUTAGE,
+)
+"""Redis errors that say Redis is away (or a cluster fails over), not that a command was
+wrong."""
 
 Count = Literal["processed", "reclaimed", "failures", "deadlettered", "lock_conflicts"]
 """What a consumer counts: entries acknowledged, claimed from another worker, failed,
@@ -288,8 +296,11 @@ class StreamConsumer(ABC, Generic[SectionT, ItemT]):
             "key": key,
             "attempts": str(attempts),
         }
-        pipe = self.client.pipeline(transaction=True)
-        pipe.xadd(self.section.deadletter_stream, letter, maxlen=100_000, approximate=True)
+        # The letter first, then the acknowledgement: a crash between them letters the entry
+        # twice, never not at all. (Not one transaction: in a cluster the dead-letter stream
+        # and the partition's stream are in different slots.)
+        self.client.xadd(self.section.deadletter_stream, letter, maxlen=100_000, approximate=True)
+        pipe = self.client.pipeline(transaction=False)
         pipe.xack(self.section.stream, self.section.group, entry_id)
         pipe.hdel(self.failures_key, entry_id)
         pipe.execute()
@@ -302,29 +313,50 @@ class StreamConsumer(ABC, Generic[SectionT, ItemT]):
 class GroupBacklog(Collector):
     """A consumer group's pending entries and lag, read from Redis when scraped (gauges
     `<prefix>_group_pending` and `<prefix>_group_lag`; none while Redis or the group is
-    away)."""
+    away). With `partitions` (a callable naming them), one of each per partition, labelled
+    `partition`."""
 
-    def __init__(self, client: redis.Redis, section: GroupSection, prefix: str) -> None:
+    def __init__(
+        self,
+        client: redis.Redis,
+        section: GroupSection,
+        prefix: str,
+        partitions: Callable[[], Iterable[str]] | None = None,
+    ) -> None:
         self.client = client
         self.section = section
         self.prefix = prefix
+        self.partitions = partitions
 
     def collect(self) -> Iterator[Metric]:
-        try:
-            groups = self.client.xinfo_groups(self.section.stream)
-        except redis.RedisError:  # no stream yet, or Redis away: no backlog figures
-            return
-        group = next((g for g in groups if g["name"] == self.section.group), None)
-        if group is None:
-            return
-        yield GaugeMetricFamily(
+        labels = ["partition"] if self.partitions else []
+        pending = GaugeMetricFamily(
             f"{self.prefix}_group_pending",
             "Entries read by the group's workers and not yet acknowledged.",
-            value=int(group["pending"]),
+            labels=labels,
         )
-        if group.get("lag") is not None:
-            yield GaugeMetricFamily(
-                f"{self.prefix}_group_lag",
-                f"Entries on {self.section.stream} the group has not read yet.",
-                value=int(group["lag"]),
-            )
+        lag = GaugeMetricFamily(
+            f"{self.prefix}_group_lag",
+            f"Entries on {self.section.stream} the group has not read yet.",
+            labels=labels,
+        )
+        partitions: Iterable[str | None] = self.partitions() if self.partitions else [None]
+        for partition in partitions:
+            group = self._group(in_partition(self.section.stream, partition))
+            if group is None:
+                continue
+            values = [partition] if partition is not None else []
+            pending.add_metric(values, int(group["pending"]))
+            if group.get("lag") is not None:
+                lag.add_metric(values, int(group["lag"]))
+        if pending.samples:
+            yield pending
+        if lag.samples:
+            yield lag
+
+    def _group(self, stream: str) -> dict[str, Any] | None:
+        try:
+            groups = self.client.xinfo_groups(stream)
+        except redis.RedisError:  # no stream yet, or Redis away: no backlog figures
+            return None
+        return next((g for g in groups if g["name"] == self.section.group), None)

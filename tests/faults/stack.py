@@ -6,7 +6,8 @@
 
 The broker, Redis and the database are private to the test, so the services run with their
 production names (`shouwang:events`, the `rules` group…) and one config file, and a test may
-stop, kill or restart any of them.
+stop, kill or restart any of them. Redis may be a Redis Cluster of the test's own, with
+partitions on (`running_stack(..., cluster=True)`: the city-scale tests in tests/city).
 """
 
 import threading
@@ -30,9 +31,12 @@ from records.db import make_engine, make_sessionmaker
 from records.migrate import upgrade
 from shouwang.contracts import BehaviourEvent, MessageKind, build_topic
 from shouwang.contracts.examples import example
-from shouwang.redis_keys import EVENTS_STREAM, worker_key
-from shouwang.settings import MqttSettings
+from shouwang.partitions import in_partition
+from shouwang.redis_client import connect
+from shouwang.redis_keys import EVENTS_STREAM, partitions_key, worker_key
+from shouwang.settings import MqttSettings, RedisSettings
 from tests.helpers.mosquitto import Mosquitto, running_mosquitto
+from tests.helpers.redis_cluster import RedisClusterNodes, running_cluster
 from tests.helpers.redis_server import RedisServer, running_redis
 from tests.helpers.service_process import ServiceProcess
 
@@ -58,12 +62,17 @@ class Stack:
     directory: Path
     site: str
     broker: Mosquitto
-    redis_server: RedisServer
+    redis_server: RedisServer | RedisClusterNodes
     database_url: str
     engine: Engine
     services: dict[str, ServiceProcess] = field(default_factory=dict)
     publishers: list[EdgePublisher] = field(default_factory=list)
     settings: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def cluster(self) -> bool:
+        """Whether Redis is a cluster (and events are partitioned)."""
+        return isinstance(self.redis_server, RedisClusterNodes)
 
     @property
     def config(self) -> Path:
@@ -77,7 +86,8 @@ class Stack:
         """The one config file every service reads; `sections` extend its sections."""
         config: dict[str, Any] = {
             "mqtt": {"host": "127.0.0.1", "port": self.broker.port, "keepalive_s": 5},
-            "redis": {"url": self.redis_server.url},
+            "redis": {"url": self.redis_server.url} | self._cluster_settings(),
+            "partitions": {"enabled": self.cluster},
             "database": {"url": self.database_url},
             "ingest": {
                 "snapshot_dir": str(self.directory / "snapshots"),
@@ -158,9 +168,11 @@ class Stack:
 
     # -- edge -----------------------------------------------------------------------------
 
-    def publisher(self, port: int | None = None, **overrides: Any) -> EdgePublisher:
-        """A started edge publisher of this test's site (its queue in the test's folder),
-        connecting to the broker, or to `port` (a proxy in front of it)."""
+    def publisher(
+        self, port: int | None = None, *, site: str | None = None, **overrides: Any
+    ) -> EdgePublisher:
+        """A started edge publisher of this test's site (or `site`; its queue in the test's
+        folder), connecting to the broker, or to `port` (a proxy in front of it)."""
         values: dict[str, Any] = {
             "queue_path": self.directory / f"edge-queue-{len(self.publishers)}.sqlite3",
             "replay_jitter_s": 0,
@@ -172,7 +184,7 @@ class Stack:
         }
         values.update(overrides)
         publisher = EdgePublisher(
-            site=self.site,
+            site=site or self.site,
             edge=EDGE,
             mqtt_settings=MqttSettings(port=port or self.broker.port, keepalive_s=5),
             settings=PublisherSettings(**values),
@@ -196,16 +208,30 @@ class Stack:
     # -- stores ---------------------------------------------------------------------------
 
     def stored(self) -> int:
-        """Entries on the events stream (events and edge status changes)."""
+        """Entries on the events stream(s) (events and edge status changes)."""
         client = self.redis()
         try:
-            return int(client.xlen(EVENTS_STREAM))
+            return sum(int(client.xlen(stream)) for stream in self.event_streams(client))
         finally:
             client.close()
 
+    def event_streams(self, client: redis.Redis) -> list[str]:
+        """The events stream, or with partitions every partition's."""
+        if not self.cluster:
+            return [EVENTS_STREAM]
+        partitions = sorted(client.smembers(partitions_key()))
+        return [in_partition(EVENTS_STREAM, partition) for partition in partitions]
+
+    def _cluster_settings(self) -> dict[str, Any]:
+        if not isinstance(self.redis_server, RedisClusterNodes):
+            return {}
+        nodes = [f"{node.host}:{node.port}" for node in self.redis_server.nodes]
+        return {"cluster": True, "cluster_nodes": nodes, "replica_acks": 1}
+
     def redis(self) -> redis.Redis:
-        """A new client of the test's Redis (strings, not bytes)."""
-        return redis.Redis.from_url(self.redis_server.url, decode_responses=True, socket_timeout=10)
+        """A new client of the test's Redis or Redis Cluster (strings, not bytes)."""
+        settings = RedisSettings(url=self.redis_server.url, **self._cluster_settings())
+        return connect(settings, decode_responses=True, socket_timeout=10)
 
     def sessions(self, read_only: bool = True) -> sessionmaker[Session]:
         return make_sessionmaker(self.engine, read_only=read_only)
@@ -218,12 +244,17 @@ class Stack:
 
 
 @contextmanager
-def running_stack(directory: Path, database_url: str) -> Iterator[Stack]:
-    """Broker, Redis and a migrated database for one test, torn down at the end (services
-    and publishers it started included)."""
+def running_stack(directory: Path, database_url: str, *, cluster: bool = False) -> Iterator[Stack]:
+    """Broker, Redis (or, with `cluster`, a Redis Cluster and partitions) and a migrated
+    database for one test, torn down at the end (services and publishers it started
+    included)."""
     with ExitStack() as resources:
         broker = resources.enter_context(running_mosquitto(directory / "mosquitto", tuned=True))
-        server = resources.enter_context(running_redis(directory / "redis"))
+        server: RedisServer | RedisClusterNodes = resources.enter_context(
+            running_cluster(directory / "cluster")
+            if cluster
+            else running_redis(directory / "redis")
+        )
         engine = make_engine(database_url)
         resources.callback(engine.dispose)
         upgrade(engine)

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from records.alerts import Alert, AlertEvent
 from shouwang.contracts import BehaviourEvent
-from shouwang.redis_keys import ALERTS_STREAM, DEADLETTER_STREAM, EVENTS_STREAM, RULES_GROUP
+from shouwang.redis_keys import ALERTS_STREAM, DEADLETTER_STREAM, RULES_GROUP
 from tests.faults.stack import Stack
 
 
@@ -74,12 +74,15 @@ def count(stack: Stack, events: list[BehaviourEvent]) -> Tally:
     phases = {event.idempotency_key: event.phase for event in events}
     client = stack.redis()
     try:
+        streams = stack.event_streams(client)
         stream = Counter(
             fields.get("key", "")
-            for _, fields in client.xrange(EVENTS_STREAM)
+            for name in streams
+            for _, fields in client.xrange(name)
             if fields.get("kind") == "event"
         )
-        pending, unread = _group(client)
+        groups = [_group(client, name) for name in streams] or [(0, True)]
+        pending, unread = sum(p for p, _ in groups), any(u for _, u in groups)
         deadletters = int(client.xlen(DEADLETTER_STREAM))
         created = Counter(
             (fields["alert_id"], fields.get("seq", ""))
@@ -115,11 +118,12 @@ def count(stack: Stack, events: list[BehaviourEvent]) -> Tally:
     )
 
 
-def _group(client: redis.Redis) -> tuple[int, bool]:
-    """Pending entries of the rules group, and whether it has entries left to read."""
+def _group(client: redis.Redis, stream: str) -> tuple[int, bool]:
+    """Pending entries of the rules group on `stream`, and whether it has entries left to
+    read."""
     try:
-        groups: list[dict[str, Any]] = client.xinfo_groups(EVENTS_STREAM)
-        last = client.xinfo_stream(EVENTS_STREAM)["last-generated-id"]
+        groups: list[dict[str, Any]] = client.xinfo_groups(stream)
+        last = client.xinfo_stream(stream)["last-generated-id"]
     except redis.ResponseError:  # no stream yet
         return 0, True
     for group in groups:
@@ -188,7 +192,8 @@ def undecided(stack: Stack, events: list[BehaviourEvent]) -> list[str]:
     try:
         entries = {
             fields.get("key"): entry_id
-            for entry_id, fields in client.xrange(EVENTS_STREAM)
+            for name in stack.event_streams(client)
+            for entry_id, fields in client.xrange(name)
             if fields.get("kind") == "event"
         }
     finally:
@@ -207,7 +212,8 @@ def stream_order(stack: Stack) -> list[str]:
     client = stack.redis()
     try:
         seen: dict[str, None] = {}
-        for _, fields in client.xrange(EVENTS_STREAM):
+        (stream,) = stack.event_streams(client)
+        for _, fields in client.xrange(stream):
             if fields.get("kind") == "event":
                 seen.setdefault(fields["key"], None)
         return list(seen)
