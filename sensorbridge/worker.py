@@ -100,7 +100,7 @@ class BridgeWorker:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
-        client.on_subscribe = lambda *_args: self._subscribed.set()
+        client.on_subscribe = self._on_subscribe
         return client
 
     def subscriptions(self) -> list[tuple[str, int]]:
@@ -124,6 +124,10 @@ class BridgeWorker:
             session_present=bool(flags.session_present),
             topics=[topic for topic, _ in self.subscriptions()],
         )
+
+    def _on_subscribe(self, *_args: Any) -> None:
+        self._subscribed.set()
+        log.info("subscribed", topics=[topic for topic, _ in self.subscriptions()])
 
     def _on_disconnect(self, *_args: Any) -> None:
         # Messages of the old connection are still handled but no longer acknowledged: the

@@ -108,6 +108,39 @@ def bridge_run(config: ConfigOption = None, json_logs: JsonLogsOption = None) ->
         raise fail(str(exc)) from None
 
 
+@bridge_app.command("simulate")
+def bridge_simulate(
+    config: ConfigOption = None,
+    base: Annotated[str, typer.Option(help="Zigbee2MQTT base topic to publish under.")] = (
+        "zigbee2mqtt"
+    ),
+    timezone: Annotated[str, typer.Option(help="Local time of the simulated morning.")] = (
+        "Asia/Shanghai"
+    ),
+    sos_after: Annotated[
+        float, typer.Option(min=0, help="Seconds until the SOS button is pressed.")
+    ] = 20.0,
+    json_logs: JsonLogsOption = None,
+) -> None:
+    """Publish a demo elder's Zigbee sensors as Zigbee2MQTT would (Aqara door and motion
+    sensors, a Tuya SOS button; configs/demo/devices.csv): a morning without activity, then an
+    SOS press, a sensor nobody assigned, and check-ins every minute, until Ctrl-C."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from sensorbridge.config import BridgeSettings
+    from sensorbridge.service import run_simulator
+    from shouwang.logs import configure_logging
+    from shouwang.settings import ConfigError
+
+    try:
+        settings = BridgeSettings.load(config)
+        ZoneInfo(timezone)
+    except (ConfigError, ZoneInfoNotFoundError, ValueError) as exc:
+        raise fail(str(exc)) from None
+    configure_logging(settings.log_level, json_logs)
+    run_simulator(settings, base=base, timezone=timezone, sos_after_s=sos_after)
+
+
 @app.command("health")
 def health(
     config: ConfigOption = None,

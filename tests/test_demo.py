@@ -18,6 +18,9 @@ from tests.helpers.mosquitto import free_port
 REPO = Path(__file__).resolve().parents[1]
 
 pytestmark = pytest.mark.slow
+EXPECTED = ("跌倒", "逗留", "上午没有活动", "SOS", "请更换传感器电池")
+"""The camera alerts (a fall, loitering) and the simulated Zigbee sensors' (a morning without
+activity, the SOS button, the motion sensor's battery)."""
 
 
 def _processes_using(directory: Path) -> list[str]:
@@ -51,12 +54,13 @@ def _alerts_seen_by_the_duty_officer(port: int, timeout: float) -> list[dict[str
                 token = signed_in["token"]  # type: ignore[index]
             listed = _api(port, "/api/alerts", token=token)
             alerts = listed["items"]  # type: ignore[index]
-            if {a["severity"] for a in alerts} >= {"critical", "high"}:
+            titles = " ".join(str(a["title"]) for a in alerts)
+            if all(word in titles for word in EXPECTED):
                 return alerts  # type: ignore[no-any-return]
         except OSError:
             pass
         time.sleep(1)
-    raise AssertionError("no fall and loitering alerts visible through the API in time")
+    raise AssertionError(f"not all of {EXPECTED} visible through the API in time")
 
 
 def test_demo_with_embedded_services_end_to_end_then_clean_exit(tmp_path: Path) -> None:
@@ -88,11 +92,13 @@ def test_demo_with_embedded_services_end_to_end_then_clean_exit(tmp_path: Path) 
     assert demo.returncode == 0, stderr[-3000:]
     titles = {a["title"] for a in alerts}
     assert any("跌倒" in t for t in titles), titles  # the elder's fall, critical
+    assert {a["type"] for a in alerts} >= {"fall", "no_activity", "sos_button", "battery_low"}
     assert "started by the demo" in stdout
     summary = stdout.strip().splitlines()[-1]
     counts = dict(item.split(": ") for item in summary.split("demo: ")[1].split(", "))
     assert int(counts.get("fall start", 0)) >= 1, stdout[-3000:]
     assert int(counts.get("notifications delivered", 0)) >= 1, stdout[-3000:]
+    assert int(counts.get("sensor", 0)) >= 11, "the morning's check-ins and the SOS press"
     assert "camera_offline start" not in counts, "a looping sample file is not an outage"
     assert list((workdir / "snapshots").rglob("*.jpg")), "snapshots were not stored"
     assert _processes_using(workdir) == [], "the demo left processes behind"

@@ -27,6 +27,9 @@ class DemoStreams:
     alerts: str = "demo:alerts"
     notifications: str = "demo:notifications"
     rules_prefix: str = "demo:rules"
+    bridge_state: str = "demo:bridge:last"
+    zigbee2mqtt: str = "demo-zigbee2mqtt"
+    """The base topic the demo's simulated Zigbee2MQTT publishes under."""
     notify_prefix: str = "demo:notify"
     api_prefix: str = "demo:api"
 
@@ -70,6 +73,15 @@ def server_config(broker: Service, redis: Service, workdir: Path, api_port: int)
             "alerts_stream": STREAMS.alerts,
             "notifications_stream": STREAMS.notifications,
             "key_prefix": STREAMS.rules_prefix,
+            "metrics_port": 0,
+        },
+        "bridge": {
+            "client_id": "demo-bridge",
+            "zigbee2mqtt_topics": [STREAMS.zigbee2mqtt],
+            "protocol": "3.1.1" if embedded_broker else "5",
+            "session_expiry_s": 3600,
+            "deadletter_stream": STREAMS.deadletter,
+            "state_key": STREAMS.bridge_state,
             "metrics_port": 0,
         },
         "notify": {

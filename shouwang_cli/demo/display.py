@@ -40,6 +40,14 @@ def summarise(fields: dict[str, str]) -> StreamRow:
         parts += [f"{k} {v}" for k, v in payload.get("attributes", {}).items()]
         parts.append(f"conf {payload['confidence']:.2f}")
         detail = ", ".join(parts)
+    elif kind == "sensor":
+        payload = json.loads(fields["payload"])
+        parts = [f"value {json.dumps(payload['value'])}"]
+        if payload.get("battery_pct") is not None:
+            parts.append(f"battery {payload['battery_pct']:.0f}%")
+        if payload.get("attributes", {}).get("repeated"):
+            parts.append("repeat")
+        detail = ", ".join(parts)
     return StreamRow(received.strftime("%H:%M:%S"), kind, what, fields.get("source", ""), detail)
 
 

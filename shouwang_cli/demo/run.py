@@ -142,11 +142,22 @@ def run_demo(
             ServiceProcess("notifier", ["notify", "run", "-c", str(server)], logs / "notify.log"),
             ServiceProcess("api", ["api", "-c", str(server)], logs / "api.log"),
             ServiceProcess("edge agent", ["edge", "run", "-c", str(edge)], logs / "edge.log"),
+            ServiceProcess("bridge", ["bridge", "run", "-c", str(server)], logs / "bridge.log"),
         ]
         for child in children:
             child.start()
             stack.callback(child.stop)
         wait_until(lambda: _api_up(port), children, timeout=90)
+        bridge_log = logs / "bridge.log"
+        wait_until(lambda: "subscribed" in bridge_log.read_text(errors="replace"), children, 60)
+        sensors = ServiceProcess(
+            "sensor simulator",
+            ["bridge", "simulate", "-c", str(server), "--base", STREAMS.zigbee2mqtt],
+            logs / "sensors.log",
+        )
+        sensors.start()
+        stack.callback(sensors.stop)
+        children.append(sensors)
         _print_welcome(console, port, logins, workdir)
         client = redis.Redis.from_url(services.redis_url, decode_responses=True)
         stack.callback(client.close)
@@ -157,6 +168,7 @@ def run_demo(
             alerts_stream=STREAMS.alerts,
             deadletter_stream=STREAMS.deadletter,
             header="[b]cameras[/b] cam-yard ← intel-one-by-one.mp4, cam-room ← urfd-fall-01.mp4"
+            " · [b]Zigbee sensors[/b] door, motion, SOS (simulated)"
             f" · [b]dashboard[/b] http://127.0.0.1:{port}/dashboard"
             "\nCtrl-C stops every process the demo started.",
         )

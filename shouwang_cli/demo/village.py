@@ -16,7 +16,7 @@ from records.watchlist_csv import import_csv
 from shouwang_cli.demo.processes import run_commands
 
 DEMO_CONFIG = Path(__file__).resolve().parents[2] / "configs" / "demo"
-CSV_ORDER = ("areas", "sites", "staff", "persons", "guardians")
+CSV_ORDER = ("areas", "sites", "staff", "persons", "guardians", "devices")
 """Import order: parents before children."""
 DEMO_PASSWORD = "shouwang-demo"
 DAUGHTER_PHONE = "13900000001"
