@@ -10,6 +10,7 @@ from pathlib import Path
 from rich.console import Console
 
 from benchmarks import (
+    bridge_throughput,
     edge_accuracy,
     edge_capacity,
     edge_throughput,
@@ -306,6 +307,32 @@ def accuracy(options: Options) -> list[Measure]:
                 )
             )
     return measures
+def bridge(options: Options) -> list[Measure]:
+    """Zigbee2MQTT messages through the sensor bridge vs a raw subscriber; its core alone."""
+    messages = 2_000 if options.quick else 10_000
+    result = bridge_throughput.run(messages, 1_000, say=options.say)
+    return [
+        Measure(
+            key="bridge.readings",
+            group="sensors",
+            what=f"Zigbee2MQTT messages → readings/s through the bridge ({messages:,}, burst)",
+            value=result.bridge_rate,
+            unit="readings/s",
+            baseline=result.raw_rate,
+            baseline_what="raw subscriber",
+            detail=f"{result.received:,}/{messages:,} readings received; each message "
+            "acknowledged after its reading's PUBACK",
+        ),
+        Measure(
+            key="bridge.core",
+            group="sensors",
+            what="bridge core: messages translated/s (payload → validated reading)",
+            value=result.core_rate,
+            unit="msg/s",
+            baseline=result.parse_rate,
+            baseline_what="json.loads alone",
+        ),
+    ]
 
 
 BENCHMARKS = [
@@ -316,5 +343,8 @@ BENCHMARKS = [
     Benchmark("pipeline", "ingest + rules vs the raw broker", (1.0, 2.0), back_office),
     Benchmark("e2e", "fall on the edge → push request", (1.0, 2.0), fall_to_push),
     Benchmark("gb28181", "GB/T 28181 alarms vs a bare SIP responder", (0.5, 1.0), gb28181),
+    Benchmark(
+        "bridge", "Zigbee2MQTT through the sensor bridge vs the raw broker", (0.3, 0.5), bridge
+    ),
 ]
 """In the order they run and appear in the table."""

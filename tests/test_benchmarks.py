@@ -102,7 +102,7 @@ def test_unknown_benchmark_is_refused_with_the_known_ones(
     with pytest.raises(SystemExit) as exit_:
         main(["--only", "edge,warp"])
     assert exit_.value.code == 2
-    known = "accuracy, cameras, e2e, edge, gb28181, ingest, pipeline"
+    known = "accuracy, bridge, cameras, e2e, edge, gb28181, ingest, pipeline"
     assert f"unknown benchmark(s) warp; known: {known}" in capsys.readouterr().err
 
 
