@@ -313,6 +313,12 @@ def broker_acl(
             help="USER:SITE[,SITE…] of a camera-event gateway (GB/T 28181, Hikvision, Dahua)."
         ),
     ] = None,
+    sensor_bridge: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="USER[:BASE,BASE…] of the sensor bridge (base topics default: zigbee2mqtt)."
+        ),
+    ] = None,
 ) -> None:
     """Print a Mosquitto acl_file: ingest reads all, each edge box writes only its own topics."""
     from edge.config import load_settings
@@ -323,6 +329,7 @@ def broker_acl(
         edge_entry,
         gateway_entry,
         ingest_entry,
+        sensor_bridge_entry,
     )
 
     blocks = [ingest_entry(ingest_user)]
@@ -342,4 +349,9 @@ def broker_acl(
         if not user or not sites:
             raise fail(f"--camera-gateway {spec!r} must be USER:SITE[,SITE…]")
         blocks.append(camera_gateway_entry(user, sites.split(",")))
+    for spec in sensor_bridge or []:
+        user, _, bases = spec.partition(":")
+        if not user:
+            raise fail(f"--sensor-bridge {spec!r} must be USER[:BASE,BASE…]")
+        blocks.append(sensor_bridge_entry(user, bases.split(",") if bases else ["zigbee2mqtt"]))
     typer.echo(acl_file(blocks))

@@ -73,6 +73,8 @@ def test_broker_acl_lists_each_edge_boxs_own_topics() -> None:
             "gw-1:site-9",
             "--camera-gateway",
             "gb:site-9,site-10",
+            "--sensor-bridge",
+            "bridge:zigbee2mqtt,homeassistant",
         ],
     )
     assert result.exit_code == 0, result.output
@@ -91,3 +93,8 @@ def test_broker_acl_lists_each_edge_boxs_own_topics() -> None:
         for kind in ("event", "snapshot", "status", "heartbeat"):
             assert f"topic write shouwang/v1/{site}/+/{kind}" in camera_gateway
     assert not [line for line in camera_gateway if line.endswith("/sensor")]
+    assert blocks["user bridge"].splitlines()[1:] == [
+        "topic read zigbee2mqtt/#",
+        "topic read homeassistant/#",
+        "topic write shouwang/v1/+/+/sensor",
+    ]

@@ -18,6 +18,7 @@ COMPOSE = REPO / "docker-compose.yml"
 SECRETS = {
     "MQTT_INGEST_PASSWORD": "check-only",
     "MQTT_EDGE_PASSWORD": "check-only",
+    "MQTT_BRIDGE_PASSWORD": "check-only",
     "POSTGRES_PASSWORD": "check-only",
 }
 
