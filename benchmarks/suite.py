@@ -307,6 +307,8 @@ def accuracy(options: Options) -> list[Measure]:
                 )
             )
     return measures
+
+
 def bridge(options: Options) -> list[Measure]:
     """Zigbee2MQTT messages through the sensor bridge vs a raw subscriber; its core alone."""
     messages = 2_000 if options.quick else 10_000
