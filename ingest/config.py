@@ -4,15 +4,53 @@ import socket
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 
 from shouwang.contracts import DEFAULT_MAX_PAYLOAD_BYTES
 from shouwang.redis_keys import DEADLETTER_STREAM, EVENTS_STREAM
 from shouwang.settings import Section, ServiceSettings
 
 
+class JetStreamSection(Section):
+    """Where ingest reads the MQTT front of a NATS cluster directly (`source: jetstream`)."""
+
+    servers: list[str] = Field(
+        default_factory=lambda: ["nats://127.0.0.1:4222"],
+        description="NATS servers of the cluster (any that answers; ingest fails over).",
+    )
+    user: str | None = Field(None, description="NATS user name, if the servers require one.")
+    password: SecretStr | None = Field(None, description="Password for `user`.")
+    stream: str = Field(
+        "$MQTT_msgs",
+        description="The JetStream stream NATS keeps its MQTT QoS 1 messages in (replicated "
+        "over the cluster).",
+    )
+    durable: str = Field(
+        "shouwang-ingest",
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        description="The durable consumer every ingest worker shares: each message goes to one "
+        "of them, and comes back if it is not acknowledged within `ack_wait_s`.",
+    )
+    ack_wait_s: float = Field(
+        60.0, ge=5, le=3600, description="How long a worker may hold a message unacknowledged."
+    )
+    max_ack_pending: int = Field(
+        10_000,
+        ge=100,
+        description="Messages handed out and not yet acknowledged, over every worker: the "
+        "back-pressure while Redis is slow or away.",
+    )
+
+
 class IngestSection(Section):
     """How ingest subscribes, validates and writes."""
+
+    source: Literal["mqtt", "jetstream"] = Field(
+        "mqtt",
+        description="Where messages come from: an MQTT subscription (Mosquitto, EMQX…) or, with "
+        "NATS as the broker, its JetStream stream read by a durable consumer (`jetstream`).",
+    )
+    jetstream: JetStreamSection = Field(default_factory=JetStreamSection)
 
     worker_id: str = Field(
         default_factory=socket.gethostname,

@@ -3,6 +3,7 @@
 import structlog
 
 from ingest.config import IngestSettings
+from ingest.jetstream import JetStreamWorker
 from ingest.worker import IngestWorker
 from shouwang.logs import configure_logging
 from shouwang.service import run_in_processes, run_until_signalled
@@ -10,9 +11,16 @@ from shouwang.service import run_in_processes, run_until_signalled
 log = structlog.get_logger("shouwang.ingest")
 
 
+def make_worker(settings: IngestSettings) -> IngestWorker | JetStreamWorker:
+    """The worker of the configured source: an MQTT subscriber or a JetStream consumer."""
+    if settings.ingest.source == "jetstream":
+        return JetStreamWorker(settings)
+    return IngestWorker(settings)
+
+
 def run_worker(settings: IngestSettings, *, retire_after_idle_s: float | None = None) -> None:
     """Run one worker in this process; SIGINT or SIGTERM stops it after the batch in hand."""
-    worker = IngestWorker(settings)
+    worker = make_worker(settings)
     run_until_signalled(
         lambda: worker.run(retire_after_idle_s=retire_after_idle_s),
         worker.stop,

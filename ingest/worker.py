@@ -7,7 +7,6 @@ a no-op. Back-pressure is MQTT flow control: the broker sends at most `receive_m
 unacknowledged messages, so when Redis is slow or down, messages wait at the broker.
 """
 
-import itertools
 import queue
 import threading
 import time
@@ -22,21 +21,12 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from ingest.broker_stats import SYS_FILTER, parse_sys_message
 from ingest.config import IngestSettings
-from ingest.handling import Handled, MessageHandler, Received
-from ingest.metrics import IngestMetrics
-from ingest.snapshots import SnapshotStore
-from ingest.store import RedisStore, Write, Written
-from shouwang import __version__
+from ingest.core import IngestCore
+from ingest.handling import Received
 from shouwang.metrics_http import CounterTotals, serve_metrics
 from shouwang.mqtt import mqtt_client
-from shouwang.partitions import Partitioner
-from shouwang.redis_client import CLUSTER_OUTAGE, connect, refresh
 
 log = structlog.get_logger("shouwang.ingest")
-
-RETRY_DELAYS_S = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
-REDIS_ERRORS = (redis.RedisError, *CLUSTER_OUTAGE)
-"""What makes a batch wait and go again: Redis errors, a cluster moving slots or failing over."""
 
 
 def shared_filter(topic_filter: str, share_group: str | None) -> str:
@@ -52,7 +42,6 @@ class IngestWorker:
         config = settings.ingest
         self.worker_id = config.worker_id
         self.client_id = f"shouwang-ingest-{config.worker_id}"
-        self.metrics = IngestMetrics()
         self.metrics_port = config.metrics_port if metrics_port is None else metrics_port
         self.broker_stats: dict[str, float] = {}
         self.log = log.bind(worker=self.worker_id)
@@ -61,26 +50,12 @@ class IngestWorker:
         self._subscribed = threading.Event()
         self._unsubscribed = threading.Event()
         self._stopping = threading.Event()
-        self._started = time.time()
         self.subscription = shared_filter(config.topic_filter, config.share_group)
         self._stale_subscription: str | None = None
-        self.redis = connect(settings.redis, socket_timeout=10)
-        self.store = RedisStore(
-            self.redis,
-            stream=config.stream,
-            stream_maxlen=config.stream_maxlen,
-            deadletter_stream=config.deadletter_stream,
-            deadletter_maxlen=config.deadletter_maxlen,
-            dedup_ttl_s=config.dedup_ttl_s,
-            replica_acks=settings.redis.replica_acks,
-            replica_wait_ms=settings.redis.replica_wait_ms,
-        )
-        self.handler = MessageHandler(
-            SnapshotStore(config.snapshot_dir, config.max_snapshot_bytes),
-            max_payload_bytes=config.max_payload_bytes,
-            worker_id=self.worker_id,
-            partitioner=Partitioner(settings.partitions),
-        )
+        self.core = IngestCore(settings, self.log, self._stopping)
+        self.metrics = self.core.metrics
+        self.store = self.core.store
+        self.redis = self.core.redis
         self.client = self._make_client()
 
     @property
@@ -256,72 +231,17 @@ class IngestWorker:
         return batch
 
     def _process(self, batch: list[Received]) -> None:
-        messages: list[tuple[Received, Handled]] = []
+        messages: list[Received] = []
         for message in batch:
             if message.topic.startswith("$SYS/"):
                 self._record_broker_stat(message)
-                continue
-            messages.append((message, self.handler.handle(message)))
-        if not messages:
-            return
-        writes = [write for _, handled in messages for write in handled.writes]
-        written = self._write_with_retry(writes)
-        if written is None:
+            else:
+                messages.append(message)
+        if not messages or not self.core.store_batch(messages):
             return  # stopping while Redis is down: nothing acked, the broker keeps it all
-        committed = time.time()
-        outcomes = written.outcomes
-        if written.new_partitions:
-            self.log.info("new partitions", partitions=written.new_partitions)
-        if written.unreplicated:
-            self.metrics.unreplicated.inc(written.unreplicated)
-            self.log.warning(
-                "stored without the replicas asked for",
-                messages=written.unreplicated,
-                replica_acks=self.settings.redis.replica_acks,
-            )
-        self.metrics.batch_size.observe(len(messages))
-        position = 0
-        for message, handled in messages:
-            first_outcome = outcomes[position] if handled.writes else None
-            position += len(handled.writes)
-            self._count(message, handled, first_outcome, committed)
+        for message in messages:
             if message.qos > 0 and message.connection == self._connection:
                 self.client.ack(message.mid, message.qos)
-
-    def _write_with_retry(self, writes: list[Write]) -> Written | None:
-        """Write until Redis accepts, backing off; None if asked to stop meanwhile."""
-        for attempt in itertools.count():
-            try:
-                return self.store.write(writes)
-            except REDIS_ERRORS as exc:
-                self.metrics.redis_errors.inc()
-                delay = RETRY_DELAYS_S[min(attempt, len(RETRY_DELAYS_S) - 1)]
-                self.log.error(
-                    "redis did not accept batch; retrying", error=str(exc), retry_in_s=delay
-                )
-                if self._stopping.wait(delay):
-                    return None
-                refresh(self.redis)
-        raise AssertionError("unreachable")
-
-    def _count(
-        self, message: Received, handled: Handled, outcome: bool | None, committed: float
-    ) -> None:
-        kind = handled.kind
-        self.metrics.received.labels(kind).inc()
-        self.metrics.processing.observe(committed - message.received_at)
-        if handled.rejected:
-            self.metrics.deadlettered.labels(handled.rejected).inc()
-            self.log.warning(
-                "dead-lettered", topic=message.topic, reason=handled.rejected, kind=kind
-            )
-            return
-        if outcome is False:
-            self.metrics.duplicates.labels(kind).inc()
-            return
-        self.metrics.accepted.labels(kind).inc()
-        if handled.observed_at is not None:
-            self.metrics.event_age.observe(max(0.0, committed - handled.observed_at))
 
     def _record_broker_stat(self, message: Received) -> None:
         stat = parse_sys_message(message.topic, message.payload)
@@ -331,21 +251,12 @@ class IngestWorker:
             self.metrics.broker.labels(name).set(value)
 
     def _write_state(self, *, stopped: bool = False) -> None:
-        state = {
-            "stopped": stopped,
-            "worker": self.worker_id,
-            "version": __version__,
-            "started_ms": int(self._started * 1000),
+        live = {
             "connected": self.client.is_connected(),
             "queue_depth": self._inbox.qsize(),
-            "counts": dict(self.counts),
             "broker": self.broker_stats,
         }
-        ttl = max(60, int(self.settings.ingest.state_interval_s * 20))
-        try:
-            self.store.write_worker_state(self.worker_id, state, ttl)
-        except redis.RedisError as exc:
-            self.log.warning("could not write worker state", error=str(exc))
+        self.core.write_state(live, stopped=stopped)
 
     def _retire(self) -> None:
         """Unsubscribe, store whatever arrived meanwhile, then end the session."""

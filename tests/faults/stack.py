@@ -1,6 +1,7 @@
 """The whole back-office pipeline of one fault test, every part its own and real:
 
     edge publisher ─▶ Mosquitto (the project's tuning) ─▶ ingest process(es) ─▶ Redis (AOF)
+        (or a NATS cluster, ingest reading its JetStream; or a Redis Cluster with partitions)
         ─▶ rules process(es) ─▶ SQL records (SQLite or PostgreSQL) ─▶ alerts, notification jobs
         ─▶ notifier process ─▶ local push service / webhook
 
@@ -36,6 +37,7 @@ from shouwang.redis_client import connect
 from shouwang.redis_keys import EVENTS_STREAM, partitions_key, worker_key
 from shouwang.settings import MqttSettings, RedisSettings
 from tests.helpers.mosquitto import Mosquitto, running_mosquitto
+from tests.helpers.nats_cluster import NatsCluster, running_nats
 from tests.helpers.redis_cluster import RedisClusterNodes, running_cluster
 from tests.helpers.redis_server import RedisServer, running_redis
 from tests.helpers.service_process import ServiceProcess
@@ -61,13 +63,18 @@ class Stack:
 
     directory: Path
     site: str
-    broker: Mosquitto
+    broker: Mosquitto | NatsCluster
     redis_server: RedisServer | RedisClusterNodes
     database_url: str
     engine: Engine
     services: dict[str, ServiceProcess] = field(default_factory=dict)
     publishers: list[EdgePublisher] = field(default_factory=list)
     settings: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def mqtt_port(self) -> int:
+        """Where edge boxes connect (with NATS: its first node's MQTT front)."""
+        return self.broker.port if isinstance(self.broker, Mosquitto) else self.broker.mqtt_ports[0]
 
     @property
     def cluster(self) -> bool:
@@ -85,7 +92,7 @@ class Stack:
     def write_config(self, **sections: dict[str, Any]) -> Path:
         """The one config file every service reads; `sections` extend its sections."""
         config: dict[str, Any] = {
-            "mqtt": {"host": "127.0.0.1", "port": self.broker.port, "keepalive_s": 5},
+            "mqtt": {"host": "127.0.0.1", "port": self.mqtt_port, "keepalive_s": 5},
             "redis": {"url": self.redis_server.url} | self._cluster_settings(),
             "partitions": {"enabled": self.cluster},
             "database": {"url": self.database_url},
@@ -103,6 +110,12 @@ class Stack:
             },
             "notify": {"group_start": "0", "metrics_port": 0},
         }
+        if isinstance(self.broker, NatsCluster):
+            config["ingest"] |= {
+                "source": "jetstream",
+                "jetstream": {"servers": self.broker.client_urls, "ack_wait_s": 10},
+                "broker_stats": False,
+            }
         for name, values in sections.items():
             config.setdefault(name, {}).update(values)
         self.settings = config
@@ -142,7 +155,7 @@ class Stack:
         worker has received one: its shared subscription is in place at the broker."""
         client = self.redis()
         probe = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"probe-{uuid.uuid4().hex}")
-        probe.connect("127.0.0.1", self.broker.port)
+        probe.connect("127.0.0.1", self.mqtt_port)
         probe.loop_start()
         topic = build_topic(PROBE_SITE, "probe-edge", MessageKind.HEARTBEAT)
         payload = example(
@@ -182,11 +195,13 @@ class Stack:
             "reconnect_min_s": 1,
             "reconnect_max_s": 1,
         }
+        if isinstance(self.broker, NatsCluster):
+            values["mqtt_version"] = "3.1.1"  # NATS speaks MQTT 3.1.1
         values.update(overrides)
         publisher = EdgePublisher(
             site=site or self.site,
             edge=EDGE,
-            mqtt_settings=MqttSettings(port=port or self.broker.port, keepalive_s=5),
+            mqtt_settings=MqttSettings(port=port or self.mqtt_port, keepalive_s=5),
             settings=PublisherSettings(**values),
         )
         publisher.start()
@@ -244,12 +259,23 @@ class Stack:
 
 
 @contextmanager
-def running_stack(directory: Path, database_url: str, *, cluster: bool = False) -> Iterator[Stack]:
-    """Broker, Redis (or, with `cluster`, a Redis Cluster and partitions) and a migrated
-    database for one test, torn down at the end (services and publishers it started
-    included)."""
+def running_stack(
+    directory: Path,
+    database_url: str,
+    *,
+    cluster: bool = False,
+    nats: bool = False,
+    nats_nodes: int = 3,
+) -> Iterator[Stack]:
+    """Broker (Mosquitto, or with `nats` a 3-node NATS cluster read through JetStream), Redis
+    (or, with `cluster`, a Redis Cluster and partitions) and a migrated database for one test,
+    torn down at the end (services and publishers it started included)."""
     with ExitStack() as resources:
-        broker = resources.enter_context(running_mosquitto(directory / "mosquitto", tuned=True))
+        broker: Mosquitto | NatsCluster = resources.enter_context(
+            running_nats(directory / "nats", nats_nodes)
+            if nats
+            else running_mosquitto(directory / "mosquitto", tuned=True)
+        )
         server: RedisServer | RedisClusterNodes = resources.enter_context(
             running_cluster(directory / "cluster")
             if cluster

@@ -37,7 +37,7 @@ def test_edge_cut_off_for_10_simulated_minutes(stack: Stack) -> None:
     stack.start_ingest("ingest-1")
     stack.start_rules("rules-1")
     timeline = Timeline(stack.site, EDGE, cameras=4, spacing_s=0.5)
-    with running_proxy(stack.broker.port) as link:
+    with running_proxy(stack.mqtt_port) as link:
         publisher = stack.publisher(port=link.port, replay_rate=500)
         wait_until(lambda: edge_status(stack) == "online", 60, "the edge online")
 
