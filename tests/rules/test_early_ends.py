@@ -119,7 +119,7 @@ def test_ends_no_alert_can_take_are_not_remembered_and_the_others_expire(
     redis_client: redis.Redis,
     names: RedisNames,
 ) -> None:
-    consumer = consumer_for(end_wait_s=0.3)
+    consumer = consumer_for(end_wait_s=2.0)  # long enough to read the TTL on a loaded CI box
     add(
         redis_client,
         names,
@@ -133,8 +133,8 @@ def test_ends_no_alert_can_take_are_not_remembered_and_the_others_expire(
     add(redis_client, names, end)
     drain(consumer)
     (key,) = remembered(redis_client, names)
-    assert 0 < redis_client.pttl(key) <= 300
-    deadline = time.monotonic() + 5
+    assert 0 < redis_client.pttl(key) <= 2000
+    deadline = time.monotonic() + 10
     while remembered(redis_client, names) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert remembered(redis_client, names) == [], "expired"
