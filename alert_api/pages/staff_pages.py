@@ -18,6 +18,7 @@ router = APIRouter(include_in_schema=False)
 
 ALERT_TYPES = (
     "fall",
+    "person_down",
     "unattended_child",
     "unattended_elder",
     "inactivity",
