@@ -6,7 +6,11 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 
-from shouwang.contracts import DEFAULT_MAX_PAYLOAD_BYTES
+from shouwang.contracts import (
+    DEFAULT_MAX_CLIP_BYTES,
+    DEFAULT_MAX_CLIP_PAYLOAD_BYTES,
+    DEFAULT_MAX_PAYLOAD_BYTES,
+)
 from shouwang.redis_keys import DEADLETTER_STREAM, EVENTS_STREAM
 from shouwang.settings import Section, ServiceSettings
 
@@ -103,8 +107,21 @@ class IngestSection(Section):
     max_snapshot_bytes: int = Field(
         180 * 1024, ge=1024, description="Largest JPEG accepted as a snapshot (decoded size)."
     )
+    max_clip_payload_bytes: int = Field(
+        DEFAULT_MAX_CLIP_PAYLOAD_BYTES,
+        ge=1024,
+        description="Larger clip messages (`…/clip`) are dead-lettered. Keep it within the "
+        "broker's packet limit (Mosquitto `max_packet_size`, NATS `max_payload`).",
+    )
+    max_clip_bytes: int = Field(
+        DEFAULT_MAX_CLIP_BYTES,
+        ge=1024,
+        description="Largest MP4 accepted as an evidence clip (decoded size); the edge's "
+        "`clip.max_bytes` should not exceed it.",
+    )
     snapshot_dir: Path = Field(
-        Path("var/snapshots"), description="Directory snapshots are stored in."
+        Path("var/snapshots"),
+        description="Directory snapshots, and the clips beside them, are stored in.",
     )
     batch_size: int = Field(500, ge=1, le=10_000, description="Most messages per Redis round trip.")
     batch_wait_ms: float = Field(
@@ -121,13 +138,18 @@ class IngestSection(Section):
     )
 
     @model_validator(mode="after")
-    def _snapshot_fits_payload(self) -> "IngestSection":
-        # base64 grows data by 4/3; a snapshot that can never fit a payload is a config mistake.
-        if self.max_snapshot_bytes * 4 // 3 > self.max_payload_bytes:
-            raise ValueError(
-                f"max_snapshot_bytes {self.max_snapshot_bytes} cannot fit in max_payload_bytes "
-                f"{self.max_payload_bytes} once base64-encoded (needs ≤ 3/4 of it)"
-            )
+    def _media_fits_payload(self) -> "IngestSection":
+        # base64 grows data by 4/3; a file that can never fit a payload is a config mistake.
+        for name, limit in (
+            ("max_snapshot_bytes", "max_payload_bytes"),
+            ("max_clip_bytes", "max_clip_payload_bytes"),
+        ):
+            size, payload = getattr(self, name), getattr(self, limit)
+            if size * 4 // 3 > payload:
+                raise ValueError(
+                    f"{name} {size} cannot fit in {limit} {payload} once base64-encoded "
+                    "(needs ≤ 3/4 of it)"
+                )
         return self
 
 

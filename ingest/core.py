@@ -48,8 +48,9 @@ class IngestCore:
             replica_wait_ms=settings.redis.replica_wait_ms,
         )
         self.handler = MessageHandler(
-            SnapshotStore(config.snapshot_dir, config.max_snapshot_bytes),
+            SnapshotStore(config.snapshot_dir, config.max_snapshot_bytes, config.max_clip_bytes),
             max_payload_bytes=config.max_payload_bytes,
+            max_clip_payload_bytes=config.max_clip_payload_bytes,
             worker_id=self.worker_id,
             partitioner=Partitioner(settings.partitions),
         )

@@ -8,6 +8,7 @@ from ingest.snapshots import SnapshotStore, SnapshotTooLarge
 from ingest.store import DeadLetter, HeartbeatUpdate, StatusUpdate, StreamAppend, Write
 from shouwang.contracts import (
     BehaviourEvent,
+    Clip,
     EdgeState,
     EdgeStatus,
     Heartbeat,
@@ -21,7 +22,8 @@ from shouwang.contracts import (
 from shouwang.partitions import Partitioner
 
 SNAPSHOT_NOT_STORED = "snapshot_not_stored"
-"""Dead-letter reason (beside the contract's `Reason`s) when a valid snapshot could not be saved."""
+"""Dead-letter reason (beside the contract's `Reason`s) when a valid snapshot or clip could not be
+saved."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,18 +57,25 @@ class MessageHandler:
         snapshots: SnapshotStore,
         *,
         max_payload_bytes: int,
+        max_clip_payload_bytes: int,
         worker_id: str,
         partitioner: Partitioner | None = None,
     ) -> None:
         self.snapshots = snapshots
         self.max_payload_bytes = max_payload_bytes
+        self.max_clip_payload_bytes = max_clip_payload_bytes
         self.worker_id = worker_id
         self.partition_of = partitioner.of if partitioner else lambda _site: None
 
     def handle(self, message: Received) -> Handled:
         """Plan the writes for `message`; invalid input becomes a dead letter, never an error."""
         try:
-            topic, wire = decode(message.topic, message.payload, max_bytes=self.max_payload_bytes)
+            topic, wire = decode(
+                message.topic,
+                message.payload,
+                max_bytes=self.max_payload_bytes,
+                max_clip_bytes=self.max_clip_payload_bytes,
+            )
         except Rejection as rejection:
             return self._dead_letter(message, rejection.reason.value, rejection.detail)
         received_ms = int(message.received_at * 1000)
@@ -74,8 +83,8 @@ class MessageHandler:
         if isinstance(wire, Heartbeat):
             update = HeartbeatUpdate(wire.site, wire.edge, wire.model_dump_json(), received_ms)
             return Handled(kind, [update], observed_at=wire.sent_at.timestamp())
-        if isinstance(wire, Snapshot):
-            return self._snapshot(message, wire, received_ms)
+        if isinstance(wire, Snapshot | Clip):
+            return self._media(message, wire, received_ms)
         fields = self._stream_fields(message, wire, received_ms)
         # The payload exactly as published (validated above): cheaper than re-serialising,
         # and what the device sent is what the record shows.
@@ -88,19 +97,24 @@ class MessageHandler:
             handled.writes.append(_status_update(wire, received_ms))
         return handled
 
-    def _snapshot(self, message: Received, wire: Snapshot, received_ms: int) -> Handled:
+    def _media(self, message: Received, wire: Snapshot | Clip, received_ms: int) -> Handled:
+        """Store a snapshot or a clip as a file and announce it on the stream."""
         received = datetime.fromtimestamp(message.received_at, UTC)
+        snapshot = isinstance(wire, Snapshot)
         try:
-            path = self.snapshots.save(wire, received)
+            if isinstance(wire, Snapshot):
+                path, size = self.snapshots.save(wire, received), len(wire.image_bytes())
+            else:
+                path, size = self.snapshots.save_clip(wire, received), len(wire.video_bytes())
         except SnapshotTooLarge as exc:
-            return self._dead_letter(message, Reason.BAD_SNAPSHOT.value, str(exc))
+            reason = Reason.BAD_SNAPSHOT if snapshot else Reason.BAD_CLIP
+            return self._dead_letter(message, reason.value, str(exc))
         except OSError as exc:
             return self._dead_letter(message, SNAPSHOT_NOT_STORED, f"could not write file: {exc}")
         fields = self._stream_fields(message, wire, received_ms)
-        size = len(wire.image_bytes())
         fields.update(event_id=wire.event_id, path=path.as_posix(), bytes=str(size))
         append = StreamAppend(str(wire.idempotency_key), fields, self.partition_of(wire.site))
-        return Handled("snapshot", [append])
+        return Handled(wire.KIND.value, [append])
 
     @staticmethod
     def _stream_fields(message: Received, wire: WireModel, received_ms: int) -> dict[str, str]:

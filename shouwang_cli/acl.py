@@ -1,6 +1,6 @@
 """Mosquitto ACL entries: each device may publish only under its own topics.
 
-Topics carry the camera id for events and snapshots and the edge id for status and
+Topics carry the camera id for events, snapshots and clips and the edge id for status and
 heartbeats, so an edge box's entry lists its cameras. The MQTT user name of an edge box is its
 edge id.
 """
@@ -11,13 +11,14 @@ from shouwang.contracts import MessageKind, build_topic
 
 
 def edge_entry(site: str, edge: str, cameras: Iterable[str]) -> str:
-    """ACL block for one edge box: its status and heartbeat, its cameras' events and snapshots."""
+    """ACL block for one edge box: its status and heartbeat, its cameras' events, snapshots and
+    clips."""
     lines = [f"user {edge}"]
     lines += [f"topic write {build_topic(site, edge, kind)}" for kind in ("status", "heartbeat")]
     for camera in cameras:
         lines += [
             f"topic write {build_topic(site, camera, kind)}"
-            for kind in (MessageKind.EVENT, MessageKind.SNAPSHOT)
+            for kind in (MessageKind.EVENT, MessageKind.SNAPSHOT, MessageKind.CLIP)
         ]
     return "\n".join(lines) + "\n"
 

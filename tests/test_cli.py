@@ -86,6 +86,7 @@ def test_broker_acl_lists_each_edge_boxs_own_topics() -> None:
     assert "topic read shouwang/#" in blocks["user ingest"]
     edge = next(text for user, text in blocks.items() if user.startswith("user edge-"))
     assert "shouwang/v1/tongren-bijiang-01/cam-bridge/event" in edge
+    assert "shouwang/v1/tongren-bijiang-01/cam-bridge/clip" in edge
     assert "#" not in edge and "+" not in edge
     assert "topic write shouwang/v1/site-9/+/sensor" in blocks["user gw-1"]
     camera_gateway = blocks["user gb"].splitlines()

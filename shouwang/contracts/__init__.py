@@ -1,5 +1,6 @@
 """The Shouwang wire contract: MQTT topics and the messages published on them."""
 
+from shouwang.contracts.clips import DEFAULT_MAX_CLIP_BYTES, DEFAULT_MAX_CLIP_PAYLOAD_BYTES, Clip
 from shouwang.contracts.common import SCHEMA_VERSION, MessageKind, StrictModel, WireModel
 from shouwang.contracts.decode import DEFAULT_MAX_PAYLOAD_BYTES, MODELS, Reason, Rejection, decode
 from shouwang.contracts.events import (
@@ -17,6 +18,8 @@ from shouwang.contracts.status import CameraHealth, CameraState, EdgeState, Edge
 from shouwang.contracts.topics import Topic, TopicError, build_topic, parse_topic, subscription
 
 __all__ = [
+    "DEFAULT_MAX_CLIP_BYTES",
+    "DEFAULT_MAX_CLIP_PAYLOAD_BYTES",
     "DEFAULT_MAX_PAYLOAD_BYTES",
     "MODELS",
     "SCHEMA_VERSION",
@@ -24,6 +27,7 @@ __all__ = [
     "BoundingBox",
     "CameraHealth",
     "CameraState",
+    "Clip",
     "EdgeState",
     "EdgeStatus",
     "EventOrigin",

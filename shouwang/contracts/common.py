@@ -44,6 +44,7 @@ class MessageKind(StrEnum):
     STATUS = "status"
     HEARTBEAT = "heartbeat"
     SNAPSHOT = "snapshot"
+    CLIP = "clip"
 
 
 class StrictModel(BaseModel):

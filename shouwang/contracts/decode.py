@@ -6,6 +6,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
+from shouwang.contracts.clips import DEFAULT_MAX_CLIP_PAYLOAD_BYTES, Clip
 from shouwang.contracts.common import SCHEMA_VERSION, MessageKind, WireModel
 from shouwang.contracts.events import BehaviourEvent
 from shouwang.contracts.sensors import SensorReading
@@ -21,6 +22,7 @@ MODELS: dict[MessageKind, type[WireModel]] = {
     MessageKind.STATUS: EdgeStatus,
     MessageKind.HEARTBEAT: Heartbeat,
     MessageKind.SNAPSHOT: Snapshot,
+    MessageKind.CLIP: Clip,
 }
 
 
@@ -45,6 +47,7 @@ class Reason(StrEnum):
     INVALID_VALUE = "invalid_value"
     NAIVE_TIMESTAMP = "naive_timestamp"
     BAD_SNAPSHOT = "bad_snapshot"
+    BAD_CLIP = "bad_clip"
     TOPIC_MISMATCH = "topic_mismatch"
 
 
@@ -108,13 +111,18 @@ def _rejection_from(exc: ValidationError, model: type[WireModel]) -> Rejection:
                 f"(this service reads {SCHEMA_VERSION})",
             )
     reason = _reason_for(first)
-    if model is Snapshot and first["type"] == "value_error":
-        reason = Reason.BAD_SNAPSHOT
+    if first["type"] == "value_error" and model in _MEDIA_REASONS:
+        reason = _MEDIA_REASONS[model]
     details = "; ".join(f"{_path(e)}: {e['msg']}" for e in errors[:5])
     if len(errors) > 5:
         details += f"; … {len(errors) - 5} more"
     return Rejection(reason, details)
 
+
+_MEDIA_REASONS: dict[type[WireModel], Reason] = {
+    Snapshot: Reason.BAD_SNAPSHOT,
+    Clip: Reason.BAD_CLIP,
+}
 
 _ADAPTERS: dict[MessageKind, TypeAdapter[Any]] = {
     kind: TypeAdapter(model) for kind, model in MODELS.items()
@@ -122,11 +130,19 @@ _ADAPTERS: dict[MessageKind, TypeAdapter[Any]] = {
 
 
 def decode(
-    topic: str, payload: bytes, *, max_bytes: int = DEFAULT_MAX_PAYLOAD_BYTES
+    topic: str,
+    payload: bytes,
+    *,
+    max_bytes: int = DEFAULT_MAX_PAYLOAD_BYTES,
+    max_clip_bytes: int = DEFAULT_MAX_CLIP_PAYLOAD_BYTES,
 ) -> tuple[Topic, WireModel]:
-    """Validate `payload` received on `topic`; raise Rejection with the reason if it is bad."""
-    if len(payload) > max_bytes:
-        raise Rejection(Reason.OVERSIZE, f"payload is {len(payload)} bytes, limit {max_bytes}")
+    """Validate `payload` received on `topic`; raise Rejection with the reason if it is bad.
+
+    Clips (`…/clip`) may be up to `max_clip_bytes`, every other kind up to `max_bytes`.
+    """
+    limit = max_clip_bytes if topic.endswith(f"/{MessageKind.CLIP.value}") else max_bytes
+    if len(payload) > limit:
+        raise Rejection(Reason.OVERSIZE, f"payload is {len(payload)} bytes, limit {limit}")
     try:
         parsed_topic = parse_topic(topic)
     except TopicError as exc:

@@ -1,8 +1,10 @@
 """One valid example message of each kind, for docs, `shouwang contracts example` and tests."""
 
+import base64
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from shouwang.contracts.clips import Clip
 from shouwang.contracts.common import SCHEMA_VERSION, MessageKind, WireModel
 from shouwang.contracts.events import (
     BehaviourEvent,
@@ -26,6 +28,31 @@ TINY_JPEG = bytes.fromhex(
     "6465666768696a737475767778797a838485868788898a92939495969798999aa2a3a4a5a6a7a8a9aab2b3b4b5b6"
     "b7b8b9bac2c3c4c5c6c7c8c9cad2d3d4d5d6d7d8d9dae1e2e3e4e5e6e7e8e9eaf1f2f3f4f5f6f7f8f9faffda0008"
     "010100003f00fbfcffd9"
+)
+
+# One white 16x16 frame, H.264 in a faststart MP4 (libx264): the smallest playable clip.
+TINY_MP4 = base64.b64decode(
+    "AAAAIGZ0eXBpc29tAAACAGlzb21pc28yYXZjMW1wNDEAAAL9bW9vdgAAAGxtdmhkAAAAAAAAAAAAAAAAAAAD6AAAA+gA"
+    "AQAAAQAAAAAAAAAAAAAAAAEAAAAAAAAAAAAAAAAAAAABAAAAAAAAAAAAAAAAAABAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+    "AAAAAAAAAAAAAgAAAid0cmFrAAAAXHRraGQAAAADAAAAAAAAAAAAAAABAAAAAAAAA+gAAAAAAAAAAAAAAAAAAAAAAAEA"
+    "AAAAAAAAAAAAAAAAAAABAAAAAAAAAAAAAAAAAABAAAAAABAAAAAQAAAAAAAkZWR0cwAAABxlbHN0AAAAAAAAAAEAAAPo"
+    "AAAAAAABAAAAAAGfbWRpYQAAACBtZGhkAAAAAAAAAAAAAAAAAABAAAAAQABVxAAAAAAALWhkbHIAAAAAAAAAAHZpZGUA"
+    "AAAAAAAAAAAAAABWaWRlb0hhbmRsZXIAAAABSm1pbmYAAAAUdm1oZAAAAAEAAAAAAAAAAAAAACRkaW5mAAAAHGRyZWYA"
+    "AAAAAAAAAQAAAAx1cmwgAAAAAQAAAQpzdGJsAAAApnN0c2QAAAAAAAAAAQAAAJZhdmMxAAAAAAAAAAEAAAAAAAAAAAAA"
+    "AAAAAAAAABAAEABIAAAASAAAAAAAAAABAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAGP//AAAALGF2Y0MB"
+    "QsAK/+EAFGdCwAraehAAAAMAEAAAAwAg8SJqAQAFaM4BNyAAAAAUYnRydAAAAAAAABK4AAAAAAAAABhzdHRzAAAAAAAA"
+    "AAEAAAABAABAAAAAABxzdHNjAAAAAAAAAAEAAAABAAAAAQAAAAEAAAAUc3RzegAAAAAAAAJXAAAAAQAAABRzdGNvAAAA"
+    "AAAAAAEAAAMtAAAAYnVkdGEAAABabWV0YQAAAAAAAAAhaGRscgAAAAAAAAAAbWRpcmFwcGwAAAAAAAAAAAAAAAAtaWxz"
+    "dAAAACWpdG9vAAAAHWRhdGEAAAABAAAAAExhdmY2Mi4xMi4xMDIAAAAIZnJlZQAAAl9tZGF0AAACRQYF//9B3EXpvebZ"
+    "SLeWLNgg2SPu73gyNjQgLSBjb3JlIDE2NSAtIEguMjY0L01QRUctNCBBVkMgY29kZWMgLSBDb3B5bGVmdCAyMDAzLTIw"
+    "MjUgLSBodHRwOi8vd3d3LnZpZGVvbGFuLm9yZy94MjY0Lmh0bWwgLSBvcHRpb25zOiBjYWJhYz0wIHJlZj0xIGRlYmxv"
+    "Y2s9MDowOjAgYW5hbHlzZT0wOjAgbWU9ZGlhIHN1Ym1lPTAgcHN5PTEgcHN5X3JkPTEuMDA6MC4wMCBtaXhlZF9yZWY9"
+    "MCBtZV9yYW5nZT0xNiBjaHJvbWFfbWU9MSB0cmVsbGlzPTAgOHg4ZGN0PTAgY3FtPTAgZGVhZHpvbmU9MjEsMTEgZmFz"
+    "dF9wc2tpcD0xIGNocm9tYV9xcF9vZmZzZXQ9MCB0aHJlYWRzPTEgbG9va2FoZWFkX3RocmVhZHM9MSBzbGljZWRfdGhy"
+    "ZWFkcz0wIG5yPTAgZGVjaW1hdGU9MSBpbnRlcmxhY2VkPTAgYmx1cmF5X2NvbXBhdD0wIGNvbnN0cmFpbmVkX2ludHJh"
+    "PTAgYmZyYW1lcz0wIHdlaWdodHA9MCBrZXlpbnQ9MjUwIGtleWludF9taW49MSBzY2VuZWN1dD0wIGludHJhX3JlZnJl"
+    "c2g9MCByYz1jcmYgbWJ0cmVlPTAgY3JmPTQ1LjAgcWNvbXA9MC42MCBxcG1pbj0wIHFwbWF4PTY5IHFwc3RlcD00IGlw"
+    "X3JhdGlvPTEuNDAgYXE9MACAAAAACmWIhDomKAAIBGA="
 )
 
 
@@ -96,6 +123,18 @@ def example(
         case MessageKind.SNAPSHOT:
             return Snapshot.from_jpeg(
                 TINY_JPEG, event_id=message_id, site=site, camera=source, width=1, height=1
+            )
+        case MessageKind.CLIP:
+            return Clip.from_mp4(
+                TINY_MP4,
+                event_id=message_id,
+                site=site,
+                camera=source,
+                width=16,
+                height=16,
+                starts_at=now - timedelta(seconds=8),
+                ends_at=now,
+                frames=1,
             )
     raise ValueError(f"no example for kind {kind!r}")
 

@@ -84,7 +84,7 @@ class LiveFeed:
         row = summarise(fields)
         key = row.what if row.kind == "event" else row.kind
         self.counts[key] = self.counts.get(key, 0) + 1
-        if row.kind not in {"snapshot", "status"}:  # counted, not listed
+        if row.kind not in {"snapshot", "clip", "status"}:  # counted, not listed
             self.rows.appendleft(row)
 
     def _alert(self, fields: dict[str, str]) -> None:

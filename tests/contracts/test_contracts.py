@@ -1,5 +1,7 @@
 """The wire contract on its own: topics, decoding, reasons and the exported JSON Schemas."""
 
+import base64
+import hashlib
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,12 +21,14 @@ from shouwang.contracts import (
     parse_topic,
     subscription,
 )
-from shouwang.contracts.examples import CAMERA_EVENT_TYPES, camera_event_example, example
+from shouwang.contracts.clips import mp4_problem
+from shouwang.contracts.examples import CAMERA_EVENT_TYPES, TINY_MP4, camera_event_example, example
 from shouwang.contracts.schema_export import export_schemas
 
 SOURCES = {
     MessageKind.EVENT: "cam-01",
     MessageKind.SNAPSHOT: "cam-01",
+    MessageKind.CLIP: "cam-01",
     MessageKind.SENSOR: "sos-01",
     MessageKind.STATUS: "edge-01",
     MessageKind.HEARTBEAT: "edge-01",
@@ -72,6 +76,44 @@ def test_payload_limit_is_configurable() -> None:
     with pytest.raises(Rejection) as caught:
         decode(topic, message, max_bytes=len(message) - 1)
     assert caught.value.reason is Reason.OVERSIZE
+
+
+def test_clips_have_their_own_payload_limit() -> None:
+    clip = example(MessageKind.CLIP, site="s1", source="cam-01").model_dump(mode="json")
+    clip["data"] += "A" * (300_000 - len(clip["data"]) % 4)  # base64 of zeros after the MP4
+    payload = json.dumps(clip).encode()
+    topic = build_topic("s1", "cam-01", "clip")
+    with pytest.raises(Rejection) as caught:
+        decode(topic, payload, max_clip_bytes=len(payload) - 1)
+    assert caught.value.reason is Reason.OVERSIZE
+    with pytest.raises(Rejection) as caught:  # past the general limit, but within the clip one
+        decode(topic, payload)
+    assert caught.value.reason is Reason.BAD_CLIP
+
+
+@pytest.mark.parametrize(
+    ("video", "problem"),
+    [
+        (b"\x00\x00\x00\x08free" + TINY_MP4, "no ftyp box first"),
+        (TINY_MP4[:-10], "beyond the data"),
+        (TINY_MP4[:32] + b"\x00\x00\x00\x08mdat", "no moov"),
+    ],
+)
+def test_clips_must_be_complete_faststart_mp4(video: bytes, problem: str) -> None:
+    assert problem in (mp4_problem(video) or "")
+    clip = example(MessageKind.CLIP, site="s1", source="cam-01").model_dump(mode="json")
+    clip["data"] = base64.b64encode(video).decode()
+    clip["sha256"] = hashlib.sha256(video).hexdigest()
+    with pytest.raises(Rejection) as caught:
+        decode(build_topic("s1", "cam-01", "clip"), json.dumps(clip).encode())
+    assert caught.value.reason is Reason.BAD_CLIP
+    assert problem in caught.value.detail
+
+
+def test_a_clip_with_moov_after_mdat_is_not_faststart() -> None:
+    boxes = [TINY_MP4[:32], b"\x00\x00\x00\x08mdat", b"\x00\x00\x00\x08moov"]
+    assert "not faststart" in (mp4_problem(b"".join(boxes)) or "")
+    assert mp4_problem(TINY_MP4) is None
 
 
 def test_event_times_must_be_ordered() -> None:

@@ -10,7 +10,7 @@ from shouwang.contracts import MessageKind, Reason, Rejection, decode
 from shouwang.contracts.examples import example
 
 KINDS = [k.value for k in MessageKind]
-SOURCES = {"event": "cam-01", "snapshot": "cam-01", "sensor": "sos-01"}
+SOURCES = {"event": "cam-01", "snapshot": "cam-01", "clip": "cam-01", "sensor": "sos-01"}
 
 levels = st.one_of(
     st.sampled_from(["s1", "cam-01", "edge-01", "sos-01", "+", "#", "", "x" * 70, "站点"]),

@@ -1,6 +1,7 @@
 """Ingest against the real broker and Redis: stored once, dead-lettered with reasons."""
 
 import base64
+import hashlib
 import json
 import uuid
 from pathlib import Path
@@ -9,7 +10,7 @@ import pytest
 import redis
 
 from shouwang.contracts import MessageKind
-from shouwang.contracts.examples import TINY_JPEG, example
+from shouwang.contracts.examples import TINY_JPEG, TINY_MP4, example
 from tests.ingest.conftest import (
     Namespace,
     Publisher,
@@ -187,3 +188,64 @@ def test_snapshot_over_the_size_limit_is_dead_lettered(
     [(_, letter)] = redis_client.xrange(ns.deadletter)
     assert letter["reason"] == "bad_snapshot"
     assert "limit 2048" in letter["detail"]
+
+
+def _clip(site: str, event_id: str, video: bytes) -> str:
+    clip = example(MessageKind.CLIP, site=site, source="cam-01", message_id=event_id)
+    payload = clip.model_dump(mode="json")
+    payload.update(data=base64.b64encode(video).decode(), sha256=hashlib.sha256(video).hexdigest())
+    return json.dumps(payload)
+
+
+def test_clip_is_stored_beside_its_snapshot_and_announced(
+    ns: Namespace, redis_client: redis.Redis, publisher: Publisher, settings_for
+) -> None:
+    event_id = str(uuid.uuid4())
+    snapshot = example(MessageKind.SNAPSHOT, site=ns.site, source="cam-01", message_id=event_id)
+    # Padding after the boxes' end would be refused; a free box makes it larger than the
+    # general payload limit (256 KiB) and keeps it a valid MP4.
+    video = TINY_MP4 + (300_000).to_bytes(4, "big") + b"free" + b"\0" * (300_000 - 8)
+    settings = settings_for()
+    with running_worker(settings):
+        publisher.publish(ns.topic("cam-01", "snapshot"), snapshot.model_dump_json())
+        assert wait_for(lambda: redis_client.xlen(ns.stream) == 1)
+        publisher.publish(ns.topic("cam-01", "clip"), _clip(ns.site, event_id, video))
+        publisher.publish(ns.topic("cam-01", "clip"), _clip(ns.site, event_id, video))
+        assert wait_for(lambda: redis_client.xlen(ns.stream) == 2)
+    entries = {fields["kind"]: fields for _, fields in redis_client.xrange(ns.stream)}
+    clip, jpeg = entries["clip"], entries["snapshot"]
+    assert (clip["event_id"], clip["key"], clip["bytes"]) == (
+        event_id,
+        f"clip:{event_id}",
+        str(len(video)),
+    )
+    stored = settings.ingest.snapshot_dir / clip["path"]
+    assert stored.read_bytes() == video
+    assert stored == (settings.ingest.snapshot_dir / jpeg["path"]).with_suffix(".mp4")
+    assert redis_client.xlen(ns.deadletter) == 0
+
+
+@pytest.mark.parametrize(
+    ("video", "limits", "detail"),
+    [
+        (TINY_MP4, {"max_clip_bytes": 1024}, "limit 1024"),
+        (TINY_MP4[:-4], {}, "beyond the data"),
+    ],
+    ids=["too-large", "truncated"],
+)
+def test_bad_clip_is_dead_lettered(
+    ns: Namespace,
+    redis_client: redis.Redis,
+    publisher: Publisher,
+    settings_for,
+    video: bytes,
+    limits: dict[str, int],
+    detail: str,
+) -> None:
+    with running_worker(settings_for(**limits)):
+        publisher.publish(ns.topic("cam-01", "clip"), _clip(ns.site, str(uuid.uuid4()), video))
+        assert wait_for(lambda: redis_client.xlen(ns.deadletter) == 1)
+    [(_, letter)] = redis_client.xrange(ns.deadletter)
+    assert letter["reason"] == "bad_clip"
+    assert detail in letter["detail"]
+    assert redis_client.xlen(ns.stream) == 0
