@@ -12,7 +12,7 @@ from records.alerts import Alert
 from records.feed import alert_summary
 from records.lifecycle import ALLOWED
 from records.people import Person
-from records.types import AlertStatus, Severity
+from records.types import AlertStatus, AuditAction, Severity
 
 
 class AlertOut(BaseModel):
@@ -41,6 +41,10 @@ class AlertOut(BaseModel):
     created_at: datetime
     acknowledged_at: datetime | None
     resolved_at: datetime | None
+    family_response_at: datetime | None = Field(
+        description="When a guardian first answered 我来处理 (家属已响应); not an acknowledgement."
+    )
+    family_response_by: str | None = Field(description="That guardian's name.")
     snapshot_url: str | None = Field(description="The best snapshot (signed URL), if any.")
 
 
@@ -71,6 +75,9 @@ class EventOut(BaseModel):
 class TransitionOut(BaseModel):
     """One entry of the audit trail (the first is the creation by the rules)."""
 
+    action: AuditAction = Field(
+        description="`status` for a lifecycle change; otherwise an action keeping the status."
+    )
     from_status: AlertStatus | None
     to_status: AlertStatus
     version: int
@@ -140,6 +147,7 @@ def alert_detail(
         ],
         transitions=[
             TransitionOut(
+                action=t.action,
                 from_status=t.from_status,
                 to_status=t.to_status,
                 version=t.version,

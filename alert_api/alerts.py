@@ -1,5 +1,5 @@
 """Alert endpoints: list with filters, detail with timeline, snapshots, transitions (with
-notes and conflicts) and the guardians' one-tap "I'm on it"."""
+notes and conflicts) and the one-tap "I'm on it" (a guardian's is a family response)."""
 
 from datetime import datetime
 from typing import Annotated
@@ -24,6 +24,7 @@ from records.lifecycle import (
     VersionConflict,
     acknowledge,
     change_status,
+    respond_as_family,
 )
 from records.people import Person
 from records.queries import AlertFilter, alerts_query, area_subtree_ids, get_alert
@@ -31,7 +32,7 @@ from records.types import AlertStatus, Severity
 
 router = APIRouter(prefix="/api/alerts", tags=["alerts"])
 
-ON_IT_NOTE = "我来处理（家属一键确认） / I'm on it"
+ON_IT_NOTE = "我来处理 / I'm on it"
 
 
 class AlertPage(BaseModel):
@@ -67,9 +68,12 @@ class Problem(BaseModel):
 
 
 class OnItOut(BaseModel):
-    """The answer to "I'm on it": whether this tap acknowledged the alert, and the alert now."""
+    """The answer to "I'm on it": what this tap recorded, and the alert now."""
 
-    acknowledged: bool
+    acknowledged: bool = Field(description="A staff member's tap acknowledged the alert.")
+    family_response: bool = Field(
+        description="A guardian's tap was recorded (家属已响应); the escalation runs on."
+    )
     alert: AlertDetail
 
 
@@ -224,13 +228,39 @@ def post_transition(
 
 @router.post("/{alert_id}/on-it", response_model=OnItOut, responses={404: {"model": Problem}})
 def post_on_it(context: Context, viewer: CurrentViewer, alert_id: RecordId) -> OnItOut:
-    """One tap: acknowledge the alert if nobody has yet (guardians' "I'm on it")."""
+    """One tap. A guardian's records a family response (家属已响应: who, when), tells the
+    others and stops no escalation; a staff member's acknowledges the alert if nobody has."""
+    with context.reads() as session:
+        visible_alert(context, session, viewer, alert_id)
+    if viewer.is_guardian:
+        recorded = respond_as_family(
+            context.writes,
+            context.redis,
+            alert_id,
+            actor=viewer.display_name,
+            actor_id=viewer.user_id,
+            note=ON_IT_NOTE,
+            streams=context.streams,
+            rules_prefix=context.settings.api.rules_key_prefix,
+            partitioner=context.partitioner,
+        )
+        alert = detail_for(context, viewer, alert_id)
+        return OnItOut(acknowledged=False, family_response=recorded, alert=alert)
+    return OnItOut(
+        acknowledged=_acknowledge_if_new(context, viewer, alert_id),
+        family_response=False,
+        alert=detail_for(context, viewer, alert_id),
+    )
+
+
+def _acknowledge_if_new(context: AppContext, viewer: Viewer, alert_id: int) -> bool:
+    """Acknowledge the alert if it is still new (retrying a lost race); whether this did."""
     for _attempt in range(3):
         with context.reads() as session:
             alert = visible_alert(context, session, viewer, alert_id)
             version, current = alert.version, alert.status
         if current is not AlertStatus.NEW:
-            break
+            return False
         try:
             acknowledge(
                 context.writes,
@@ -246,5 +276,5 @@ def post_on_it(context: Context, viewer: CurrentViewer, alert_id: RecordId) -> O
             )
         except VersionConflict:
             continue
-        return OnItOut(acknowledged=True, alert=detail_for(context, viewer, alert_id))
-    return OnItOut(acknowledged=False, alert=detail_for(context, viewer, alert_id))
+        return True
+    return False

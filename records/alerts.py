@@ -8,7 +8,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from records.base import Base, UtcDateTime, str_enum, utcnow
-from records.types import AlertStatus, Severity
+from records.types import AlertStatus, AuditAction, Severity
 
 
 class Alert(Base):
@@ -65,6 +65,12 @@ class Alert(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     """When it left the open statuses (resolved or false alarm)."""
+    family_response_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    """When a guardian first answered "我来处理" (家属已响应); it stops no escalation."""
+    family_response_by: Mapped[str | None] = mapped_column(String(100))
+    """The display name of that guardian."""
+    notices_through: Mapped[int] = mapped_column(default=0)
+    """The last audit row whose notice the rules engine sent (a family response's)."""
 
     persons: Mapped[list["AlertPerson"]] = relationship(cascade="all, delete-orphan")
     events: Mapped[list["AlertEvent"]] = relationship(
@@ -124,7 +130,8 @@ class AlertEvent(Base):
 
 
 class AlertTransition(Base):
-    """Audit trail: one row per lifecycle change (and the creation), with who, when and why."""
+    """Audit trail: one row per lifecycle change (and the creation) or other action on the
+    alert (`action`: a family response…), with who, when and why."""
 
     __tablename__ = "alert_transitions"
 
@@ -140,6 +147,8 @@ class AlertTransition(Base):
     """The acting user's id (the API's users table), when a user acted."""
     at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     note: Mapped[str] = mapped_column(Text, default="")
+    action: Mapped[AuditAction] = mapped_column(str_enum(AuditAction), default=AuditAction.STATUS)
+    """A status change, or an action that keeps the status (from = to, version unchanged)."""
 
 
 class AlertGroup(Base):

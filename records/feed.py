@@ -32,6 +32,8 @@ class Change(StrEnum):
     """An escalation step notified the next recipients."""
     TRANSITION = "transition"
     """A person moved it along its lifecycle (status and version changed)."""
+    FAMILY_RESPONSE = "family_response"
+    """A guardian answered "我来处理" (status and version unchanged)."""
 
 
 class AlertView(Protocol):
@@ -86,6 +88,10 @@ class AlertView(Protocol):
     def acknowledged_at(self) -> datetime | None: ...
     @property
     def resolved_at(self) -> datetime | None: ...
+    @property
+    def family_response_at(self) -> datetime | None: ...
+    @property
+    def family_response_by(self) -> str | None: ...
 
 
 _VIEW_TYPES = {
@@ -197,8 +203,9 @@ class AlertChange:
 @dataclass(frozen=True, slots=True)
 class NotificationJob:
     """One entry of the notifications stream (`shouwang:notifications`): tell one recipient
-    about one alert. `job_id` is stable (`<alert>:<step>:<recipient_type>:<recipient_id>`), so
-    the dispatcher delivers each job once however often it is published.
+    about one alert. `job_id` is stable (`<alert>:<stage>:<recipient_type>:<recipient_id>`, the
+    stage being the step or what happened, `family7`), so the dispatcher delivers each job once
+    however often it is published.
 
     `step` 0 is the alert's first notification, n the n-th escalation step. `recipient_type` is
     `guardian` or `staff`; `role` is `guardian`, `grid_worker`, `duty_officer` or `police`;

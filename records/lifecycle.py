@@ -2,20 +2,21 @@
 
 `transition` works inside the caller's transaction; `change_status` is the whole operation an
 API endpoint needs: transition, commit, stop the escalation ladder, publish to the live feed.
+`respond_as_family` records a guardian's "我来处理", which changes no status and stops nothing.
 """
 
 from datetime import datetime
 
 import redis
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from records.alerts import Alert, AlertTransition
 from records.base import utcnow
 from records.feed import AlertChange, Change
 from records.outbox import OutputStreams, add_change, publish_pending
-from records.timers import escalation_timers
-from records.types import AlertStatus
+from records.timers import escalation_timers, lifecycle_timers
+from records.types import OPEN_STATUSES, AlertStatus, AuditAction
 from shouwang.partitions import Partitioner
 from shouwang.redis_keys import RULES_PREFIX
 
@@ -158,8 +159,9 @@ def change_status(
         )
         site = alert.site
     if to is not S.NEW:
-        prefix = partitioner.name(rules_prefix, site) if partitioner else rules_prefix
-        escalation_timers(client, prefix).cancel(str(alert_id))
+        escalation_timers(client, _rules_prefix(rules_prefix, partitioner, site)).cancel(
+            str(alert_id)
+        )
     publish_pending(sessions, client, streams or OutputStreams())
     return alert
 
@@ -193,3 +195,66 @@ def acknowledge(
         partitioner=partitioner,
         now=now,
     )
+
+
+def _rules_prefix(rules_prefix: str, partitioner: Partitioner | None, site: str) -> str:
+    return partitioner.name(rules_prefix, site) if partitioner else rules_prefix
+
+
+def respond_as_family(
+    sessions: sessionmaker[Session],
+    client: redis.Redis,
+    alert_id: int,
+    *,
+    actor: str,
+    actor_id: int,
+    note: str,
+    streams: OutputStreams | None = None,
+    rules_prefix: str = RULES_PREFIX,
+    partitioner: Partitioner | None = None,
+    now: datetime | None = None,
+) -> bool:
+    """Record a guardian's "我来处理" on an open alert: the first one's name and time on the
+    alert (家属已响应), each guardian's first tap in the audit trail and on the live feed. The
+    status, version and escalation ladder stay as they are; the rules engine tells the others
+    (its lifecycle timer is made due). Returns whether this tap was recorded (not when the
+    alert is closed or the user answered before). Raises AlertNotFound."""
+    now = now or utcnow()
+    with sessions.begin() as session:
+        alert = session.get(Alert, alert_id, populate_existing=True, with_for_update=True)
+        if alert is None:
+            raise AlertNotFound(f"alert {alert_id} does not exist")
+        answered = session.scalar(
+            select(AlertTransition.id).where(
+                AlertTransition.alert_id == alert_id,
+                AlertTransition.action == AuditAction.FAMILY_RESPONSE,
+                AlertTransition.actor_id == actor_id,
+            )
+        )
+        site = alert.site
+        if alert.status not in OPEN_STATUSES or answered is not None:
+            return False
+        if alert.family_response_at is None:
+            alert.family_response_at = now
+            alert.family_response_by = actor
+        alert.updated_at = now
+        session.add(
+            AlertTransition(
+                alert_id=alert_id,
+                from_status=alert.status,
+                to_status=alert.status,
+                version=alert.version,
+                actor=actor,
+                actor_id=actor_id,
+                at=now,
+                note=note,
+                action=AuditAction.FAMILY_RESPONSE,
+            )
+        )
+        session.flush()
+        add_change(session, AlertChange.of(alert, Change.FAMILY_RESPONSE, now))
+    lifecycle_timers(client, _rules_prefix(rules_prefix, partitioner, site)).poke(
+        str(alert_id), int(now.timestamp() * 1000)
+    )
+    publish_pending(sessions, client, streams or OutputStreams())
+    return True

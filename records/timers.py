@@ -20,6 +20,24 @@ end
 return due
 """
 
+# KEYS[1] the set; ARGV: the claimed score, then member, due (or "" to cancel), … Sets each
+# member only while it still has the claimed score (nobody moved it since).
+SETTLE = """
+local done = 0
+for i = 2, #ARGV, 2 do
+  local score = redis.call('ZSCORE', KEYS[1], ARGV[i])
+  if score and tonumber(score) == tonumber(ARGV[1]) then
+    if ARGV[i + 1] == '' then
+      redis.call('ZREM', KEYS[1], ARGV[i])
+    else
+      redis.call('ZADD', KEYS[1], ARGV[i + 1], ARGV[i])
+    end
+    done = done + 1
+  end
+end
+return done
+"""
+
 
 class TimerSet:
     """Named timers in one sorted set."""
@@ -28,6 +46,7 @@ class TimerSet:
         self.client = client
         self.key = key
         self._claim = client.register_script(CLAIM_DUE)
+        self._settle = client.register_script(SETTLE)
 
     def schedule(self, member: str, due_ms: int, *, keep_existing: bool = False) -> None:
         """Set `member` to fire at `due_ms`; with `keep_existing`, an existing timer stays."""
@@ -47,6 +66,20 @@ class TimerSet:
             else:
                 pipe.zadd(self.key, {member: due})
         pipe.execute()
+
+    def settle(self, claimed_ms: int, due_ms: Mapping[str, int | None]) -> None:
+        """Reschedule (or cancel, given None) timers claimed with lease end `claimed_ms`, each
+        only if nobody set it since the claim (a timer moved meanwhile keeps its new time)."""
+        if not due_ms:
+            return
+        args: list[str | int] = [claimed_ms]
+        for member, due in due_ms.items():
+            args += [member, "" if due is None else due]
+        self._settle(keys=[self.key], args=args)
+
+    def poke(self, member: str, now_ms: int) -> None:
+        """Make `member` due at `now_ms` unless it is due earlier already."""
+        self.client.zadd(self.key, {member: now_ms}, lt=True)
 
     def cancel(self, member: str) -> bool:
         """Remove a timer; whether it existed."""
@@ -70,3 +103,10 @@ class TimerSet:
 def escalation_timers(client: redis.Redis, prefix: str = RULES_PREFIX) -> TimerSet:
     """The rules engine's escalation timers: member = alert id, due = its next step."""
     return TimerSet(client, rules_key("escalations", prefix))
+
+
+def lifecycle_timers(client: redis.Redis, prefix: str = RULES_PREFIX) -> TimerSet:
+    """The rules engine's response timers: member = alert id, due = when the engine next looks
+    at the alert after it was raised (notices of family responses…); the API makes it due now
+    after a person acted on the alert."""
+    return TimerSet(client, rules_key("lifecycle", prefix))

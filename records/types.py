@@ -67,5 +67,14 @@ class AlertStatus(StrEnum):
     FALSE_ALARM = "false_alarm"
 
 
+class AuditAction(StrEnum):
+    """What an audit-trail row records besides status changes (which keep the status as is)."""
+
+    STATUS = "status"
+    """A lifecycle transition (or the creation by the rules)."""
+    FAMILY_RESPONSE = "family_response"
+    """A guardian answered "我来处理" (家属已响应); the official ladder runs on."""
+
+
 OPEN_STATUSES = frozenset({AlertStatus.NEW, AlertStatus.ACKNOWLEDGED, AlertStatus.DISPATCHED})
 """Statuses in which an alert still collects repeated events (grouping and cooldown)."""

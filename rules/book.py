@@ -78,6 +78,9 @@ class AlertState:
     updated_at: datetime
     acknowledged_at: datetime | None
     resolved_at: datetime | None
+    family_response_at: datetime | None
+    family_response_by: str | None
+    notices_through: int
     person_ids: list[int]
 
 
@@ -93,6 +96,7 @@ ENGINE_COLUMNS = (
     "snapshot_confidence",
     "escalation_step",
     "escalated_at",
+    "notices_through",
     "updated_at",
 )
 """The columns the engine changes on existing alerts (people's transitions change the others)."""
@@ -370,6 +374,9 @@ class AlertBook:
             escalated_at=None,
             acknowledged_at=None,
             resolved_at=None,
+            family_response_at=None,
+            family_response_by=None,
+            notices_through=0,
             created_at=self.now,
             updated_at=self.now,
         )

@@ -119,6 +119,7 @@ class RulesConsumer(StreamConsumer[RulesSection, dict[str, str]]):
             ("conditions_ended", outcome.ended),
             ("held", outcome.held),
             ("escalations", outcome.escalated),
+            ("responses", outcome.responded),
         ):
             if alerts:
                 self.counted(name, len(alerts))
@@ -132,12 +133,14 @@ class RulesConsumer(StreamConsumer[RulesSection, dict[str, str]]):
         self._committed(self.engine.early_ends(outcome.episodes))
 
     def fire_timers(self) -> None:
-        """Raise held conditions and silences that lasted, and do due escalation steps."""
+        """Raise held conditions and silences that lasted, do due escalation steps and what
+        the response circle has due."""
         lease = self.section.timer_lease_ms
         self._committed(self.engine.fire_holds(lease))
         section = self.section
         self._committed(self.engine.fire_silences(lease, section.stream, section.group))
         self._committed(self.engine.fire_escalations(lease))
+        self._committed(self.engine.fire_lifecycle(lease))
 
     def housekeeping(self) -> None:
         """Prune snapshot records that waited longer than `snapshot_wait_s` for their event."""

@@ -4,6 +4,7 @@ import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import redis
 import structlog
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from records.db import TRANSIENT
 from records.feed import Change
-from records.timers import escalation_timers
+from records.timers import TimerSet, escalation_timers, lifecycle_timers
 from rules.alerting import Match, attach_snapshot, end_episode, prepare, record_match
 from rules.book import AlertBook
 from rules.clears import clear_sensor_alerts, is_clear
@@ -24,6 +25,7 @@ from rules.holds import DueHold, Holds
 from rules.matching import signal_matches, wards_for
 from rules.notifications import Notice
 from rules.recipients import Directory
+from rules.response import respond
 from rules.signals import Signal, SnapshotNote, read_entry
 from rules.silences import Note, SilenceState, episode_of
 from shouwang.contracts import Phase
@@ -40,6 +42,8 @@ class Outcome:
     ended: list[int] = field(default_factory=list)
     snapshots: list[int] = field(default_factory=list)
     escalated: list[int] = field(default_factory=list)
+    responded: list[int] = field(default_factory=list)
+    """Alerts whose lifecycle timer sent notices (a family response…)."""
     held: list[str] = field(default_factory=list)
     """Rules holding an entry until its condition has lasted long enough."""
     outputs: list[int] = field(default_factory=list)
@@ -65,6 +69,8 @@ def rule_index(rules: list[Rule]) -> dict[tuple[Kind, str], list[Rule]]:
 
 Entry = tuple[str, dict[str, str]]
 """A stream entry: its id and fields."""
+AlertStep = Callable[[AlertBook, int, RuleSet, ZoneInfo], tuple[bool, int | None]]
+"""What a timer does for an alert: whether it notified, and when it is next due (ms)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +108,7 @@ class Engine:
         self.sessions = sessions
         self.clock = clock
         self.escalations = escalation_timers(client, key_prefix)
+        self.lifecycle = lifecycle_timers(client, key_prefix)
         self.holds = Holds(client, key_prefix)
         self.ends = EarlyEnds(client, key_prefix, end_wait_s)
         self.watchers = Watchers(coverage_cache_s)
@@ -406,42 +413,63 @@ class Engine:
             outcome.outputs += book.flush()
 
     def fire_escalations(self, lease_ms: int, limit: int = 100) -> Outcome:
-        """Do the escalation steps that are due: all in one transaction, or, if one of them
-        fails, each in its own (a failed one comes back when its timer's lease ends)."""
+        """Do the escalation steps that are due (`rules.escalation`)."""
         outcome = Outcome()
-        claimed = self.escalations.claim_due(int(self.clock() * 1000), lease_ms, limit)
+        outcome.escalated += self._fire(self.escalations, escalate, lease_ms, limit, outcome)
+        return outcome
+
+    def fire_lifecycle(self, lease_ms: int, limit: int = 100) -> Outcome:
+        """Do what the response circle has due (`rules.response`)."""
+        outcome = Outcome()
+        outcome.responded += self._fire(self.lifecycle, respond, lease_ms, limit, outcome)
+        return outcome
+
+    def _fire(
+        self, timers: TimerSet, step: AlertStep, lease_ms: int, limit: int, outcome: Outcome
+    ) -> list[int]:
+        """Claim the due timers of `timers` and run `step` on their alerts: all in one
+        transaction, or, if one fails, each in its own (a failed one comes back when its
+        lease ends). Reschedules each at the next time `step` gives, unless the timer was set
+        meanwhile (the API made it due). Returns the alerts for which `step` notified."""
+        now_ms = int(self.clock() * 1000)
+        claimed = timers.claim_due(now_ms, lease_ms, limit)
         alert_ids = [int(member) for member, _ in claimed]
         if not alert_ids:
-            return outcome
-        steps: dict[int, tuple[bool, int | None]] = {}
+            return []
+        done: dict[int, tuple[bool, int | None]] = {}
         try:
-            self._escalate(alert_ids, steps, outcome)
+            self._step(step, alert_ids, done, outcome)
         except TRANSIENT:
             raise
         except Exception:
             for alert_id in alert_ids:
                 try:
-                    self._escalate([alert_id], steps, outcome)
+                    self._step(step, [alert_id], done, outcome)
                 except TRANSIENT:
                     raise
                 except Exception:
-                    log.exception("escalation failed", alert_id=alert_id)
-        self.escalations.set_many({str(alert_id): due for alert_id, (_, due) in steps.items()})
-        outcome.escalated += [alert_id for alert_id, (fired, _) in steps.items() if fired]
-        return outcome
+                    log.exception("timer failed", alert_id=alert_id, timers=timers.key)
+        timers.settle(
+            now_ms + lease_ms, {str(alert_id): due for alert_id, (_, due) in done.items()}
+        )
+        return [alert_id for alert_id, (fired, _) in done.items() if fired]
 
-    def _escalate(
-        self, alert_ids: list[int], steps: dict[int, tuple[bool, int | None]], outcome: Outcome
+    def _step(
+        self,
+        step: AlertStep,
+        alert_ids: list[int],
+        done: dict[int, tuple[bool, int | None]],
+        outcome: Outcome,
     ) -> None:
-        """Escalate alerts in one transaction, noting in `steps` whether each notified and
-        when its next step is due (None: the ladder is over)."""
+        """Run `step` on alerts in one transaction, noting in `done` whether each notified and
+        when its timer is next due (None: not again)."""
         with self.sessions.begin() as session:
             book = self._book(session)
             book.alerts(alert_ids)
-            done = {
-                alert_id: escalate(book, alert_id, self.rules, self.calendar.zone)
+            results = {
+                alert_id: step(book, alert_id, self.rules, self.calendar.zone)
                 for alert_id in alert_ids
             }
             outputs = book.flush()
-        steps.update(done)
+        done.update(results)
         outcome.outputs += outputs

@@ -21,6 +21,7 @@ COUNTS = {
     "conditions_ended": "Alerts whose condition ended (an `end` event; the alert stays open).",
     "held": "Starts held until their condition has lasted `hold_s`.",
     "escalations": "Escalation steps done (alerts not acknowledged in time).",
+    "responses": "Alerts the response circle notified about (family responses…).",
     "reclaimed": "Entries taken over from a worker that stopped answering (XAUTOCLAIM).",
     "lock_conflicts": "Batches retried entry by entry after a deadlock with another worker.",
     "failures": "Entries that failed to be decided (retried; dead-lettered after N failures).",

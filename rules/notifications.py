@@ -13,13 +13,13 @@ from rules.recipients import Audience, Directory
 SEVERITY_LABELS = {"low": "提示", "medium": "注意", "high": "紧急", "critical": "危急"}
 
 
-def message_body(alert: AlertView, zone: ZoneInfo) -> str:
-    """The text a recipient reads: what, where, when (local time)."""
+def message_body(alert: AlertView, zone: ZoneInfo, lead: str = "") -> str:
+    """The text a recipient reads: what, where, when (local time), after `lead` if given."""
     place = alert.details.get("address") or alert.site
     camera = alert.source + (f" · {alert.zone}" if alert.zone else "")
     when = alert.first_seen_at.astimezone(zone).strftime("%m-%d %H:%M")
     label = SEVERITY_LABELS.get(alert.severity.value, alert.severity.value)
-    return f"【{label}】{alert.title}｜{place}｜{camera}｜{when}"
+    return f"【{label}】{lead + '｜' if lead else ''}{alert.title}｜{place}｜{camera}｜{when}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,20 +35,36 @@ class Notice:
     body: str
     audience: Audience
     created_at: datetime
+    stage: str
+    """What the notice is in its jobs' ids: the step (`0`, `1`…) or what happened (`family7`)."""
+    skip: frozenset[tuple[str, int]] = frozenset()
+    """Recipients (type, id) left out: the guardian whose response the notice tells."""
 
     @classmethod
     def of(
-        cls, alert: AlertView, step: int, specs: Sequence[str], zone: ZoneInfo, now: datetime
+        cls,
+        alert: AlertView,
+        step: int,
+        specs: Sequence[str],
+        zone: ZoneInfo,
+        now: datetime,
+        *,
+        stage: str = "",
+        lead: str = "",
+        skip: frozenset[tuple[str, int]] = frozenset(),
     ) -> "Notice":
-        """The notice for `alert` as it is now, to the recipients `specs` name."""
+        """The notice for `alert` as it is now, to the recipients `specs` name (`stage`: the
+        step unless given; `lead`: what the body says first)."""
         return cls(
             alert_id=alert.id,
             step=step,
             severity=alert.severity.value,
             title=alert.title,
-            body=message_body(alert, zone),
+            body=message_body(alert, zone, lead),
             audience=Audience(tuple(specs), tuple(alert.person_ids), alert.area_id),
             created_at=now,
+            stage=stage or str(step),
+            skip=skip,
         )
 
 
@@ -59,7 +75,7 @@ def jobs(
     recipients = directory.resolve(session, [notice.audience for notice in notices])
     return [
         NotificationJob(
-            job_id=f"{notice.alert_id}:{notice.step}:{recipient.type}:{recipient.id}",
+            job_id=f"{notice.alert_id}:{notice.stage}:{recipient.type}:{recipient.id}",
             alert_id=notice.alert_id,
             step=notice.step,
             severity=notice.severity,
@@ -76,4 +92,5 @@ def jobs(
         )
         for notice, found in zip(notices, recipients, strict=True)
         for recipient in found
+        if (recipient.type, recipient.id) not in notice.skip
     ]

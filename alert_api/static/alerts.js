@@ -50,7 +50,8 @@ const Alerts = (() => {
   async function onIt(alertId) {
     const result = await api("POST", `/api/alerts/${alertId}/on-it`);
     if (!result.ok) { toast(t("alert.error"), "error"); return null; }
-    toast(result.data.acknowledged ? t("g.on_it_done") : t("g.taken"), "ok");
+    const said = result.data.family_response ? "g.responded" : result.data.acknowledged ? "g.on_it_done" : "g.taken";
+    toast(t(said), "ok");
     return result.data.alert;
   }
 
@@ -60,11 +61,21 @@ const Alerts = (() => {
       : el("div", { class: "snapshot none " + size, text: t("alert.no_snapshot") });
   }
 
+  /* "家属已响应 · who · when", if a guardian answered. */
+  function familyBadge(alert) {
+    if (!alert.family_response_at) return [];
+    return [el("span", {
+      class: "badge family-response",
+      text: `${t("alert.family_response")} · ${alert.family_response_by || ""} · ${time(alert.family_response_at)}`,
+    })];
+  }
+
   function badges(alert) {
     const origin = alert.details && alert.details.origin;
     return [
       el("span", { class: "badge sev-" + alert.severity, text: t("severity." + alert.severity) }),
       el("span", { class: "badge status status-" + alert.status, text: t("status." + alert.status) }),
+      ...familyBadge(alert),
       ...(origin ? [el("span", { class: "badge origin origin-" + origin, text: t("origin." + origin) })] : []),
     ];
   }

@@ -8,7 +8,7 @@
   const alerts = new Map();
 
   function card(a) {
-    const onIt = a.status === "new"
+    const onIt = ["new", "acknowledged", "dispatched"].includes(a.status) && !a.family_response_at
       ? el("button", {
           type: "button", class: "primary big on-it", text: t("g.on_it"),
           onclick: async () => { const updated = await Alerts.onIt(a.id); if (updated) upsert(updated); },

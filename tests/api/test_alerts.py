@@ -249,7 +249,7 @@ def test_acknowledging_stops_the_escalation_and_tells_the_feed(
     assert last[b"change"] == b"transition" and last[b"status"] == b"acknowledged"
 
 
-def test_im_on_it_acknowledges_once(
+def test_a_guardians_on_it_is_a_family_response_and_a_staff_tap_acknowledges(
     client: TestClient,
     context: AppContext,
     village: Users,
@@ -257,14 +257,31 @@ def test_im_on_it_acknowledges_once(
     redis_client: redis.Redis,
     streams: OutputStreams,
 ) -> None:
+    from records.timers import escalation_timers, lifecycle_timers
+
     alert_id = raise_alert(sessions, redis_client, streams)
+    prefix = context.settings.api.rules_key_prefix
+    escalation_timers(redis_client, prefix).schedule(str(alert_id), 10**13)
     first = client.post(f"/api/alerts/{alert_id}/on-it", headers=bearer(context, village.wang_li))
     assert first.status_code == 200
-    assert first.json()["acknowledged"] is True
-    assert first.json()["alert"]["status"] == "acknowledged"
-    assert first.json()["alert"]["transitions"][-1]["actor"] == "13900000001"
-    again = client.post(f"/api/alerts/{alert_id}/on-it", headers=bearer(context, village.admin))
-    assert again.json()["acknowledged"] is False and again.json()["alert"]["version"] == 2
+    body = first.json()
+    assert body["family_response"] is True and body["acknowledged"] is False
+    assert body["alert"]["status"] == "new" and body["alert"]["version"] == 1
+    assert body["alert"]["family_response_by"] == "13900000001"
+    assert body["alert"]["family_response_at"] is not None
+    assert body["alert"]["transitions"][-1]["action"] == "family_response"
+    # The ladder runs on; the rules engine is asked to tell the others.
+    assert escalation_timers(redis_client, prefix).due_ms(str(alert_id)) == 10**13
+    assert lifecycle_timers(redis_client, prefix).due_ms(str(alert_id)) is not None
+    last = redis_client.xrevrange(streams.alerts, count=1)[0][1]
+    assert last[b"change"] == b"family_response" and last[b"status"] == b"new"
+    again = client.post(f"/api/alerts/{alert_id}/on-it", headers=bearer(context, village.wang_li))
+    assert again.json()["family_response"] is False  # recorded once per guardian
+    staff = client.post(f"/api/alerts/{alert_id}/on-it", headers=bearer(context, village.admin))
+    assert staff.json()["acknowledged"] is True and staff.json()["alert"]["version"] == 2
+    assert escalation_timers(redis_client, prefix).due_ms(str(alert_id)) is None
+    later = client.post(f"/api/alerts/{alert_id}/on-it", headers=bearer(context, village.admin))
+    assert later.json()["acknowledged"] is False and later.json()["alert"]["version"] == 2
 
 
 def test_statistics_per_grid_and_day(

@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 import redis
+from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from alert_api.context import AppContext
 from records.alerts import Alert
 from records.outbox import OutputStreams
-from tests.api.builders import GRID_2, PASSWORD, Users, raise_alert
+from tests.api.builders import GRID_2, PASSWORD, Users, bearer, raise_alert
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
@@ -161,10 +162,47 @@ def test_a_guardian_phone_lists_the_ward_answers_and_installs(
     )
     assert manifest["start_url"] == "/guardian"
     card.locator("button.on-it").tap()
-    page.wait_for_selector(f'.g-card[data-id="{wang}"][data-status="acknowledged"]')
-    assert status_of(sessions, wang) == "acknowledged"
+    page.locator(f'.g-card[data-id="{wang}"] .badge.family-response').wait_for()
+    assert "家属已响应" in card.inner_text()
+    assert status_of(sessions, wang) == "new"  # the duty office still has to acknowledge
     assert card.locator("button.on-it").count() == 0
     later = raise_alert(sessions, redis_client, streams, title="再次跌倒")
     page.locator(f'.g-card[data-id="{later}"]').wait_for(timeout=5000)  # live on the phone too
     assert errors == []
     phone.close()
+
+
+def test_the_officer_sees_the_family_response_live_and_in_the_audit_trail(
+    live_server: str,
+    browser: "sync_api.Browser",
+    client: TestClient,
+    context: AppContext,
+    village: Users,
+    sessions: sessionmaker[Session],
+    redis_client: redis.Redis,
+    streams: OutputStreams,
+) -> None:
+    alert_id = raise_alert(sessions, redis_client, streams)
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    sign_in(page, live_server, "town")
+    page.wait_for_url(f"{live_server}/dashboard")
+    page.wait_for_selector("#live.on")
+    card = page.locator(f'.alert-card[data-id="{alert_id}"]')
+    card.wait_for()
+    assert card.locator(".badge.family-response").count() == 0
+    answered = client.post(
+        f"/api/alerts/{alert_id}/on-it", headers=bearer(context, village.wang_li)
+    )
+    assert answered.json()["family_response"] is True
+    badge = card.locator(".badge.family-response")
+    badge.wait_for(timeout=5000)  # live, without reloading
+    assert "家属已响应" in badge.inner_text() and "13900000001" in badge.inner_text()
+    assert card.get_attribute("data-status") == "new"
+    assert card.locator('button[data-to="acknowledged"]').count() == 1
+    page.screenshot(path=str(SCREENSHOTS / "dashboard-family-response.png"))
+    page.goto(f"{live_server}/alerts/{alert_id}")
+    assert "家属已响应" in page.locator("#family-response").inner_text()
+    assert "家属响应" in page.locator("#audit .audit-family_response").inner_text()
+    assert errors == []

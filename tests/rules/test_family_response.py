@@ -1,0 +1,185 @@
+"""A guardian's "我来处理" is a family response: recorded (who, when) on the alert, in the audit
+trail and the live feed, told to the others notified so far, and it stops no escalation; only
+staff acknowledgement stops the acknowledge ladder. On a shortened clock, with real Redis and
+both databases."""
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import pytest
+import redis
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from records.alerts import AlertTransition
+from records.feed import AlertChange, Change, NotificationJob
+from records.lifecycle import acknowledge, respond_as_family
+from records.people import Guardian
+from records.timers import escalation_timers, lifecycle_timers
+from records.types import AlertStatus, AuditAction
+from records.users import User, UserRole
+from rules.consumer import RulesConsumer
+from shouwang.contracts import EventType
+from tests.records.redis_fixtures import RedisNames
+from tests.rules.builders import event
+from tests.rules.conftest import Clock, add, alerts, drain
+
+pytestmark = pytest.mark.integration
+
+
+def jobs(client: redis.Redis, names: RedisNames) -> list[NotificationJob]:
+    return [NotificationJob.from_fields(f) for _, f in client.xrange(names.streams.notifications)]
+
+
+def ladder(client: redis.Redis, names: RedisNames) -> list[tuple[int, str]]:
+    """The escalation steps notified, as (step, role)."""
+    return sorted(
+        {(j.step, j.role) for j in jobs(client, names) if j.step > 0 and ":family" not in j.job_id}
+    )
+
+
+def guardian_user(sessions: sessionmaker[Session], name: str) -> int:
+    """A sign-in for the watch-list guardian called `name`; its user id."""
+    with sessions.begin() as session:
+        guardian = session.scalars(select(Guardian).where(Guardian.name == name)).one()
+        user = User(
+            login=guardian.phone,
+            display_name=name,
+            password_hash="x",
+            role=UserRole.GUARDIAN,
+            guardian_id=guardian.id,
+        )
+        session.add(user)
+        session.flush()
+        return user.id
+
+
+@pytest.fixture
+def fallen(
+    consumer: RulesConsumer,
+    village: sessionmaker[Session],
+    redis_client: redis.Redis,
+    names: RedisNames,
+) -> int:
+    """An elder_fall alert about 王秀英 (guardians 王丽 and 王强; ladder 60 s, 180 s, 300 s)."""
+    add(redis_client, names, event(EventType.FALL, camera="cam-home-wang"))
+    drain(consumer)
+    (alert,) = alerts(village)
+    return alert.id
+
+
+def answer(
+    village: sessionmaker[Session],
+    client: redis.Redis,
+    names: RedisNames,
+    alert_id: int,
+    user_id: int,
+    name: str,
+    clock: Clock,
+) -> bool:
+    return respond_as_family(
+        village,
+        client,
+        alert_id,
+        actor=name,
+        actor_id=user_id,
+        note="我来处理",
+        streams=names.streams,
+        rules_prefix=names.prefix,
+        now=datetime.fromtimestamp(clock.now, UTC),
+    )
+
+
+def test_a_guardians_tap_does_not_stop_the_ladder(
+    fallen: int,
+    consumer: RulesConsumer,
+    village: sessionmaker[Session],
+    redis_client: redis.Redis,
+    names: RedisNames,
+    clock: Clock,
+) -> None:
+    wang_li = guardian_user(village, "王丽")
+    clock.advance(10)
+    assert answer(village, redis_client, names, fallen, wang_li, "王丽", clock)
+    assert not answer(village, redis_client, names, fallen, wang_li, "王丽", clock)  # once
+    drain(consumer)
+
+    (alert,) = alerts(village)
+    assert alert.status is AlertStatus.NEW and alert.version == 1
+    assert alert.family_response_by == "王丽" and alert.family_response_at is not None
+    assert escalation_timers(redis_client, names.prefix).due_ms(str(fallen)) is not None
+    # The others notified so far hear of it: her brother, the grid worker, the duty office;
+    # not 王丽 herself.
+    told = {(j.recipient_name, j.role) for j in jobs(redis_client, names) if ":family" in j.job_id}
+    assert told == {
+        ("王强", "guardian"),
+        ("杨秀兰", "grid_worker"),
+        ("灯塔街道值班室", "duty_officer"),
+    }
+    assert all(
+        "家属已响应：王丽" in j.body for j in jobs(redis_client, names) if ":family" in j.job_id
+    )
+    with village() as session:
+        trail = session.scalars(
+            select(AlertTransition).where(AlertTransition.alert_id == fallen)
+        ).all()
+    assert [(t.action, t.actor) for t in trail] == [
+        (AuditAction.STATUS, "rules"),
+        (AuditAction.FAMILY_RESPONSE, "王丽"),
+    ]
+    changes = [AlertChange.from_fields(f) for _, f in redis_client.xrange(names.streams.alerts)]
+    (family,) = [c for c in changes if c.change is Change.FAMILY_RESPONSE]
+    assert family.alert["family_response_by"] == "王丽" and family.status == "new"
+
+    # The grid worker and the duty office are still called at 1 and 3 minutes.
+    clock.advance(55)
+    drain(consumer)
+    assert ladder(redis_client, names) == [(1, "grid_worker")]
+    clock.advance(120)
+    drain(consumer)
+    assert ladder(redis_client, names) == [(1, "grid_worker"), (2, "duty_officer")]
+
+    # Staff acknowledgement stops the ladder.
+    acknowledge(
+        village,
+        redis_client,
+        fallen,
+        actor="值班员",
+        expected_version=1,
+        streams=names.streams,
+        rules_prefix=names.prefix,
+    )
+    clock.advance(600)
+    drain(consumer)
+    assert ladder(redis_client, names) == [(1, "grid_worker"), (2, "duty_officer")]
+
+
+def test_a_second_guardians_tap_is_told_once_and_survives_a_restart(
+    fallen: int,
+    consumer: RulesConsumer,
+    consumer_for: Callable[..., RulesConsumer],
+    village: sessionmaker[Session],
+    redis_client: redis.Redis,
+    names: RedisNames,
+    clock: Clock,
+) -> None:
+    wang_li, wang_qiang = guardian_user(village, "王丽"), guardian_user(village, "王强")
+    assert answer(village, redis_client, names, fallen, wang_li, "王丽", clock)
+    del consumer  # the worker stops before the timer fires; it stays in Redis
+    assert lifecycle_timers(redis_client, names.prefix).due_ms(str(fallen)) is not None
+    restarted = consumer_for()
+    drain(restarted)
+    assert answer(village, redis_client, names, fallen, wang_qiang, "王强", clock)
+    drain(restarted)
+    drain(restarted)
+    family = [j for j in jobs(redis_client, names) if ":family" in j.job_id]
+    assert len({j.job_id for j in family}) == len(family)
+    by_response: dict[str, set[str]] = {}
+    for j in family:
+        by_response.setdefault(j.job_id.split(":")[1], set()).add(j.recipient_name)
+    first, second = (by_response[k] for k in sorted(by_response))
+    assert "王丽" not in first and "王强" in first
+    assert "王强" not in second and "王丽" in second
+    (alert,) = alerts(village)
+    assert alert.family_response_by == "王丽"  # the first to answer stays on the card
+    assert lifecycle_timers(redis_client, names.prefix).due_ms(str(fallen)) is None
