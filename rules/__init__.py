@@ -6,9 +6,8 @@ partitions, leased), `engine` (deciding a batch, firing timers),
 `signals` (stream entries), `coverage` (who a source watches), `definitions` (the YAML rule
 set), `windows` (time windows), `matching`, `alerting` (create or group, snapshots, ends),
 `clears` (a sensor's clear reading ends its episode), `book` (the alerts a transaction changes,
-written in bulk), `sql`, `recipients`, `notifications` (jobs), `escalation`, `response` (the response
-circle: family responses), `holds`
-(conditions that must last), `ends` (ends decided first), `derived` (conditions derived over
-time), `absence` and `sensor_health` (alerts on what does not happen), `silences` (their
+written in bulk), `sql`, `recipients`, `notifications` (jobs), `escalation`, `response` (the
+response circle: family responses), `holds` (conditions that must last), `ends` (ends
+decided first), `derived` (conditions derived over time), `absence` and `sensor_health` (alerts on what does not happen), `silences` (their
 timers), `cache`, `metrics`, `config`, `service` and `cli`.
 """
