@@ -71,7 +71,7 @@ def _area_of_person(session: Session) -> dict[str, int]:
     )
 
 
-def _sites_serving(session: Session, viewer: Viewer) -> set[str]:
+def sites_serving(session: Session, viewer: Viewer) -> set[str]:
     """Codes of the sites whose area holds one of the viewer's areas (a grid worker's village
     site serves their grid)."""
     codes = set()
@@ -112,7 +112,7 @@ def out_of_scope(session: Session, viewer: Viewer, kind: str, text: str) -> list
 def _devices_out_of_scope(
     session: Session, viewer: Viewer, names: list[str], reader: Any
 ) -> list[RowError]:
-    serving = _sites_serving(session, viewer)
+    serving = sites_serving(session, viewer)
     errors = []
     for row in reader:
         cells = {name: value.strip() for name, value in zip(names, row, strict=False) if name}
@@ -197,7 +197,7 @@ def download_csv(
         handler = KINDS[kind](session)
         rows = list(handler.export())
         if not viewer.scope.everything and kind == "devices":
-            serving = _sites_serving(session, viewer)
+            serving = sites_serving(session, viewer)
             rows = [r for r in rows if r.get("site") in serving]
         elif not viewer.scope.everything:
             column, area_by_code = (

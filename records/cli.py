@@ -163,8 +163,9 @@ def devices_unassigned(
     config: ConfigOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
-    """List the devices the sensor bridge heard that no row of the device table maps, most
-    recently heard first; assign one by importing its row (`watchlist import devices`)."""
+    """List the devices the sensor bridge heard that no row of the device table maps (or whose
+    messages it could not read), most recently heard first; assign one on the back office's
+    devices page or by importing its row (`watchlist import devices`)."""
     import json
 
     from rich.console import Console

@@ -1,5 +1,6 @@
 """What the sensor bridge reads and writes in the records: the device table, and the devices it
-heard that nobody has assigned yet (listed for the grid workers)."""
+heard that nobody has assigned yet (listed for the grid workers), which staff assign or dismiss
+with an audit row."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -10,8 +11,11 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
-from records.devices import SensorDevice, UnassignedDevice
-from records.types import DeviceProtocol
+from records.devices import DeviceAssignment, SensorDevice, UnassignedDevice
+from records.people import Coverage, Household, Person, Site
+from records.types import DeviceProtocol, SourceKind
+from records.watchlist_csv.cells import IDENTIFIER
+from shouwang.contracts import SensorType
 
 PAYLOAD_KEPT = 2000
 """Characters of the last payload kept with an unassigned device."""
@@ -98,6 +102,154 @@ def unassigned_devices(session: Session) -> list[UnassignedDevice]:
     query = select(UnassignedDevice).order_by(
         UnassignedDevice.last_seen_at.desc(), UnassignedDevice.id
     )
+    return list(session.scalars(query))
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    """What a staff member says an unassigned device is: the site and device id it is published
+    as, its sensor kinds, where it is fitted, and whom it covers (a person or a household, by
+    code, or nobody yet)."""
+
+    site: str
+    device: str
+    kinds: tuple[str, ...]
+    location: str = ""
+    person: str = ""
+    household: str = ""
+
+
+class AssignmentError(ValueError):
+    """An assignment that cannot be made; `field` names the part that is wrong."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+def _check(session: Session, entry: UnassignedDevice, assignment: Assignment) -> None:
+    if session.scalar(select(Site.id).where(Site.code == assignment.site)) is None:
+        raise AssignmentError("site", f"no such site {assignment.site!r}")
+    if not IDENTIFIER.fullmatch(assignment.device):
+        raise AssignmentError("device", "must be 1-64 letters, digits, _ . - (no spaces)")
+    known = {kind.value for kind in SensorType}
+    if not assignment.kinds or not set(assignment.kinds) <= known:
+        raise AssignmentError("kinds", f"one or more of {', '.join(sorted(known))}")
+    if entry.protocol is DeviceProtocol.HOMEASSISTANT and len(assignment.kinds) > 1:
+        raise AssignmentError("kinds", "a Home Assistant entity has one state: give one kind")
+    if assignment.person and assignment.household:
+        raise AssignmentError("person", "cover a person or a household, not both")
+    taken = session.scalar(
+        select(SensorDevice.address).where(
+            SensorDevice.site == assignment.site,
+            SensorDevice.device == assignment.device,
+            (SensorDevice.protocol != entry.protocol) | (SensorDevice.address != entry.address),
+        )
+    )
+    if taken is not None:
+        raise AssignmentError(
+            "device", f"{assignment.site}/{assignment.device} already names {taken!r}"
+        )
+
+
+def _cover(session: Session, assignment: Assignment) -> str:
+    """Add the sensor to the coverage of the person or household (once); what it covers."""
+    if not (assignment.person or assignment.household):
+        return ""
+    if assignment.person:
+        owner = session.scalar(select(Person.id).where(Person.code == assignment.person))
+        where = {"person_id": owner}
+        covers = f"person:{assignment.person}"
+    else:
+        owner = session.scalar(select(Household.id).where(Household.code == assignment.household))
+        where = {"household_id": owner}
+        covers = f"household:{assignment.household}"
+    if owner is None:
+        field = "person" if assignment.person else "household"
+        raise AssignmentError(field, f"no such {covers.replace(':', ' ')}")
+    spec = {
+        "site": assignment.site,
+        "source_kind": SourceKind.SENSOR,
+        "source": assignment.device,
+        **where,
+    }
+    if session.scalar(select(Coverage.id).filter_by(**spec)) is None:
+        session.add(Coverage(**spec))
+    return covers
+
+
+def find_unassigned(session: Session, entry_id: int) -> UnassignedDevice | None:
+    """An entry of the unassigned list by id."""
+    return session.get(UnassignedDevice, entry_id)
+
+
+def assign_device(
+    session: Session,
+    entry: UnassignedDevice,
+    assignment: Assignment,
+    *,
+    actor: str,
+    actor_id: int | None,
+) -> SensorDevice:
+    """Map an unassigned device: its device-table row (new, or the one it replaces), the
+    coverage of whom it watches, the audit row; it leaves the list. The caller commits; raises
+    `AssignmentError` before changing anything."""
+    _check(session, entry, assignment)
+    row = session.scalar(
+        select(SensorDevice).where(
+            SensorDevice.protocol == entry.protocol, SensorDevice.address == entry.address
+        )
+    )
+    previous = f"{row.site}/{row.device} {';'.join(row.kinds)}" if row else ""
+    covers = _cover(session, assignment)
+    if row is None:
+        row = SensorDevice(protocol=entry.protocol, address=entry.address, model=entry.model)
+        session.add(row)
+    row.site, row.device, row.kinds = assignment.site, assignment.device, list(assignment.kinds)
+    row.location = assignment.location[:100] or row.location
+    row.active = True
+    session.add(
+        DeviceAssignment(
+            action="assigned",
+            protocol=entry.protocol,
+            address=entry.address,
+            reason=entry.reason,
+            site=assignment.site,
+            device=assignment.device,
+            kinds=list(assignment.kinds),
+            covers=covers,
+            previous=previous[:400],
+            actor=actor[:100],
+            actor_id=actor_id,
+        )
+    )
+    session.delete(entry)
+    session.flush()
+    return row
+
+
+def dismiss_unassigned(
+    session: Session, entry: UnassignedDevice, *, actor: str, actor_id: int | None
+) -> None:
+    """Take a device off the list without mapping it (a neighbour's device, a glitch), with an
+    audit row; it comes back if it is heard again. The caller commits."""
+    session.add(
+        DeviceAssignment(
+            action="dismissed",
+            protocol=entry.protocol,
+            address=entry.address,
+            reason=entry.reason,
+            actor=actor[:100],
+            actor_id=actor_id,
+        )
+    )
+    session.delete(entry)
+
+
+def device_assignments(session: Session, limit: int = 200) -> list[DeviceAssignment]:
+    """The audit trail of the unassigned list, newest first."""
+    query = select(DeviceAssignment).order_by(DeviceAssignment.id.desc()).limit(limit)
     return list(session.scalars(query))
 
 

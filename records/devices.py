@@ -1,9 +1,10 @@
 """Sensor devices kept with the watch lists: which Zigbee2MQTT or Home Assistant device is which
-Shouwang sensor (site, device id, sensor kinds), and the devices heard that nobody assigned."""
+Shouwang sensor (site, device id, sensor kinds), the devices heard that nobody assigned, and
+the audit trail of what staff did with them."""
 
 from datetime import datetime
 
-from sqlalchemy import String, Text, UniqueConstraint
+from sqlalchemy import Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from records.base import Base, UtcDateTime, str_enum, utcnow
@@ -55,3 +56,29 @@ class UnassignedDevice(Base):
     first_seen_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     count: Mapped[int] = mapped_column(default=1)
+
+
+class DeviceAssignment(Base):
+    """Audit trail of the unassigned list: a device a staff member assigned (to a site, device
+    id, kinds and whom it covers) or dismissed, with who, when and what the row was before."""
+
+    __tablename__ = "device_assignments"
+    __table_args__ = (Index("ix_device_assignments_device", "protocol", "address"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action: Mapped[str] = mapped_column(String(16))
+    """`assigned` or `dismissed`."""
+    protocol: Mapped[DeviceProtocol] = mapped_column(str_enum(DeviceProtocol))
+    address: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(String(32))
+    """Why it was on the list (`unknown_device`, `unreadable`)."""
+    site: Mapped[str] = mapped_column(String(64), default="")
+    device: Mapped[str] = mapped_column(String(64), default="")
+    kinds: Mapped[list[str]] = mapped_column(default=list)
+    covers: Mapped[str] = mapped_column(String(100), default="")
+    """`person:<code>` or `household:<code>` whose coverage gained the sensor, or empty."""
+    previous: Mapped[str] = mapped_column(String(400), default="")
+    """The device-table row it replaced (`site/device kinds`), empty for a new row."""
+    actor: Mapped[str] = mapped_column(String(100))
+    actor_id: Mapped[int | None]
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

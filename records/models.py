@@ -11,7 +11,7 @@ from records.alerts import (
 )
 from records.base import Base
 from records.cameras import CameraDevice
-from records.devices import SensorDevice, UnassignedDevice
+from records.devices import DeviceAssignment, SensorDevice, UnassignedDevice
 from records.notifications import (
     Delivery,
     Notification,
@@ -35,6 +35,7 @@ __all__ = [
     "CameraDevice",
     "Coverage",
     "Delivery",
+    "DeviceAssignment",
     "EventSnapshot",
     "Guardian",
     "Guardianship",

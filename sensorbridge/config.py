@@ -47,8 +47,8 @@ class BridgeSection(Section):
     unassigned_report_s: float = Field(
         60.0,
         ge=0,
-        description="A device nobody assigned is written to the unassigned list at most this "
-        "often (it is dead-lettered every time).",
+        description="A device nobody assigned (or whose messages are unreadable) is written to "
+        "the unassigned list at most this often per reason (it is dead-lettered every time).",
     )
     batch_size: int = Field(200, ge=1, le=10_000, description="Most messages handled at once.")
     publish_timeout_s: float = Field(

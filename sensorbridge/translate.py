@@ -48,13 +48,15 @@ class DeadLetter:
 
 @dataclass(frozen=True, slots=True)
 class Sighting:
-    """A device heard that no row of the device table maps."""
+    """A device for the unassigned list: heard but mapped by no row of the device table
+    (`unknown_device`), or mapped but its message could not be read (`unreadable`)."""
 
     protocol: str
     address: str
     friendly_name: str
     model: str
     suggested_kinds: tuple[str, ...]
+    reason: str
     detail: str
 
 
@@ -146,22 +148,23 @@ class Translator:
             return self._z2m_readings(device, state, message)
         except Unreadable as exc:
             detail = f"{device.site}/{device.device} ({name}): {exc}"
-            return Translation(UNREADABLE, dead_letter=DeadLetter(UNREADABLE, detail))
+            return self._unreadable(device, name, known, message, detail)
 
     def _unknown(
         self, message: Incoming, address: str, name: str, known: Z2mDevice | None
     ) -> Translation:
-        try:
-            properties = set(zigbee2mqtt.parse_state(message.payload))
-        except Unreadable:
-            properties = set()
-        kinds = known.kinds if known and known.kinds else zigbee2mqtt.suggest_kinds(properties)
         detail = f"no device-table row for {address!r} (friendly name {name!r})"
-        sighting = Sighting(
-            ZIGBEE2MQTT, address, name, known.model if known else "", tuple(kinds), detail
-        )
+        sighting = _z2m_sighting(address, name, known, message, UNKNOWN_DEVICE, detail)
         return Translation(
             UNKNOWN_DEVICE, dead_letter=DeadLetter(UNKNOWN_DEVICE, detail), sighting=sighting
+        )
+
+    def _unreadable(
+        self, device: Device, name: str, known: Z2mDevice | None, message: Incoming, detail: str
+    ) -> Translation:
+        sighting = _z2m_sighting(device.address, name, known, message, UNREADABLE, detail)
+        return Translation(
+            UNREADABLE, dead_letter=DeadLetter(UNREADABLE, detail), sighting=sighting
         )
 
     def _z2m_readings(
@@ -179,11 +182,8 @@ class Translator:
                 wanted = ", ".join(
                     name for kind in device.kinds for name in zigbee2mqtt.KIND_PROPERTIES[kind]
                 )
-                detail = (
-                    f"{device.site}/{device.device}: none of {wanted} in the payload "
-                    f"(keys: {', '.join(sorted(state))[:300] or 'none'})"
-                )
-                return Translation(UNREADABLE, dead_letter=DeadLetter(UNREADABLE, detail))
+                keys = ", ".join(sorted(state))[:300] or "none"
+                raise Unreadable(f"none of {wanted} in the payload (keys: {keys})")
             translation.outcome = "no_value_yet"  # a check-in before any value was heard
         return translation
 
@@ -194,27 +194,21 @@ class Translator:
             return Translation("retained")
         device = self.index.find(HOMEASSISTANT, topic.entity_id)
         if device is None:
-            detail = f"no device-table row for entity {topic.entity_id!r}"
-            sighting = Sighting(HOMEASSISTANT, topic.entity_id, topic.entity_id, "", (), detail)
-            return Translation(
-                UNKNOWN_DEVICE, dead_letter=DeadLetter(UNKNOWN_DEVICE, detail), sighting=sighting
+            return _ha_dead_letter(
+                topic, UNKNOWN_DEVICE, f"no device-table row for entity {topic.entity_id!r}"
             )
         if not device.active:
             return Translation("inactive")
         kind = device.kinds[0]
         try:
             value = homeassistant.read_state(kind, homeassistant.state_text(message.payload))
-        except Unreadable as exc:
-            detail = f"{device.site}/{device.device} ({topic.entity_id}): {exc}"
-            return Translation(UNREADABLE, dead_letter=DeadLetter(UNREADABLE, detail))
-        if value is None:
-            return Translation("no_state")
-        translation = Translation("published")
-        try:
+            if value is None:
+                return Translation("no_state")
+            translation = Translation("published")
             self._add(translation, device, kind, value, message.received_at, message.payload)
         except Unreadable as exc:
             detail = f"{device.site}/{device.device} ({topic.entity_id}): {exc}"
-            return Translation(UNREADABLE, dead_letter=DeadLetter(UNREADABLE, detail))
+            return _ha_dead_letter(topic, UNREADABLE, detail)
         return translation
 
     # Both.
@@ -264,3 +258,27 @@ class Translator:
         if not repeated and kind is not SensorType.SOS_BUTTON:
             self.last[key] = value
             translation.remember[key] = json.dumps(value)
+
+
+def _z2m_sighting(
+    address: str,
+    name: str,
+    known: Z2mDevice | None,
+    message: Incoming,
+    reason: str,
+    detail: str,
+) -> Sighting:
+    """A Zigbee2MQTT device for the unassigned list, with the kinds its exposes (from the
+    device list) or its payload's properties suggest."""
+    try:
+        properties = set(zigbee2mqtt.parse_state(message.payload))
+    except Unreadable:
+        properties = set()
+    kinds = known.kinds if known and known.kinds else zigbee2mqtt.suggest_kinds(properties)
+    model = known.model if known else ""
+    return Sighting(ZIGBEE2MQTT, address, name, model, tuple(kinds), reason, detail)
+
+
+def _ha_dead_letter(topic: homeassistant.StateTopic, reason: str, detail: str) -> Translation:
+    sighting = Sighting(HOMEASSISTANT, topic.entity_id, topic.entity_id, "", (), reason, detail)
+    return Translation(reason, dead_letter=DeadLetter(reason, detail), sighting=sighting)

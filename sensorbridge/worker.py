@@ -77,7 +77,7 @@ class BridgeWorker:
         self._stopping = threading.Event()
         self._devices_version: object = None
         self._next_refresh = 0.0
-        self._reported: dict[tuple[str, str], float] = {}
+        self._reported: dict[tuple[str, str, str], float] = {}
         self.client = self._make_client()
 
     @property
@@ -300,9 +300,9 @@ class BridgeWorker:
             )
 
     def _report(self, sighting: Sighting, incoming: Incoming) -> None:
-        """Put a device nobody assigned on the unassigned list (at most every
-        `unassigned_report_s` per device)."""
-        key = (sighting.protocol, sighting.address)
+        """Put a device nobody assigned, or whose message was unreadable, on the unassigned list
+        (at most every `unassigned_report_s` per device and reason)."""
+        key = (sighting.protocol, sighting.address, sighting.reason)
         now = time.monotonic()
         if now - self._reported.get(key, -1e12) < self.section.unassigned_report_s:
             return
@@ -310,7 +310,7 @@ class BridgeWorker:
             self.directory.report_unassigned(
                 protocol=sighting.protocol,
                 address=sighting.address,
-                reason="unknown_device",
+                reason=sighting.reason,
                 detail=sighting.detail,
                 friendly_name=sighting.friendly_name,
                 model=sighting.model,

@@ -1,18 +1,24 @@
-"""Back-office pages: the live dashboard, an alert's page, the watch lists and the users."""
+"""Back-office pages: the live dashboard, an alert's page, the watch lists, the sensor devices
+and the users."""
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
 
 from alert_api.alerts import detail_for
 from alert_api.context import AppContext
+from alert_api.devices import get_assignments, get_devices, get_unassigned
 from alert_api.health import system_health
 from alert_api.pages.common import render
 from alert_api.params import RecordId
 from alert_api.users import list_users
 from alert_api.viewer import Context, PageViewer, Viewer
+from alert_api.watchlist_files import sites_serving
 from alert_api.watchlists import list_coverage, list_guardians, list_households, list_persons
+from records.people import Site
 from records.types import AlertStatus, Severity
 from records.users import UserRole
+from shouwang.contracts import SensorType
 
 router = APIRouter(include_in_schema=False)
 
@@ -144,6 +150,33 @@ def coverage_page(request: Request, context: Context, viewer: PageViewer) -> Res
         rows=rows,
         states=states,
         tab="coverage",
+    )
+
+
+@router.get("/watchlist/devices", response_class=HTMLResponse)
+def devices_page(request: Request, context: Context, viewer: PageViewer) -> Response:
+    """Sensor devices: those heard but not assigned (assign or dismiss each), the device table,
+    and the audit trail of assignments."""
+    if redirect := _guardian_redirect(viewer):
+        return redirect
+    with context.reads() as session:
+        sites = (
+            sorted(session.scalars(select(Site.code)))
+            if viewer.scope.everything
+            else sorted(sites_serving(session, viewer))
+        )
+    return render(
+        request,
+        context,
+        "watchlist_devices.html",
+        viewer,
+        unassigned=get_unassigned(context, viewer),
+        devices=get_devices(context, viewer),
+        assignments=get_assignments(context, viewer),
+        sites=sites,
+        persons=list_persons(context, viewer.scope, limit=1000),
+        kinds=[kind.value for kind in SensorType],
+        tab="devices",
     )
 
 

@@ -1,4 +1,5 @@
-/* Watch-list pages: guardians' invite links, CSV upload with the row report. */
+/* Watch-list pages: guardians' invite links, assigning or dismissing unassigned sensor devices,
+   CSV upload with the row report. */
 "use strict";
 
 (() => {
@@ -10,6 +11,34 @@
       if (!result.ok) { toast(t("alert.error"), "error"); return; }
       const output = document.querySelector(`output[data-for="${button.dataset.guardian}"]`);
       output.replaceChildren(t("wl.invite_made"), el("input", { readonly: true, value: result.data.url, class: "invite-link" }));
+    });
+  });
+
+  const failed = (result) => {
+    const detail = result.data && result.data.detail;
+    const text = detail && detail.message ? `${detail.field}: ${detail.message}` : JSON.stringify(detail);
+    toast(t("alert.error") + (detail ? ": " + text : ""), "error");
+  };
+  document.querySelectorAll("form.assign").forEach((assign) => {
+    assign.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const data = new FormData(assign);
+      const body = {
+        site: data.get("site"), device: data.get("device"), kinds: data.getAll("kinds"),
+        location: data.get("location"), person: data.get("person"),
+      };
+      const result = await api("POST", `/api/devices/unassigned/${assign.dataset.entry}/assign`, body);
+      if (!result.ok) { failed(result); return; }
+      toast(t("dev.assigned"), "ok");
+      setTimeout(() => location.reload(), 600);
+    });
+  });
+  document.querySelectorAll("button.dismiss").forEach((button) => {
+    button.addEventListener("click", async () => {
+      const result = await api("POST", `/api/devices/unassigned/${button.dataset.entry}/dismiss`);
+      if (!result.ok) { failed(result); return; }
+      toast(t("dev.dismissed"), "ok");
+      setTimeout(() => location.reload(), 600);
     });
   });
 

@@ -1,10 +1,12 @@
 """The pages in a real headless Chromium (Debian's `chromium`, driven by Playwright): an
 officer sees a new alert arrive live and acts on it; a guardian's phone lists their ward's
-alert (and not another's), answers "I'm on it", and registers the service worker."""
+alert (and not another's), answers "I'm on it", and registers the service worker; an officer
+sees the family's response live; a grid worker assigns a sensor nobody had assigned."""
 
 import re
 import shutil
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from alert_api.context import AppContext
 from records.alerts import Alert
+from records.device_registry import report_unassigned
 from records.outbox import OutputStreams
 from tests.api.builders import GRID_2, PASSWORD, Users, bearer, raise_alert
 
@@ -205,4 +208,45 @@ def test_the_officer_sees_the_family_response_live_and_in_the_audit_trail(
     page.goto(f"{live_server}/alerts/{alert_id}")
     assert "家属已响应" in page.locator("#family-response").inner_text()
     assert "家属响应" in page.locator("#audit .audit-family_response").inner_text()
+    assert errors == []
+
+
+def test_a_grid_worker_assigns_an_unknown_sensor_on_the_devices_page(
+    live_server: str,
+    browser: "sync_api.Browser",
+    village: Users,
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions.begin() as session:
+        report_unassigned(
+            session,
+            protocol="zigbee2mqtt",
+            address="0x00124b00000000a3",
+            reason="unknown_device",
+            detail="no device-table row for '0x00124b00000000a3'",
+            friendly_name="new-door",
+            model="SONOFF SNZB-04",
+            suggested_kinds=["door_contact"],
+            payload='{"contact": true, "battery": 100}',
+            seen_at=datetime(2026, 11, 27, 1, 0, tzinfo=UTC),
+        )
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    sign_in(page, live_server, "gw1")
+    page.wait_for_url(f"{live_server}/dashboard")
+    page.goto(f"{live_server}/watchlist/devices")
+    row = page.locator("#unassigned tbody tr")
+    assert "未登记的设备" in row.inner_text() and "SONOFF SNZB-04" in row.inner_text()
+    assert row.locator('input[name=kinds][value="door_contact"]').is_checked()  # suggested
+    row.locator("input[name=device]").fill("door-kitchen-wang")
+    row.locator("input[name=location]").fill("厨房门")
+    row.locator("select[name=person]").select_option("P001")
+    row.locator("button[type=submit]").click()
+    page.wait_for_selector("#assignments")  # the page reloads with the audit row
+    page.screenshot(path=str(SCREENSHOTS / "devices-assigned.png"))
+    assert "没有待分配的设备" in page.inner_text("main")
+    assert "door-kitchen-wang" in page.inner_text("#device-table")
+    audit = page.inner_text("#assignments")
+    assert "已分配" in audit and "person:P001" in audit and "门磁" in audit
     assert errors == []

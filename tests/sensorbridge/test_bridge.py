@@ -1,6 +1,7 @@
 """The bridge between the real broker, the records database and ingest: Zigbee2MQTT and Home
 Assistant messages become sensor readings on the events stream; unknown devices and unreadable
-payloads are dead-lettered and listed for assignment."""
+payloads are dead-lettered and listed for assignment, and an assigned device's next message is a
+reading."""
 
 import base64
 import json
@@ -15,7 +16,12 @@ import redis
 from sqlalchemy.orm import Session, sessionmaker
 
 from records.db import make_engine, make_sessionmaker
-from records.device_registry import RecordsDeviceDirectory, unassigned_devices
+from records.device_registry import (
+    Assignment,
+    RecordsDeviceDirectory,
+    assign_device,
+    unassigned_devices,
+)
 from records.migrate import upgrade
 from records.watchlist_csv import import_csv
 from sensorbridge.config import BridgeSettings
@@ -82,6 +88,7 @@ def running_bridge(ns: Namespace, sessions: sessionmaker[Session]) -> Iterator[B
             "state_key": f"test:{ns.uid}:bridge:last",
             "session_expiry_s": 60,
             "metrics_port": 0,
+            "devices_refresh_s": 0.2,
         },
     )
     worker = BridgeWorker(settings, RecordsDeviceDirectory(sessions))
@@ -193,14 +200,55 @@ def test_unknown_devices_and_unreadable_payloads_are_dead_lettered_and_listed(
         listed = {(d.protocol.value, d.address): d for d in unassigned_devices(session)}
     assert set(listed) == {
         ("zigbee2mqtt", "0x00158d000bbbbbb2"),
+        ("zigbee2mqtt", "tuya-leak"),
         ("homeassistant", "binary_sensor.unknown_door"),
     }
     motion = listed[("zigbee2mqtt", "0x00158d000bbbbbb2")]
-    assert motion.suggested_kinds == ["motion"] and motion.count == 1  # reported once a minute
+    assert (motion.reason, motion.suggested_kinds) == ("unknown_device", ["motion"])
+    assert motion.count == 1  # reported once a minute
     assert json.loads(motion.last_payload)["occupancy"] is True
-    # Assigning it (importing its row) takes it off the list.
-    row = f"address,site,device,kinds\n0x00158d000bbbbbb2,{ns.site},motion-9,motion\n"
-    with devices.begin() as session:
-        assert import_csv(session, "devices", row.encode()).applied
+    leak = listed[("zigbee2mqtt", "tuya-leak")]
+    assert (leak.reason, leak.suggested_kinds) == ("unreadable", ["water_leak"])
+    assert "water_leak is 'wet', not true/false" in leak.detail
+
+
+def test_an_assigned_device_is_read_from_its_next_message(
+    ns: Namespace,
+    devices: sessionmaker[Session],
+    publisher: Publisher,
+    redis_client: redis.Redis,
+    tmp_path: Path,
+) -> None:
+    topic = f"z2m-{ns.uid}/0x00158d000bbbbbb2"
+    with (
+        running_worker(make_settings(ns, tmp_path / "snapshots")),
+        running_bridge(ns, devices),
+    ):
+        publisher.publish(topic, p.encode(p.AQARA_MOTION_RTCGQ11LM))
+        assert wait_for(lambda: redis_client.xlen(ns.deadletter) == 1)
+        with devices() as session:
+            assert wait_for(lambda: bool(unassigned_devices(session)))
+        with devices.begin() as session:
+            (entry,) = unassigned_devices(session)
+            assign_device(
+                session,
+                entry,
+                Assignment(ns.site, "motion-9", ("motion",), location="卧室"),
+                actor="杨秀兰",
+                actor_id=None,
+            )
+
+        def heard() -> bool:
+            publisher.publish(topic, p.encode(p.AQARA_MOTION_RTCGQ11LM))
+            return wait_for(lambda: redis_client.xlen(ns.stream) >= 1, timeout=0.5)
+
+        # The bridge picks up the changed table within its refresh interval.
+        assert wait_for(heard, timeout=10, interval=0)
+    (reading, *_) = stream_readings(redis_client, ns.stream)
+    assert (reading.device, reading.sensor_type.value, reading.value) == (
+        "motion-9",
+        "motion",
+        True,
+    )
     with devices() as session:
-        assert [d.address for d in unassigned_devices(session)] == ["binary_sensor.unknown_door"]
+        assert unassigned_devices(session) == []

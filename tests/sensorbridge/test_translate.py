@@ -250,6 +250,11 @@ def test_unreadable_payloads_are_dead_lettered_with_the_reason(
     assert translation.dead_letter.reason == "unreadable"
     assert detail in translation.dead_letter.detail
     assert "door-2" in translation.dead_letter.detail
+    assert translation.sighting is not None  # listed for the grid worker to look at
+    assert (translation.sighting.reason, translation.sighting.detail) == (
+        "unreadable",
+        translation.dead_letter.detail,
+    )
 
 
 def test_topics_and_messages_that_are_not_readings_are_left_alone(translator: Translator) -> None:
