@@ -1,7 +1,7 @@
 """The bridge between the real broker, the records database and ingest: Zigbee2MQTT and Home
-Assistant messages become sensor readings on the events stream; unknown devices and unreadable
-payloads are dead-lettered and listed for assignment, and an assigned device's next message is a
-reading."""
+Assistant messages (every documented Aqara, Tuya and SONOFF device) become sensor readings on
+the events stream; unknown devices and unreadable payloads are dead-lettered and listed for
+assignment, and an assigned device's next message is a reading."""
 
 import base64
 import json
@@ -39,6 +39,7 @@ from tests.ingest.conftest import (
     wait_for,
 )
 from tests.sensorbridge import payloads as p
+from tests.sensorbridge.test_translate import CASES, TABLE
 
 pytestmark = pytest.mark.integration
 __all__ = ["ns", "publisher", "redis_client"]
@@ -252,3 +253,52 @@ def test_an_assigned_device_is_read_from_its_next_message(
     )
     with devices() as session:
         assert unassigned_devices(session) == []
+
+
+HOME_ASSISTANT = [
+    ("binary_sensor.li_kitchen_smoke", b"on", "smoke", True),
+    ("sensor.li_bedroom_temperature", b"18.5", "temperature", 18.5),
+    ("event.li_sos_button", b"2026-11-27T01:29:59.123+00:00", "sos_button", True),
+]
+
+
+def test_every_documented_device_gives_its_reading_through_the_broker(
+    ns: Namespace, publisher: Publisher, redis_client: redis.Redis, tmp_path: Path
+) -> None:
+    """The payload of each Aqara, Tuya and SONOFF device of docs/sensors.md, and Home Assistant
+    smoke, temperature and event entities, as the rules worker reads them off the stream."""
+    engine = make_engine(f"sqlite:///{tmp_path}/records.sqlite3")
+    upgrade(engine)
+    sessions = make_sessionmaker(engine)
+    rows = [
+        f"{m.protocol},{m.address},{ns.site},{m.device},{';'.join(m.kinds)}"
+        for m in TABLE
+        if m.active
+    ]
+    for kind, text in {
+        "sites": f"code\n{ns.site}\n",
+        "devices": "protocol,address,site,device,kinds\n" + "\n".join(rows) + "\n",
+    }.items():
+        with sessions.begin() as session:
+            assert import_csv(session, kind, text.encode()).applied
+    device_of = {m.address: m.device for m in TABLE}
+    with (
+        running_worker(make_settings(ns, tmp_path / "snapshots")),
+        running_bridge(ns, sessions),
+    ):
+        for name, state, *_ in CASES:
+            publisher.publish(f"z2m-{ns.uid}/{name}", p.encode(state))
+        for entity, payload, *_ in HOME_ASSISTANT:
+            domain, object_id = entity.split(".")
+            publisher.publish(f"ha-{ns.uid}/{domain}/{object_id}/state", payload)
+        expected = len(CASES) + len(HOME_ASSISTANT)
+        assert wait_for(lambda: redis_client.xlen(ns.stream) >= expected)
+    engine.dispose()
+    got = {
+        (r.device, r.sensor_type.value, r.value, r.battery_pct)
+        for r in stream_readings(redis_client, ns.stream)
+    }
+    assert got == {
+        (device_of[name], kind, value, battery) for name, _, kind, value, battery in CASES
+    } | {(device_of[entity], kind, value, None) for entity, _, kind, value in HOME_ASSISTANT}
+    assert redis_client.xlen(ns.deadletter) == 0

@@ -1,18 +1,22 @@
 """From the Zigbee devices to the alerts: Zigbee2MQTT payloads through the real broker, the
 bridge, ingest and the rules worker. On a clock the test moves (the bridge's and the rules'),
 a morning without activity raises one alert at 11:00 and a pressed SOS button a critical one;
-sensor-offline and battery episodes start and end. In real time, a rules worker killed in the
-middle of a silence's wait is replaced and the alert comes once, on time."""
+activity from any covering sensor (on a device clock in UTC or local time) or the home camera
+(its event through the broker too) keeps the morning quiet; sensor-offline and battery episodes
+start and end. In real time, a rules worker killed in the middle of a silence's wait is
+replaced and the alert comes once, on time."""
 
+import json
 import os
 import signal
 import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -32,6 +36,7 @@ from rules.consumer import RulesConsumer
 from rules.definitions import load_rules
 from sensorbridge.config import BridgeSettings
 from sensorbridge.worker import BridgeWorker
+from shouwang.contracts import BehaviourEvent, EventType, Phase
 from tests.ingest.conftest import (
     REDIS_URL,
     Namespace,
@@ -211,6 +216,88 @@ def test_a_quiet_morning_an_sos_press_and_sensor_health_from_zigbee_devices(
     battery = by_rule["sensor_battery_low"]
     assert (battery.source, battery.title) == ("door-wang", "请更换传感器电池（door-wang）")
     assert (battery.first_seen_at, battery.condition_ended_at) == (at(11, 20), at(12))
+    client.close()
+
+
+def home_camera_ends(site: str, when: datetime, reason: str) -> str:
+    """The home camera's inactivity watch ends (`activity`: someone moved; `hours`: its watch
+    hours ended), as the edge publishes it."""
+    return BehaviourEvent(
+        schema_version=1,
+        event_id=str(uuid.uuid4()),
+        episode_id="inactivity-room-1",
+        type=EventType.INACTIVITY,
+        phase=Phase.END,
+        site=site,
+        edge="edge-01",
+        camera="cam-home-wang",
+        observed_at=when,
+        started_at=at(7),
+        confidence=0.9,
+        zone="room",
+        zone_tags=("home",),
+        attributes={"inactive_s": 3600.0, "end_reason": reason},
+    ).model_dump_json()
+
+
+@pytest.mark.parametrize(
+    ("activity", "raised"),
+    [
+        ("motion-on-a-utc-clock", []),
+        ("door-opened-at-10-59", []),
+        ("home-camera-saw-her", []),
+        ("home-camera-hours-ended", [at(11)]),  # not activity: the alert still comes, on time
+    ],
+)
+def test_any_covering_sensor_or_the_home_camera_keeps_the_morning_quiet(
+    ns: Namespace,
+    village: sessionmaker[Session],
+    publisher: Publisher,
+    redis_client: redis.Redis,
+    tmp_path: Path,
+    activity: str,
+    raised: list[datetime],
+) -> None:
+    clock = Clock(at(6).timestamp())
+    settings = RulesSettings.load(
+        None,
+        database={"url": f"sqlite:///{tmp_path}/records.sqlite3"},
+        redis={"url": REDIS_URL},
+        rules=rules_section(ns, consumer="w1"),
+    )
+    client = redis.Redis.from_url(REDIS_URL, decode_responses=True)
+    consumer = RulesConsumer(settings, load_rules(DEFAULT_RULES), village, client, clock=clock)
+    consumer.ensure_group()
+    devices = Devices(ns, publisher, redis_client, clock)
+    with (
+        running_worker(make_settings(ns, tmp_path / "snapshots")),
+        running_bridge(ns, village, clock),
+    ):
+        devices.send(at(6), DOOR, p.AQARA_DOOR_MCCGQ11LM | {"contact": True})  # starts the watch
+        if activity == "motion-on-a-utc-clock":  # 01:00Z is 09:00 in Shanghai, heard at 09:02
+            moved = {"occupancy": True, "last_seen": "2026-11-27T01:00:00Z"}
+            devices.send(at(9, 2), MOTION, p.AQARA_MOTION_RTCGQ11LM | moved)
+        elif activity == "door-opened-at-10-59":
+            opened = {"contact": False, "last_seen": at(10, 59).isoformat()}
+            devices.send(at(10, 59, 30), DOOR, p.AQARA_DOOR_MCCGQ11LM | opened)
+        else:
+            clock.now = at(9, 30).timestamp()
+            stored = redis_client.xlen(ns.stream)
+            topic = f"shouwang/v1/{ns.site}/cam-home-wang/event"
+            reason = "activity" if activity == "home-camera-saw-her" else "hours"
+            publisher.publish(topic, home_camera_ends(ns.site, at(9, 30), reason))
+            assert wait_for(lambda: redis_client.xlen(ns.stream) > stored)
+        for when in (at(10, 59, 59), at(11), at(12), at(20)):
+            drain(consumer, clock, when)
+    morning = [a for a in alerts(village) if a.rule_id == "elder_no_morning_activity"]
+    assert [a.first_seen_at for a in morning] == raised
+    if activity == "motion-on-a-utc-clock":
+        (_, fields), *_ = redis_client.xrevrange(ns.stream, count=1)
+        reading = json.loads(fields["payload"])
+        assert datetime.fromisoformat(reading["observed_at"]) == datetime(
+            2026, 11, 27, 1, 0, tzinfo=UTC
+        )
+    assert redis_client.xlen(ns.deadletter) == 0
     client.close()
 
 
