@@ -19,6 +19,7 @@ from alert_api.watchlist_files import sites_serving
 from records.device_registry import (
     Assignment,
     AssignmentError,
+    ListChanged,
     assign_device,
     device_assignments,
     dismiss_unassigned,
@@ -31,6 +32,7 @@ from records.people import Household, Person
 router = APIRouter(prefix="/api/devices", tags=["sensor devices"])
 CODE = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 """Site, device, person and household codes (as in the watch-list files)."""
+CHANGED_MEANWHILE = "someone assigned or dismissed this device meanwhile: reload the list"
 
 
 class DeviceOut(BaseModel):
@@ -180,7 +182,12 @@ def _check_scope(session: Session, viewer: Viewer, entry: UnassignedDevice, body
 @router.post(
     "/unassigned/{entry_id}/assign",
     response_model=DeviceOut,
-    responses={404: {}, 403: {}, 422: {"description": "What is wrong with the assignment."}},
+    responses={
+        403: {},
+        404: {},
+        409: {"description": "Someone assigned or dismissed it meanwhile."},
+        422: {"description": "What is wrong with the assignment."},
+    },
 )
 def assign(context: Context, viewer: StaffViewer, entry_id: RecordId, body: AssignIn) -> DeviceOut:
     """Assign a device on the list: its device-table row, the coverage of the person or
@@ -201,19 +208,24 @@ def assign(context: Context, viewer: StaffViewer, entry_id: RecordId, body: Assi
             row = assign_device(
                 session, entry, assignment, actor=viewer.display_name, actor_id=viewer.user_id
             )
+            out = _device_out(row)
+            session.commit()
         except AssignmentError as exc:
             raise HTTPException(422, {"field": exc.field, "message": exc.message}) from None
-        out = _device_out(row)
-        session.commit()
+        except ListChanged:
+            raise HTTPException(status.HTTP_409_CONFLICT, CHANGED_MEANWHILE) from None
     return out
 
 
-@router.post("/unassigned/{entry_id}/dismiss", status_code=204, responses={404: {}})
+@router.post("/unassigned/{entry_id}/dismiss", status_code=204, responses={404: {}, 409: {}})
 def dismiss(context: Context, viewer: StaffViewer, entry_id: RecordId) -> None:
     """Take a device off the list without assigning it (it returns if heard again), audited."""
     with context.writes() as session:
         entry = _entry(session, entry_id)
-        dismiss_unassigned(session, entry, actor=viewer.display_name, actor_id=viewer.user_id)
+        try:
+            dismiss_unassigned(session, entry, actor=viewer.display_name, actor_id=viewer.user_id)
+        except ListChanged:
+            raise HTTPException(status.HTTP_409_CONFLICT, CHANGED_MEANWHILE) from None
         session.commit()
 
 

@@ -6,6 +6,6 @@ lists, staff, areas, coverage), `alerts`, `users`, `notifications` (jobs and del
 transient errors), `settings`, `migrate` (Alembic), `lifecycle` (alert state changes),
 `queries` (reading alerts), `feed` (entries of the alert-change and notification streams),
 `outbox` (publishing them after commit), `timers` (Redis timers, among them the escalation
-timers acknowledgement stops), `device_registry` (the sensor bridge's device table),
-`watchlist_csv` (import/export) and `cli`.
+timers acknowledgement stops), `device_registry` (the sensor bridge's device table, the
+unassigned list and its audited assignments), `watchlist_csv` (import/export) and `cli`.
 """

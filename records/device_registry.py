@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import CursorResult, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -179,6 +179,21 @@ def _cover(session: Session, assignment: Assignment) -> str:
     return covers
 
 
+class ListChanged(Exception):
+    """Someone else assigned or dismissed the entry meanwhile."""
+
+
+def _take_off_the_list(session: Session, entry: UnassignedDevice) -> None:
+    """Delete the entry first (a concurrent assignment waits for this transaction), or raise
+    `ListChanged` if another transaction already did."""
+    result = session.execute(
+        delete(UnassignedDevice).where(UnassignedDevice.id == entry.id),
+        execution_options={"synchronize_session": False},
+    )
+    if not isinstance(result, CursorResult) or result.rowcount != 1:
+        raise ListChanged(f"{entry.address} was assigned or dismissed meanwhile")
+
+
 def find_unassigned(session: Session, entry_id: int) -> UnassignedDevice | None:
     """An entry of the unassigned list by id."""
     return session.get(UnassignedDevice, entry_id)
@@ -192,9 +207,10 @@ def assign_device(
     actor: str,
     actor_id: int | None,
 ) -> SensorDevice:
-    """Map an unassigned device: its device-table row (new, or the one it replaces), the
-    coverage of whom it watches, the audit row; it leaves the list. The caller commits; raises
-    `AssignmentError` before changing anything."""
+    """Map an unassigned device: it leaves the list, its device-table row (new, or the one it
+    replaces), the coverage of whom it watches, the audit row. The caller commits, or rolls back
+    on `ListChanged` or `AssignmentError`."""
+    _take_off_the_list(session, entry)
     _check(session, entry, assignment)
     row = session.scalar(
         select(SensorDevice).where(
@@ -224,7 +240,6 @@ def assign_device(
             actor_id=actor_id,
         )
     )
-    session.delete(entry)
     session.flush()
     return row
 
@@ -233,7 +248,9 @@ def dismiss_unassigned(
     session: Session, entry: UnassignedDevice, *, actor: str, actor_id: int | None
 ) -> None:
     """Take a device off the list without mapping it (a neighbour's device, a glitch), with an
-    audit row; it comes back if it is heard again. The caller commits."""
+    audit row; it comes back if it is heard again. The caller commits (rolls back on
+    `ListChanged`)."""
+    _take_off_the_list(session, entry)
     session.add(
         DeviceAssignment(
             action="dismissed",
@@ -244,7 +261,6 @@ def dismiss_unassigned(
             actor_id=actor_id,
         )
     )
-    session.delete(entry)
 
 
 def device_assignments(session: Session, limit: int = 200) -> list[DeviceAssignment]:

@@ -1,15 +1,21 @@
-"""The device table: CSV import in UTF-8 and GBK with a per-row report, and what the sensor
-bridge reads and writes (mappings, the table's version, the unassigned list)."""
+"""The device table: CSV import in UTF-8 and GBK with a per-row report, what the sensor bridge
+reads and writes (mappings, the table's version, the unassigned list), and two assignments of
+one device at once."""
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from records.device_registry import (
+    Assignment,
+    ListChanged,
     RecordsDeviceDirectory,
+    assign_device,
     device_mappings,
+    dismiss_unassigned,
     report_unassigned,
     unassigned_devices,
 )
@@ -158,3 +164,44 @@ def test_what_the_bridge_reads_and_the_unassigned_list(sessions: sessionmaker[Se
     assert directory.version() != version
     with sessions() as session:
         assert unassigned_devices(session) == []
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # SQLite serialises
+def test_two_staff_assigning_the_same_device_at_once_one_wins(
+    sessions: sessionmaker[Session],
+) -> None:
+    import_village(sessions)
+    with sessions.begin() as session:
+        report_unassigned(
+            session,
+            protocol="zigbee2mqtt",
+            address="0x00158d000cccccc2",
+            reason="unknown_device",
+            detail="no device-table row",
+            friendly_name="0x00158d000cccccc2",
+            model="",
+            suggested_kinds=["motion"],
+            payload="{}",
+            seen_at=datetime(2026, 11, 27, 1, 0, tzinfo=UTC),
+        )
+    first, second = sessions(), sessions()
+    try:
+        entries = [unassigned_devices(s)[0] for s in (first, second)]  # both pages show it
+        assign_device(
+            first, entries[0], Assignment(SITE, "motion-a", ("motion",)), actor="gw1", actor_id=None
+        )
+        first.commit()
+        with pytest.raises(ListChanged):  # the API answers 409
+            assign_device(
+                second,
+                entries[1],
+                Assignment(SITE, "motion-b", ("motion",)),
+                actor="gw2",
+                actor_id=None,
+            )
+        with pytest.raises(ListChanged):
+            dismiss_unassigned(second, entries[1], actor="gw2", actor_id=None)
+    finally:
+        first.close()
+        second.close()
+    assert _devices(sessions)["0x00158d000cccccc2"].device == "motion-a"
