@@ -1,10 +1,10 @@
 """From the Zigbee devices to the alerts: Zigbee2MQTT payloads through the real broker, the
 bridge, ingest and the rules worker. On a clock the test moves (the bridge's and the rules'),
-a morning without activity raises one alert at 11:00 and a pressed SOS button a critical one;
-activity from any covering sensor (on a device clock in UTC or local time) or the home camera
-(its event through the broker too) keeps the morning quiet; sensor-offline and battery episodes
-start and end. In real time, a rules worker killed in the middle of a silence's wait is
-replaced and the alert comes once, on time."""
+a morning without activity raises one alert at 11:00 and a pressed SOS button a critical one,
+a leak one that the sensor's dry reading ends; activity from any covering sensor (on a device
+clock in UTC or local time) or the home camera (its event through the broker too) keeps the
+morning quiet; sensor-offline and battery episodes start and end. In real time, a rules worker
+killed in the middle of a silence's wait is replaced and the alert comes once, on time."""
 
 import json
 import os
@@ -60,6 +60,8 @@ DOOR = "0x00158d0001a2b3c4"  # the village's door-wang (Aqara MCCGQ11LM)
 MOTION = "0x00158d0001a2b3c5"  # motion-wang (Aqara RTCGQ11LM)
 SOS = "0xa4c1380000000001"  # sos-wang (Tuya TS0215A_sos)
 THERMOMETER = "wang/bedroom-temperature"  # temp-wang (SONOFF SNZB-02, a friendly name)
+LEAK = "0x00124b0000000003"  # leak-wang (SONOFF SNZB-05)
+SONOFF_LEAK = {"battery": 100, "battery_low": False, "linkquality": 100, "water_leak": False}
 
 
 def at(hour: int, minute: int = 0, second: int = 0) -> datetime:
@@ -204,13 +206,21 @@ def test_a_quiet_morning_an_sos_press_and_sensor_health_from_zigbee_devices(
         drain(consumer, clock, at(11, 30))
         devices.send(at(12), DOOR, p.AQARA_DOOR_MCCGQ11LM | {"contact": True, "battery": 100})
         drain(consumer, clock, at(12, 5))
+        # 12:10: water under the kitchen sink; 12:20: dry again (a clear reading).
+        devices.send(at(12, 10), LEAK, SONOFF_LEAK | {"water_leak": True})
+        drain(consumer, clock, at(12, 15))
+        devices.send(at(12, 20), LEAK, SONOFF_LEAK)
+        drain(consumer, clock, at(12, 25))
     by_rule = {a.rule_id: a for a in alerts(village)}
     assert set(by_rule) == {
         "elder_no_morning_activity",
         "sos_button",
         "sensor_offline",
         "sensor_battery_low",
+        "water_leak",
     }
+    leak = by_rule["water_leak"]
+    assert (leak.first_seen_at, leak.condition_ended_at) == (at(12, 10), at(12, 20))
     assert by_rule["elder_no_morning_activity"].condition_ended_at == at(11, 20)
     assert by_rule["sensor_offline"].condition_ended_at == at(11, 25)
     battery = by_rule["sensor_battery_low"]
