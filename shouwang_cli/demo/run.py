@@ -94,6 +94,7 @@ def _print_welcome(console: Console, port: int, logins: list[DemoLogin], workdir
     base = f"http://127.0.0.1:{port}"
     console.print(f"\n[b]Back-office dashboard[/b]  {base}/dashboard")
     console.print(f"[b]Guardian's phone page[/b]  {base}/guardian")
+    console.print(f"[b]Sensors to assign[/b]      {base}/watchlist/devices")
     for login in logins:
         console.print(f"  {login.role}: {login.login} / {login.password}  ({login.page})")
     console.print(f"logs and config: {workdir}/logs, {workdir}/shouwang.yaml\n")
