@@ -9,8 +9,10 @@ A pipeline of stages, Alertmanager style:
 - send (`sender`, `deliveries`): due deliveries are leased from the delivery log, held for
   quiet hours (`quiet`) unless critical, sent through their channel, and recorded; failures
   worth retrying come due again after exponential back-off (`retry`);
-- channels (`channel`: the contract; `webpush`, `apprise_channel`): one `send` each, whose
-  `Result` says whether a failure is worth retrying.
+- channels (`channel`: the contract; `webpush`, `robots` for DingTalk, WeCom and Feishu,
+  `aliyun` and `tencent` for SMS and voice calls to `phones` with `templates`,
+  `apprise_channel` for the rest): one `send` each, whose `Result` says whether a failure is
+  worth retrying.
 
 `worker.Notifier` runs the stages in one loop; `service` and `cli` start it, with its
 `settings` and `metrics`.

@@ -61,6 +61,18 @@ class Result:
         return cls(ok=False, error=error, gone=gone)
 
 
+class NotSetUp:
+    """A channel the deployment has not configured: every delivery fails, saying where to
+    set it up."""
+
+    def __init__(self, what: str, section: str) -> None:
+        self.error = f"{what} is not set up: configure `{section}` (docs/notifications.md)"
+
+    def send(self, message: Message, target: Target) -> Result:
+        """Fail for good."""
+        return Result.give_up(self.error)
+
+
 class Channel(Protocol):
     """A way to reach people: Web Push, or apprise URLs. Implementations are thread-safe."""
 

@@ -41,26 +41,39 @@ def run(
 
 @notify_app.command("test")
 def test(
-    url: Annotated[str, typer.Argument(help="Apprise URL, e.g. dingtalk://TOKEN/ or ntfy://…")],
+    url: Annotated[
+        str, typer.Argument(help="Robot or apprise URL, e.g. dingtalk://SECRET@TOKEN/, ntfy://…")
+    ],
     title: Annotated[str, typer.Option(help="Title of the test message.")] = "守望 测试通知",
     body: Annotated[
         str, typer.Option(help="Text of the test message.")
     ] = "这是一条测试通知：渠道配置正确。",
     timeout_s: Annotated[float, typer.Option(help="Longest wait for the service.")] = 10.0,
+    config: ConfigOption = None,
 ) -> None:
-    """Send a test message to one apprise URL (check a channel before putting it in the
-    watch list); exit 1 if it was not accepted."""
+    """Send a test message to one robot (DingTalk, WeCom, Feishu) or apprise URL (check a
+    channel before putting it in the watch list); exit 1 if it was not accepted."""
     from notify.apprise_channel import AppriseChannel
-    from notify.channel import Message, Target
+    from notify.channel import Channel, Message, Target
+    from notify.robots import ROBOT_CHANNELS, RobotChannel
+    from notify.settings import NotifierSettings
     from notify.targets import apprise_channel, redact
     from records.base import utcnow
     from records.types import Severity
+    from shouwang.settings import ConfigError
 
     channel = apprise_channel(url)
     if channel is None:
         raise fail(f"{url!r} is not an apprise URL (scheme://…); see docs/notifications.md")
     message = Message("test", 0, 0, Severity.LOW, title, body, utcnow())
-    result = AppriseChannel(timeout_s).send(message, Target(channel, url))
+    try:
+        robots = NotifierSettings.load(config).notify_robots
+    except ConfigError as exc:
+        raise fail(str(exc)) from None
+    sender: Channel = (
+        RobotChannel(robots, timeout_s) if channel in ROBOT_CHANNELS else AppriseChannel(timeout_s)
+    )
+    result = sender.send(message, Target(channel, url))
     if not result.ok:
         console.print(f"not sent to {redact(url)}: {result.error}", markup=False, style="red")
         raise typer.Exit(code=1)

@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from notify.targets import WEBPUSH, apprise_channel
+from notify.phones import mainland_mobile
+from notify.targets import PHONE_CHANNELS, WEBPUSH, apprise_channel
 from records.feed import NotificationJob
 from records.notifications import (
     Delivery,
@@ -108,6 +109,18 @@ def plan_job(session: Session, job: NotificationJob, now: datetime) -> Plan:
                     "(the page was never opened with notifications allowed)"
                 )
                 rows.append(_row(job.job_id, WEBPUSH, "", now, error))
+            continue
+        if channel in PHONE_CHANNELS:
+            number = mainland_mobile(job.phone)
+            error = (
+                ""
+                if number
+                else (
+                    f"{recipient_type.value} {job.recipient_id} has no mainland mobile number "
+                    f"(phone {job.phone!r})"
+                )
+            )
+            rows.append(_row(job.job_id, channel, number or job.phone, now, error))
             continue
         name = apprise_channel(channel)
         if name is None:

@@ -2,7 +2,7 @@
 threads through their channel, and each result is recorded as soon as it is known."""
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -30,13 +30,14 @@ def _attempt(channel: Channel, claimed: Claimed) -> Result:
 
 class Sender:
     """Keeps up to `concurrency` deliveries in flight; `pump` records finished ones and
-    starts due ones."""
+    starts due ones. A delivery goes through the channel named by its target's channel
+    (`webpush`, `sms`, `voice`, a robot's scheme), any other through `apprise`."""
 
     def __init__(
         self,
         section: NotifySection,
         sessions: sessionmaker[Session],
-        webpush: Channel,
+        channels: Mapping[str, Channel],
         apprise: Channel,
         backoff: Backoff,
         metrics: NotifierMetrics,
@@ -44,7 +45,7 @@ class Sender:
     ) -> None:
         self.section = section
         self.sessions = sessions
-        self.webpush = webpush
+        self.channels = channels
         self.apprise = apprise
         self.backoff = backoff
         self.metrics = metrics
@@ -80,7 +81,7 @@ class Sender:
                 self.metrics.failed.labels(WEBPUSH).inc()
                 bound.info("push subscription removed before sending", outcome=skip.outcome.value)
         for item in claimed:
-            channel = self.webpush if item.target.channel == WEBPUSH else self.apprise
+            channel = self.channels.get(item.target.channel, self.apprise)
             self.in_flight[self.pool.submit(_attempt, channel, item)] = item
         return len(claimed) + len(skipped)
 

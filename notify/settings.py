@@ -2,8 +2,9 @@
 `database` sections of the config file)."""
 
 import socket
+from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from records.settings import DatabaseSettings
 from records.types import Severity
@@ -178,6 +179,125 @@ class WebPushSection(Section):
         return value
 
 
+TEMPLATE_FIELDS = ("title", "severity", "place", "time", "alert_id")
+"""What a template parameter may say: `{title}` (the alert's title), `{severity}` (危急, 紧急,
+注意, 提示), `{place}` (where: the body's second part), `{time}` (local HH:MM), `{alert_id}`."""
+
+
+class CloudSection(Section):
+    """An account at a cloud communications vendor (Aliyun or Tencent Cloud) and the approved
+    template messages are sent with."""
+
+    provider: Literal["", "aliyun", "tencent"] = Field(
+        "", description="`aliyun` or `tencent`; empty: the channel is not set up."
+    )
+    access_key_id: str = Field("", description="Aliyun AccessKey ID, or Tencent Cloud SecretId.")
+    access_key_secret: SecretStr = Field(
+        SecretStr(""), description="Aliyun AccessKey secret, or Tencent Cloud SecretKey."
+    )
+    endpoint: str = Field(
+        "",
+        description="API host (and port); empty: the vendor's public endpoint. Tests and "
+        "private deployments set it.",
+    )
+    protocol: Literal["https", "http"] = Field("https", description="`http` only for tests.")
+    region: str = Field("ap-guangzhou", description="Tencent Cloud region (Aliyun ignores it).")
+    app_id: str = Field(
+        "", description="Tencent Cloud SmsSdkAppId / VoiceSdkAppid (Aliyun needs none)."
+    )
+    template: str = Field(
+        "",
+        description="Approved template: Aliyun TemplateCode / TtsCode (`SMS_…`, `TTS_…`), or "
+        "Tencent Cloud TemplateId.",
+    )
+    params: dict[str, str] = Field(
+        default_factory=lambda: {"severity": "{severity}", "title": "{title}", "time": "{time}"},
+        description="Template parameters: name → text with `{title}`, `{severity}`, `{place}`, "
+        "`{time}`, `{alert_id}`. Aliyun sends them by name; Tencent Cloud templates are "
+        "positional, so name them 1, 2, 3… (sent in that order).",
+    )
+    max_param_chars: int = Field(
+        20,
+        ge=1,
+        le=500,
+        description="Longer parameter values are cut to this many characters (vendors refuse "
+        "templates whose variables are too long; see the template rules in the console).",
+    )
+
+    @field_validator("params")
+    @classmethod
+    def _known_fields(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, text in value.items():
+            try:
+                text.format(**{field: "" for field in TEMPLATE_FIELDS})
+            except (KeyError, IndexError, ValueError) as exc:
+                raise ValueError(
+                    f"parameter {name!r}: {exc} is not one of "
+                    f"{', '.join('{' + f + '}' for f in TEMPLATE_FIELDS)}"
+                ) from None
+        return value
+
+    @model_validator(mode="after")
+    def _complete(self) -> "CloudSection":
+        if not self.provider:
+            return self
+        missing = [
+            name
+            for name, value in (
+                ("access_key_id", self.access_key_id),
+                ("access_key_secret", self.access_key_secret.get_secret_value()),
+                ("template", self.template),
+                ("app_id", self.app_id if self.provider == "tencent" else "-"),
+            )
+            if not value
+        ]
+        if missing:
+            raise ValueError(f"provider {self.provider} needs {', '.join(missing)}")
+        if self.provider == "tencent" and not all(name.isdigit() for name in self.params):
+            raise ValueError("Tencent Cloud templates are positional: name the params 1, 2, 3…")
+        return self
+
+
+class SmsSection(CloudSection):
+    """Text messages (`sms` in a channel list): Aliyun 短信服务 SendSms or Tencent Cloud 短信
+    SendSms, to the recipient's mainland mobile number."""
+
+    sign_name: str = Field("", description="Approved signature (签名), e.g. 守望平安.")
+
+    @model_validator(mode="after")
+    def _signed(self) -> "SmsSection":
+        if self.provider and not self.sign_name:
+            raise ValueError(f"provider {self.provider} needs sign_name")
+        return self
+
+
+class VoiceSection(CloudSection):
+    """Voice call-outs reading a text template (`voice` in a channel list): Aliyun 语音服务
+    SingleCallByTts or Tencent Cloud 语音消息 SendTtsVoice."""
+
+    show_number: str = Field(
+        "",
+        description="Aliyun CalledShowNumber (a number you bought; empty: the public pool). "
+        "Tencent Cloud shows the number bound to the application.",
+    )
+    play_times: int = Field(2, ge=1, le=3, description="How often the call reads the message.")
+
+
+class RobotsSection(Section):
+    """Group robots (DingTalk, WeCom, Feishu): where their webhooks are."""
+
+    dingtalk_url: str = Field(
+        "https://oapi.dingtalk.com/robot/send", description="DingTalk robot webhook."
+    )
+    wecom_url: str = Field(
+        "https://qyapi.weixin.qq.com/cgi-bin/webhook/send", description="WeCom robot webhook."
+    )
+    feishu_url: str = Field(
+        "https://open.feishu.cn/open-apis/bot/v2/hook/",
+        description="Feishu robot webhooks (the robot's token is appended).",
+    )
+
+
 class NotifierSettings(ServiceSettings):
     """Everything `shouwang notify run` reads."""
 
@@ -185,4 +305,7 @@ class NotifierSettings(ServiceSettings):
     notify: NotifySection = Field(default_factory=NotifySection)
     notify_retry: RetrySection = Field(default_factory=RetrySection)
     notify_webpush: WebPushSection = Field(default_factory=WebPushSection)
+    notify_sms: SmsSection = Field(default_factory=SmsSection)
+    notify_voice: VoiceSection = Field(default_factory=VoiceSection)
+    notify_robots: RobotsSection = Field(default_factory=RobotsSection)
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR.")

@@ -4,6 +4,11 @@ from urllib.parse import urlsplit
 
 WEBPUSH = "webpush"
 """The channel entry meaning: every push subscription of the recipient."""
+SMS = "sms"
+"""A text message to the recipient's mobile number (`notify_sms`)."""
+VOICE = "voice"
+"""A call to the recipient's mobile number that reads the message (`notify_voice`)."""
+PHONE_CHANNELS = (SMS, VOICE)
 
 
 def apprise_channel(url: str) -> str | None:

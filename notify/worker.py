@@ -5,18 +5,23 @@ import random
 import threading
 from collections.abc import Callable
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import redis
 import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
+from notify.aliyun import AliyunSms, AliyunVoice
 from notify.apprise_channel import AppriseChannel
-from notify.channel import Channel
+from notify.channel import Channel, NotSetUp
 from notify.consumer import JobConsumer
 from notify.metrics import NotifierMetrics
 from notify.retry import Backoff
+from notify.robots import ROBOT_CHANNELS, RobotChannel
 from notify.sender import Sender
-from notify.settings import NotifierSettings
+from notify.settings import NotifierSettings, SmsSection, VoiceSection
+from notify.targets import SMS, VOICE, WEBPUSH
+from notify.tencent import TencentSms, TencentVoice
 from notify.webpush import WebPushChannel
 from records.base import utcnow
 from records.db import TRANSIENT
@@ -27,6 +32,24 @@ log = structlog.get_logger("shouwang.notify")
 
 SENDING_WAIT_S = 0.02
 """While deliveries are in flight, a round waits this long for one to finish (not for jobs)."""
+
+
+def sms_channel(section: SmsSection, zone: ZoneInfo, timeout_s: float) -> Channel:
+    """The configured SMS vendor's channel."""
+    if section.provider == "aliyun":
+        return AliyunSms(section, zone, timeout_s)
+    if section.provider == "tencent":
+        return TencentSms(section, zone, timeout_s)
+    return NotSetUp("SMS", "notify_sms")
+
+
+def voice_channel(section: VoiceSection, zone: ZoneInfo, timeout_s: float) -> Channel:
+    """The configured voice vendor's channel."""
+    if section.provider == "aliyun":
+        return AliyunVoice(section, zone, timeout_s)
+    if section.provider == "tencent":
+        return TencentVoice(section, zone, timeout_s)
+    return NotSetUp("Voice calls", "notify_voice")
 
 
 class Notifier:
@@ -50,11 +73,18 @@ class Notifier:
             keys = ensure_vapid_keys(sessions)
             webpush = WebPushChannel(keys, settings.notify_webpush, self.section.timeout_s)
         self.consumer = JobConsumer(self.section, client, sessions, self.metrics, clock)
+        zone, timeout_s = ZoneInfo(self.section.timezone), self.section.timeout_s
+        robots = RobotChannel(settings.notify_robots, timeout_s)
+        channels: dict[str, Channel] = {
+            WEBPUSH: webpush,
+            SMS: sms_channel(settings.notify_sms, zone, timeout_s),
+            VOICE: voice_channel(settings.notify_voice, zone, timeout_s),
+        } | dict.fromkeys(ROBOT_CHANNELS, robots)
         self.sender = Sender(
             self.section,
             sessions,
-            webpush,
-            apprise or AppriseChannel(self.section.timeout_s),
+            channels,
+            apprise or AppriseChannel(timeout_s),
             Backoff(settings.notify_retry, rng),
             self.metrics,
             clock,

@@ -54,6 +54,10 @@ class Severity(StrEnum):
     CRITICAL = "critical"
 
 
+SEVERITY_LABELS = {"low": "提示", "medium": "注意", "high": "紧急", "critical": "危急"}
+"""How a severity reads in a message (notification text, SMS and voice templates)."""
+
+
 class AlertStatus(StrEnum):
     """Alert lifecycle: new → acknowledged → dispatched → resolved → followed_up → archived,
     and false_alarm; people move alerts along it, the rules engine only creates them."""

@@ -8,9 +8,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from records.feed import AlertView, NotificationJob
+from records.types import SEVERITY_LABELS
 from rules.recipients import Audience, Directory
-
-SEVERITY_LABELS = {"low": "提示", "medium": "注意", "high": "紧急", "critical": "危急"}
 
 
 def message_body(alert: AlertView, zone: ZoneInfo, lead: str = "") -> str:

@@ -68,6 +68,7 @@ def job(
     severity: str = "critical",
     alert_id: int | None = None,
     step: int = 0,
+    phone: str = "13800000001",
 ) -> NotificationJob:
     """A notification job as the rules engine publishes it."""
     alert = alert_id if alert_id is not None else next(_ids)
@@ -82,7 +83,7 @@ def job(
         recipient_id=recipient_id,
         recipient_name="王小红",
         role="guardian",
-        phone="13800000001",
+        phone=phone,
         channels=channels,
         created_at=T0,
     )

@@ -14,6 +14,7 @@ from notify.settings import NotifierSettings
 from notify.worker import Notifier
 from tests.notify.builders import Clock
 from tests.notify.servers import HttpEdge, http_edge
+from tests.notify.vendors import Vendors, vendor_server
 from tests.records.databases import database_url, engine, sessions
 from tests.records.redis_fixtures import REDIS_URL
 
@@ -65,8 +66,11 @@ def edge() -> Iterator[HttpEdge]:
         yield server
 
 
-def settings_for(database_url: str, names: Names, **notify: Any) -> NotifierSettings:
-    """Settings of a test notifier: no jitter, short back-off, immediate reclaim."""
+def settings_for(
+    database_url: str, names: Names, sections: dict[str, Any] | None = None, **notify: Any
+) -> NotifierSettings:
+    """Settings of a test notifier: no jitter, short back-off, immediate reclaim; `sections`
+    adds others (`notify_sms`, `notify_robots`…)."""
     section = {
         "stream": names.stream,
         "group": names.group,
@@ -87,6 +91,7 @@ def settings_for(database_url: str, names: Names, **notify: Any) -> NotifierSett
         notify=section,
         notify_retry={"initial_delay_s": 5, "max_delay_s": 60, "jitter": 0, "max_attempts": 4},
         notify_webpush={"subject": "mailto:ops@shouwang.example", "endpoint_hosts": ["127.0.0.1"]},
+        **(sections or {}),
     )
 
 
@@ -94,11 +99,12 @@ def settings_for(database_url: str, names: Names, **notify: Any) -> NotifierSett
 def notifier_for(
     database_url: str, sessions: Any, redis_client: redis.Redis, names: Names, clock: Clock
 ) -> Iterator[Callable[..., Notifier]]:
-    """Make notifiers (`consumer=…` and other `notify` settings); drained at the end."""
+    """Make notifiers (`consumer=…` and other `notify` settings, `sections` for other
+    sections); drained at the end."""
     made: list[Notifier] = []
 
-    def make(**notify: Any) -> Notifier:
-        settings = settings_for(database_url, names, **notify)
+    def make(sections: dict[str, Any] | None = None, **notify: Any) -> Notifier:
+        settings = settings_for(database_url, names, sections, **notify)
         notifier = Notifier(
             settings, sessions, redis_client, clock=clock, metrics=NotifierMetrics()
         )
@@ -109,3 +115,10 @@ def notifier_for(
     yield make
     for notifier in made:
         notifier.sender.drain()
+
+
+@pytest.fixture
+def vendors() -> Iterator[Vendors]:
+    """The SMS and voice vendors and the group robots (one server)."""
+    with vendor_server() as server:
+        yield server

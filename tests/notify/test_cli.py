@@ -7,6 +7,7 @@ from typer.testing import CliRunner
 
 from notify.cli import notify_app
 from tests.notify.servers import HttpEdge
+from tests.notify.vendors import DINGTALK, Vendors
 
 runner = CliRunner()
 
@@ -38,3 +39,18 @@ def test_test_command_sends_to_an_apprise_url(edge: HttpEdge) -> None:
     failed = runner.invoke(notify_app, ["test", edge.url("/hook/check", "json")])
     assert failed.exit_code == 1 and "error=500" in failed.output
     assert runner.invoke(notify_app, ["test", "13800000001"]).exit_code == 2
+
+
+def test_test_command_sends_to_a_robot_with_its_signature(tmp_path: Path, vendors: Vendors) -> None:
+    config = tmp_path / "notify.yaml"
+    config.write_text(f"notify_robots:\n  dingtalk_url: {vendors.url('/robot/send')}\n")
+    url = f"dingtalk://{DINGTALK[1]}@{DINGTALK[0]}/"
+    result = runner.invoke(notify_app, ["test", url, "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    [call] = vendors.of("dingtalk")
+    assert call.params["text"]["content"].startswith("守望 测试通知\n")
+
+    wrong = runner.invoke(
+        notify_app, ["test", "dingtalk://SECx@dt-token/", "--config", str(config)]
+    )
+    assert wrong.exit_code == 1 and "errcode 310000" in wrong.output

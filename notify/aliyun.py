@@ -1,0 +1,127 @@
+"""Aliyun (阿里云) cloud communications with the official SDKs: 短信服务 SendSms
+(dysmsapi 2017-05-25) and 语音服务 SingleCallByTts (dyvmsapi 2017-05-25). The SDKs sign each
+request (ACS3-HMAC-SHA256); the answer's `Code` says whether it was accepted."""
+
+import json
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from alibabacloud_dysmsapi20170525 import models as sms_models
+from alibabacloud_dysmsapi20170525.client import Client as SmsClient
+from alibabacloud_dyvmsapi20170525 import models as voice_models
+from alibabacloud_dyvmsapi20170525.client import Client as VoiceClient
+from alibabacloud_tea_openapi.exceptions import (
+    AlibabaCloudException,
+    ServerException,
+    ThrottlingException,
+)
+from alibabacloud_tea_openapi.models import Config
+from alibabacloud_tea_util.models import RuntimeOptions
+
+from notify.channel import Message, Result, Target
+from notify.settings import CloudSection, SmsSection, VoiceSection
+from notify.templates import render_params
+
+SMS_ENDPOINT = "dysmsapi.aliyuncs.com"
+VOICE_ENDPOINT = "dyvmsapi.aliyuncs.com"
+
+RETRYABLE = frozenset({"isp.SYSTEM_ERROR", "isp.GATEWAY_ERROR", "isp.UNKNOWN", "Throttling"})
+"""Codes worth another attempt; `isv.BUSINESS_LIMIT_CONTROL` (throttled) too, unless it is
+the daily limit. Every other code (invalid number, balance, template, signature, account) is
+final."""
+THROTTLED = "isv.BUSINESS_LIMIT_CONTROL"
+
+
+def outcome(code: str, message: str) -> Result:
+    """The result of an answer with this `Code` and `Message`."""
+    if code == "OK":
+        return Result.sent()
+    error = f"{code}: {message}"
+    if code == THROTTLED:
+        if "天级" in message:  # 触发天级流控: nothing goes to this number before tomorrow
+            return Result.give_up(error)
+        return Result.retry(error, retry_after_s=60.0 if "分钟级" in message else None)
+    if code in RETRYABLE or code.startswith("Throttling."):
+        return Result.retry(error)
+    return Result.give_up(error)
+
+
+def _failure(exc: Exception) -> Result:
+    if isinstance(exc, ThrottlingException):
+        return Result.retry(f"{exc.code}: {exc.message}", retry_after_s=exc.retry_after)
+    if isinstance(exc, ServerException):
+        return Result.retry(f"{exc.code}: {exc.message}")
+    if isinstance(exc, AlibabaCloudException):  # 4xx: signature, key, parameters
+        return outcome(str(exc.code), str(exc.message))
+    return Result.retry(f"{type(exc).__name__}: {exc}"[:500])
+
+
+class _Aliyun:
+    def __init__(self, section: CloudSection, endpoint: str, zone: ZoneInfo, timeout_s: float):
+        self.section = section
+        self.zone = zone
+        self.config = Config(
+            access_key_id=section.access_key_id,
+            access_key_secret=section.access_key_secret.get_secret_value(),
+            endpoint=section.endpoint or endpoint,
+            protocol=section.protocol,
+        )
+        timeout_ms = int(timeout_s * 1000)
+        self.runtime = RuntimeOptions(
+            read_timeout=timeout_ms, connect_timeout=timeout_ms, autoretry=False
+        )
+
+    def params(self, message: Message) -> str:
+        values = render_params(
+            self.section.params, message, self.zone, self.section.max_param_chars
+        )
+        return json.dumps(values, ensure_ascii=False)
+
+    def answer(self, call: Any) -> Result:
+        try:
+            response = call()
+        except Exception as exc:  # the SDK raises for HTTP errors and the network alike
+            return _failure(exc)
+        return outcome(str(response.body.code), str(response.body.message))
+
+
+class AliyunSms(_Aliyun):
+    """`sms` through Aliyun 短信服务."""
+
+    def __init__(self, section: SmsSection, zone: ZoneInfo, timeout_s: float) -> None:
+        super().__init__(section, SMS_ENDPOINT, zone, timeout_s)
+        self.sign_name = section.sign_name
+
+    def send(self, message: Message, target: Target) -> Result:
+        """Text the template to the mobile number `target.address`."""
+        request = sms_models.SendSmsRequest(
+            phone_numbers=target.address,
+            sign_name=self.sign_name,
+            template_code=self.section.template,
+            template_param=self.params(message),
+            out_id=message.job_id[:64],
+        )
+        client = SmsClient(self.config)
+        return self.answer(lambda: client.send_sms_with_options(request, self.runtime))
+
+
+class AliyunVoice(_Aliyun):
+    """`voice` through Aliyun 语音服务: a call that reads the template (TTS)."""
+
+    def __init__(self, section: VoiceSection, zone: ZoneInfo, timeout_s: float) -> None:
+        super().__init__(section, VOICE_ENDPOINT, zone, timeout_s)
+        self.show_number = section.show_number or None
+        self.play_times = section.play_times
+
+    def send(self, message: Message, target: Target) -> Result:
+        """Call `target.address` and read the template."""
+        request = voice_models.SingleCallByTtsRequest(
+            called_number=target.address,
+            called_show_number=self.show_number,
+            tts_code=self.section.template,
+            tts_param=self.params(message),
+            play_times=self.play_times,
+            out_id=message.job_id[:64],
+        )
+        client = VoiceClient(self.config)
+        return self.answer(lambda: client.single_call_by_tts_with_options(request, self.runtime))
