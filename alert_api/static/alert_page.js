@@ -1,19 +1,64 @@
-/* An alert's page: the actions left, with notes; reloads to show the new audit entry. */
+/* An alert's page: tabs, the folded timeline, and actions whose result shows in the page's
+   head (which stays in view): the head and the audit trail are refreshed in place. */
 "use strict";
 
 (() => {
-  const { config } = SW;
-  const slot = document.getElementById("note-slot");
+  const { config, t } = SW;
   const alert = { id: config.alertId, version: config.version };
-  document.querySelectorAll("#actions [data-to]").forEach((button) => {
-    button.addEventListener("click", async () => {
-      const updated = await Alerts.transition(alert, button.dataset.to, slot);
-      if (updated) setTimeout(() => location.reload(), 1200);
+
+  function showTab(name) {
+    document.querySelectorAll("[data-tab]").forEach((tab) => {
+      const on = tab.dataset.tab === name;
+      tab.classList.toggle("on", on);
+      tab.setAttribute("aria-selected", String(on));
+      document.getElementById(tab.dataset.tab).hidden = !on;
     });
-  });
-  document.querySelectorAll("[data-on-it]").forEach((button) => {
-    button.addEventListener("click", async () => {
-      if (await Alerts.onIt(alert.id)) setTimeout(() => location.reload(), 800);
+  }
+
+  /* Replace the head and the panels with the server's current rendering. */
+  async function refresh(message) {
+    const response = await fetch(location.pathname, { credentials: "same-origin" });
+    if (!response.ok) return;
+    const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+    for (const id of ["case-head", "timeline", "audit"]) {
+      const hidden = document.getElementById(id).hidden;
+      document.getElementById(id).replaceWith(fresh.getElementById(id));
+      document.getElementById(id).hidden = hidden;
+    }
+    document.querySelector('[data-tab="audit"]').textContent = fresh.querySelector('[data-tab="audit"]').textContent;
+    const next = JSON.parse(fresh.getElementById("config").textContent);
+    alert.version = next.version;
+    bind();
+    const result = document.getElementById("action-result");
+    result.textContent = message;
+    result.className = "action-result ok";
+  }
+
+  function bind() {
+    const slot = document.getElementById("note-slot");
+    document.querySelectorAll("#actions [data-to]").forEach((button) => {
+      button.addEventListener("click", async () => {
+        const updated = await Alerts.transition(alert, button.dataset.to, slot);
+        if (updated) await refresh(t("alert.done").replace("{status}", t("status." + updated.status)));
+      });
     });
+    document.querySelectorAll("[data-on-it]").forEach((button) => {
+      button.addEventListener("click", async () => {
+        if (await Alerts.onIt(alert.id)) await refresh(t("g.on_it_done"));
+      });
+    });
+    const showAll = document.getElementById("show-all");
+    if (showAll) {
+      showAll.addEventListener("click", () => {
+        document.querySelectorAll(".timeline li.folded").forEach((row) => { row.hidden = false; });
+        showAll.parentElement.remove();
+      });
+    }
+  }
+
+  document.querySelectorAll("[data-tab]").forEach((tab) => {
+    tab.addEventListener("click", (event) => { event.preventDefault(); showTab(tab.dataset.tab); });
   });
+  if (location.hash === "#audit") showTab("audit");
+  bind();
 })();

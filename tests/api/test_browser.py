@@ -4,12 +4,8 @@ alert (and not another's), answers "I'm on it", and registers the service worker
 sees the family's response live; a grid worker assigns a sensor nobody had assigned."""
 
 import re
-import shutil
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
-import pytest
 import redis
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
@@ -18,46 +14,12 @@ from alert_api.context import AppContext
 from records.alerts import Alert
 from records.device_registry import report_unassigned
 from records.outbox import OutputStreams
-from tests.api.builders import GRID_2, PASSWORD, Users, bearer, raise_alert
+from tests.api.browsing import BROWSER_TESTS, SCREENSHOTS, browser, sign_in, sync_api
+from tests.api.builders import GRID_2, Users, bearer, raise_alert
 
-CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+__all__ = ["browser"]  # the fixture
 
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-pytestmark = [
-    pytest.mark.skipif(
-        not CHROMIUM.exists() and shutil.which("chromium") is None,
-        reason="no Chromium at /usr/bin/chromium (apt-get install -y chromium)",
-    ),
-    pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
-]
-
-
-@pytest.fixture
-def browser() -> Iterator["sync_api.Browser"]:
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM if CHROMIUM.exists() else shutil.which("chromium")),
-            args=ARGS,
-            headless=True,
-        )
-        yield launched
-        launched.close()
-
-
-def sign_in(page: "sync_api.Page", base: str, login: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("input[name=login]", login)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+pytestmark = BROWSER_TESTS
 
 
 def status_of(sessions: sessionmaker[Session], alert_id: int) -> str:
