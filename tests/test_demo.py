@@ -128,3 +128,42 @@ def test_demo_with_embedded_services_end_to_end_then_clean_exit(tmp_path: Path) 
     )
     assert again.returncode == 0, again.stderr[-3000:]
     assert _processes_using(workdir) == []
+
+
+def test_ctrl_c_with_embedded_services_stops_cleanly(tmp_path: Path) -> None:
+    """Ctrl-C reaches the whole foreground process group, as a terminal sends it: the demo
+    stops its children itself, exits 0 with its summary, and prints no traceback."""
+    workdir = tmp_path / "demo"
+    demo = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "shouwang",
+            "demo",
+            "--embedded",
+            "--workdir",
+            str(workdir),
+            "--port",
+            str(free_port()),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "COLUMNS": "160"},
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 150
+        sensors_log = workdir / "logs" / "sensors.log"
+        while not sensors_log.exists() and time.monotonic() < deadline:
+            time.sleep(0.5)  # the last process the demo starts
+        time.sleep(3)  # the live view running
+    finally:
+        os.killpg(demo.pid, signal.SIGINT)
+        stdout, stderr = demo.communicate(timeout=90)
+    assert demo.returncode == 0, stderr[-3000:]
+    assert "Traceback" not in stdout + stderr, (stdout + stderr)[-3000:]
+    assert "demo stopped; every process it started has exited" in stdout
+    assert stdout.strip().splitlines()[-1].startswith("stored on the events stream")
+    assert _processes_using(workdir) == []
