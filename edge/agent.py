@@ -12,6 +12,7 @@ from edge.config import CameraConfig, EdgeSettings
 from edge.detect.base import Detector
 from edge.detect.factory import build_detectors
 from edge.events import Emitted, EventFactory
+from edge.evidence import ClipRecorder, ClipWriter
 from edge.pipeline import CameraPipeline
 from edge.publish import EdgePublisher
 from edge.sources import VideoSource
@@ -38,9 +39,13 @@ class CameraWorker:
         detector: Detector,
         fall_detector: Detector | None,
         sink: EventSink,
+        clips: ClipWriter,
     ) -> None:
-        self.camera, self.sink = camera, sink
+        self.camera, self.sink, self.clips = camera, sink, clips
         self.zone = ZoneInfo(settings.timezone)
+        self.recorder = (
+            ClipRecorder(camera.clip, settings.site, camera.id) if camera.clip.enabled else None
+        )
         self.factory = EventFactory(settings.site, settings.edge_id, camera.id, detector.info)
         self.pipeline = CameraPipeline(camera, detector, self.factory, fall_detector)
         self.source = VideoSource(
@@ -64,10 +69,13 @@ class CameraWorker:
         self._thread.start()
 
     def stop(self) -> None:
-        """Stop capture and analysis and wait for both threads."""
+        """Stop capture and analysis and wait for both threads; hand over the clips still
+        waiting for their last seconds, with the frames there are."""
         self._stop.set()
         self.source.stop()
         self._thread.join(10)
+        if self.recorder is not None:
+            self.clips.submit(self.recorder.flush())
 
     def health(self, fps: float) -> CameraHealth:
         """The camera's entry in the heartbeat."""
@@ -81,6 +89,7 @@ class CameraWorker:
             dropped_frames=self.source.dropped_frames,
             last_frame_at=last,
             error=self.source.error[:500] if self.source.error else None,
+            clips_failed=self.clips.failed.get(self.camera.id, 0),
         )
 
     def _publish(self, emitted: list[Emitted]) -> None:
@@ -112,9 +121,13 @@ class CameraWorker:
             if frame is None:
                 continue
             try:
+                at = datetime.now(self.zone)
                 with self._lock:
-                    emitted = self.pipeline.process(frame, datetime.now(self.zone))
+                    emitted = self.pipeline.process(frame, at)
                 self._publish(emitted)
+                if self.recorder is not None:
+                    events = [item.event for item in emitted]
+                    self.clips.submit(self.recorder.add(frame.image, at, events))
             except Exception:
                 self._errors += 1
                 self.log.exception("frame.failed", frame=frame.index, errors=self._errors)
@@ -134,16 +147,18 @@ class EdgeAgent:
             heartbeat=self.heartbeat,
         )
         detector, fall_detector = build_detectors(settings.detector)
+        cameras = [camera for camera in settings.cameras if camera.enabled]
+        self.clips = ClipWriter(self.publisher, {camera.id: camera.clip for camera in cameras})
         self.workers = [
-            CameraWorker(camera, settings, detector, fall_detector, self.publisher)
-            for camera in settings.cameras
-            if camera.enabled
+            CameraWorker(camera, settings, detector, fall_detector, self.publisher, self.clips)
+            for camera in cameras
         ]
         self._last_beat = (time.monotonic(), {w.camera.id: (0, 0, 0.0) for w in self.workers})
 
     def start(self) -> None:
         """Connect the publisher (in the background) and start every camera."""
         self.publisher.start()
+        self.clips.start()
         for worker in self.workers:
             worker.start()
         log.info("edge.started", cameras=[w.camera.id for w in self.workers])
@@ -152,6 +167,7 @@ class EdgeAgent:
         """Stop the cameras, then deliver what can be delivered and disconnect."""
         for worker in self.workers:
             worker.stop()
+        self.clips.stop()
         self.publisher.stop()
         log.info("edge.stopped")
 

@@ -9,6 +9,7 @@ from edge.config.analysers import (
     UnattendedConfig,
 )
 from edge.config.camera import CameraConfig, MotionConfig
+from edge.config.clip import ClipConfig
 from edge.config.detector import DetectorConfig, FallModelConfig
 from edge.config.zones import WHOLE_FRAME, ZoneConfig
 
@@ -16,6 +17,7 @@ __all__ = [
     "WHOLE_FRAME",
     "CalibrationConfig",
     "CameraConfig",
+    "ClipConfig",
     "DetectorConfig",
     "EdgeSettings",
     "FallConfig",

@@ -11,6 +11,7 @@ from edge.config.analysers import (
     LoiteringConfig,
     UnattendedConfig,
 )
+from edge.config.clip import ClipConfig
 from edge.config.zones import ZoneConfig
 from shouwang.contracts.common import Identifier
 from shouwang.settings import Section
@@ -109,6 +110,7 @@ class CameraConfig(Section):
         default_factory=InactivityConfig,
         title="Inactivity",
     )
+    clip: ClipConfig = Field(default_factory=ClipConfig, title="Evidence clips")
     calibration: CalibrationConfig | None = Field(
         None,
         title="Calibration",

@@ -1,6 +1,7 @@
 """`EdgePublisher`: delivers the edge agent's events to the broker, losing none.
 
-Every event (and its snapshot) is written to the SQLite queue before `publish_event` returns.
+Every event (and its snapshot) is written to the SQLite queue before `publish_event` returns, and
+every evidence clip before `publish_clip` does.
 One sender thread publishes queued messages in insertion order with QoS 1, at most
 `max_inflight` unacknowledged at a time, paced by a token bucket; a message is deleted when its
 PUBACK arrives. After every (re)connect the sender waits a random jitter if a backlog is waiting,
@@ -43,6 +44,7 @@ from edge.publish.queue import (
 from edge.publish.session import Session
 from shouwang.contracts import (
     BehaviourEvent,
+    Clip,
     EdgeState,
     Heartbeat,
     Phase,
@@ -261,6 +263,33 @@ class EdgePublisher:
             camera=event.camera,
             snapshot=snapshot is not None,
             stored=ids[0] is not None,
+            depth=self._queue.depth,
+        )
+        with self._cond:
+            self._wake = True
+            self._cond.notify_all()
+
+    def publish_clip(self, clip: Clip) -> None:
+        """Queue an event's evidence clip durably for delivery (evicted first when the queue is
+        full); returns once stored. Raises ValueError if the clip is from another site."""
+        if self._state != "running" or self._queue is None:
+            raise RuntimeError(f"publisher is {self._state}: call start() before publish_clip()")
+        if clip.site != self.site:
+            raise ValueError(f"clip {clip.event_id} is from {clip.site}, this site is {self.site}")
+        message = Outgoing(
+            kind=MessageKind.CLIP,
+            eviction_class=EvictionClass.CLIP,
+            event_id=clip.event_id,
+            topic=build_topic(clip.site, clip.camera, WireKind.CLIP),
+            payload=clip.model_dump_json().encode(),
+        )
+        [stored] = self._queue.put([message])
+        self._log.info(
+            "clip.stored",
+            event_id=clip.event_id,
+            camera=clip.camera,
+            bytes=len(message.payload),
+            stored=stored is not None,
             depth=self._queue.depth,
         )
         with self._cond:

@@ -22,16 +22,16 @@ class PublisherSettings(Section):
         ge=10,
         le=10_000_000,
         title="Queue capacity (messages)",
-        description="Most events plus snapshots kept while the broker is unreachable. When full, "
-        "snapshots go first, then the oldest `update` events, then the oldest other events; "
-        "every eviction is counted and logged.",
+        description="Most events, snapshots and clips kept while the broker is unreachable. When "
+        "full, clips go first, then snapshots, then the oldest `update` events, then the oldest "
+        "other events; every eviction is counted and logged.",
     )
     max_queued_bytes: int = Field(
         256 * 1024 * 1024,
         ge=1024 * 1024,
         title="Queue capacity (bytes)",
-        description="Most payload bytes kept in the queue (snapshots are large); the same "
-        "eviction order applies when it is reached.",
+        description="Most payload bytes kept in the queue (snapshots and clips are large); the "
+        "same eviction order applies when it is reached.",
     )
     replay_rate: float = Field(
         200.0,

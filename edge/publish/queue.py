@@ -1,4 +1,5 @@
-"""Durable store-and-forward queue (SQLite, WAL) for events and snapshots awaiting a PUBACK.
+"""Durable store-and-forward queue (SQLite, WAL) for events, snapshots and clips awaiting a
+PUBACK.
 
 Durability: `journal_mode=WAL` with `synchronous=FULL` for every `put`. In WAL mode `NORMAL`
 survives a crashed or killed process but may lose the last commits on power loss, and a village
@@ -44,11 +45,13 @@ class MessageKind(StrEnum):
 
     EVENT = "event"
     SNAPSHOT = "snapshot"
+    CLIP = "clip"
 
 
 class EvictionClass(StrEnum):
     """Eviction order when the queue is full: lowest priority first, oldest first within it."""
 
+    CLIP = "clip"
     SNAPSHOT = "snapshot"
     EVENT_UPDATE = "event_update"
     EVENT = "event"
@@ -59,7 +62,13 @@ class EvictionClass(StrEnum):
         return _PRIORITY[self]
 
 
-_PRIORITY = {EvictionClass.SNAPSHOT: 0, EvictionClass.EVENT_UPDATE: 1, EvictionClass.EVENT: 2}
+# Clips came after the others: -1 keeps the priorities of queue files written before them.
+_PRIORITY = {
+    EvictionClass.CLIP: -1,
+    EvictionClass.SNAPSHOT: 0,
+    EvictionClass.EVENT_UPDATE: 1,
+    EvictionClass.EVENT: 2,
+}
 
 
 class QueueError(Exception):
@@ -303,12 +312,12 @@ class OutboxQueue:
 
     @property
     def depth(self) -> int:
-        """Messages (events and snapshots) waiting."""
+        """Messages (events, snapshots and clips) waiting."""
         return sum(self._depth.values())
 
     @property
     def event_depth(self) -> int:
-        """Events waiting (snapshots not counted)."""
+        """Events waiting (snapshots and clips not counted)."""
         return self._depth[EvictionClass.EVENT] + self._depth[EvictionClass.EVENT_UPDATE]
 
     def stats(self) -> QueueStats:

@@ -64,6 +64,11 @@ class CameraHealth(StrictModel):
     dropped_frames: Annotated[int, Field(ge=0)] = 0
     last_frame_at: Timestamp | None = None
     error: ShortText | None = None
+    clips_failed: Annotated[int, Field(ge=0)] = Field(
+        default=0,
+        description="Evidence clips not sent since the agent started: encoding failed or the "
+        "clip was larger than the camera's `clip.max_bytes`.",
+    )
 
 
 class Heartbeat(WireModel):

@@ -65,7 +65,7 @@ def test_full_queue_evicts_by_policy_and_counts(offline: EdgePublisher, site: st
         offline.publish_event(make_event(site, EDGE, f"start-{i:06d}"))
     stats = offline.stats()
     assert stats.queue.depth == 10
-    assert stats.queue.evicted == {"snapshot": 1, "event_update": 2, "event": 0}
+    assert stats.queue.evicted == {"clip": 0, "snapshot": 1, "event_update": 2, "event": 0}
     assert offline.queue_depth == 10
 
 

@@ -117,8 +117,25 @@ def test_eviction_order_snapshots_then_oldest_updates_then_oldest(path: Path) ->
     queue.put([event("e2")])  # only start/end left: the oldest goes
     assert ids_in(queue) == ["s2", "s3", "s4", "e1", "e2"]
     stats = queue.stats()
-    assert stats.evicted == {"snapshot": 1, "event_update": 2, "event": 1}
+    assert stats.evicted == {"clip": 0, "snapshot": 1, "event_update": 2, "event": 1}
     assert stats.depth == 5 and stats.queued == 9
+    queue.close()
+
+
+def test_clips_are_evicted_before_snapshots(path: Path) -> None:
+    queue = open_queue(path, max_messages=1000, max_bytes=3500)
+    clip = Outgoing(
+        MessageKind.CLIP, EvictionClass.CLIP, "c1", "shouwang/v1/s/cam/clip", b"m" * 1500
+    )
+    queue.put([event("c1"), snapshot("c1"), clip])
+    queue.put([snapshot("c2")])  # over the byte bound: the older clip goes, not the snapshot
+    assert [(m.kind, m.event_id) for m in queue.peek_after(0, 10)] == [
+        (MessageKind.EVENT, "c1"),
+        (MessageKind.SNAPSHOT, "c1"),
+        (MessageKind.SNAPSHOT, "c2"),
+    ]
+    assert queue.stats().evicted["clip"] == 1
+    assert queue.event_depth == 1
     queue.close()
 
 
@@ -127,7 +144,7 @@ def test_incoming_of_lower_priority_than_everything_queued_is_dropped(path: Path
     queue.put([event(f"s{i}") for i in range(10)])
     assert queue.put([event("u", update=True), snapshot("u")]) == [None, None]
     assert ids_in(queue) == [f"s{i}" for i in range(10)]
-    assert queue.stats().evicted == {"snapshot": 1, "event_update": 1, "event": 0}
+    assert queue.stats().evicted == {"clip": 0, "snapshot": 1, "event_update": 1, "event": 0}
     queue.close()
 
 
