@@ -44,6 +44,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "live.offline": ("连接中断，正在重连…", "Disconnected, reconnecting…"),
     "sound.on": ("声音提醒：开", "Sound: on"),
     "sound.off": ("声音提醒：关", "Sound: off"),
+    "alarm.title": ("【{n} 条危急告警待确认】", "[{n} critical alerts to acknowledge]"),
     "alerts.empty": ("暂无告警", "No alerts"),
     "alerts.more": ("加载更多", "Load more"),
     "alert.raised": ("发生时间", "Raised"),

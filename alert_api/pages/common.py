@@ -58,6 +58,7 @@ def page_config(request: Request, context: AppContext, viewer: Viewer | None, **
         "allowed": {s.value: sorted(t.value for t in targets) for s, targets in ALLOWED.items()},
         "noteRequired": sorted(s.value for s in NOTE_REQUIRED),
         "role": viewer.role.value if viewer else None,
+        "userId": viewer.user_id if viewer else None,
         **extra,
     }
     return json.dumps(config, ensure_ascii=False).replace("</", "<\\/")

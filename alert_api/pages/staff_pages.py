@@ -41,6 +41,9 @@ ALERT_TYPES = (
     "offline",
 )
 
+ALARM_REPEAT_MS = 8000
+"""How often an unacknowledged critical alert sounds again on the dashboard."""
+
 
 def _areas(context: AppContext, viewer: Viewer) -> list[dict[str, object]]:
     """The areas the viewer may filter by, top down."""
@@ -76,7 +79,7 @@ def dashboard(request: Request, context: Context, viewer: PageViewer) -> Respons
         statuses=list(AlertStatus),
         severities=list(Severity),
         types=ALERT_TYPES,
-        script_config={"areas": areas},
+        script_config={"areas": areas, "alarmRepeatMs": ALARM_REPEAT_MS},
     )
 
 

@@ -82,11 +82,14 @@
         slot));
   }
 
+  /* Open critical alerts first, then newest first. */
+  function rank(a) { return [a.severity === "critical" && OPEN.includes(a.status) ? 0 : 1, -a.id]; }
+  function before(x, y) { const [p, q] = [rank(x), rank(y)]; return p[0] - q[0] || p[1] - q[1]; }
+
   function place(a) {
     const node = card(a);
-    const existing = list.querySelector(`[data-id="${a.id}"]`);
-    if (existing) { existing.replaceWith(node); return; }
-    const after = [...list.children].find((other) => Number(other.dataset.id) < a.id);
+    list.querySelector(`[data-id="${a.id}"]`)?.remove();
+    const after = [...list.children].find((other) => before(a, alerts.get(Number(other.dataset.id))) < 0);
     list.insertBefore(node, after || null);
   }
 
@@ -98,15 +101,21 @@
     } else {
       alerts.set(a.id, a);
       place(a);
-      if (change === "created" && a.severity === "critical") alarm();
     }
     document.getElementById("alerts-empty").hidden = alerts.size > 0;
+    if (change) statsSoon();
+    attention();
   }
 
   async function load(append) {
     const result = await api("GET", "/api/alerts?" + query(criteria(), append ? nextBefore : null));
     if (!result.ok) return;
-    if (!append) { alerts.clear(); list.replaceChildren(); }
+    if (!append) {
+      alerts.clear();
+      list.replaceChildren();
+      const critical = await api("GET", "/api/alerts?" + query({ ...criteria(), severity: "critical", status: "open" }));
+      if (critical.ok) critical.data.items.forEach((a) => upsert(a));  // all of them on top
+    }
     result.data.items.forEach((a) => upsert(a));
     document.getElementById("alerts-empty").hidden = alerts.size > 0;
     nextBefore = result.data.next_before_id;
@@ -120,19 +129,38 @@
   filters.addEventListener("submit", (event) => { event.preventDefault(); load(false); });
   more.addEventListener("click", () => load(true));
 
-  /* ---- sound for critical alerts (browsers allow it after a click) ---- */
-  let audio = null;
+  /* ---- attention: an unacknowledged critical alert repeats its sound and flashes the title
+     until someone acknowledges it. The sound setting is kept per user in this browser; the
+     browser lets it play once the page has had a click or a key. ---- */
+  const soundKey = "shouwang.sound." + config.userId;
   const soundButton = document.getElementById("sound");
-  soundButton.addEventListener("click", () => {
-    if (audio) { audio.close(); audio = null; } else { audio = new AudioContext(); }
-    soundButton.textContent = t(audio ? "sound.on" : "sound.off");
-    soundButton.setAttribute("aria-pressed", audio ? "true" : "false");
-  });
+  const pageTitle = document.title;
+  let audio = null;
+  let soundOn = localStorage.getItem(soundKey) !== "off";
+  let alarmTimer = null;
+  let titleTimer = null;
 
-  function alarm() {
-    document.body.classList.add("alarm");
-    setTimeout(() => document.body.classList.remove("alarm"), 3000);
-    if (!audio) return;
+  function showSound() {
+    soundButton.textContent = t(soundOn ? "sound.on" : "sound.off");
+    soundButton.setAttribute("aria-pressed", String(soundOn));
+  }
+  function wake() {
+    if (!audio) audio = new AudioContext();
+    if (audio.state === "suspended") audio.resume();
+  }
+  soundButton.addEventListener("click", () => {
+    soundOn = !soundOn;
+    localStorage.setItem(soundKey, soundOn ? "on" : "off");
+    showSound();
+    if (soundOn) wake();
+  });
+  document.addEventListener("pointerdown", wake, { once: true });
+  document.addEventListener("keydown", wake, { once: true });
+  showSound();
+
+  function beep() {
+    document.body.dataset.beeps = String(Number(document.body.dataset.beeps || 0) + 1);
+    if (!soundOn || !audio) return;
     for (let i = 0; i < 3; i++) {
       const oscillator = audio.createOscillator();
       const gain = audio.createGain();
@@ -141,6 +169,26 @@
       oscillator.connect(gain).connect(audio.destination);
       oscillator.start(audio.currentTime + i * 0.35);
       oscillator.stop(audio.currentTime + i * 0.35 + 0.25);
+    }
+  }
+
+  function attention() {
+    const waiting = [...alerts.values()].filter((a) => a.severity === "critical" && a.status === "new");
+    document.body.classList.toggle("alarm", waiting.length > 0);
+    if (waiting.length && !alarmTimer) {
+      beep();
+      alarmTimer = setInterval(beep, config.alarmRepeatMs);
+      let lit = false;
+      titleTimer = setInterval(() => {
+        lit = !lit;
+        const count = [...alerts.values()].filter((a) => a.severity === "critical" && a.status === "new").length;
+        document.title = lit ? t("alarm.title").replace("{n}", count) : pageTitle;
+      }, 1000);
+    } else if (!waiting.length && alarmTimer) {
+      clearInterval(alarmTimer);
+      clearInterval(titleTimer);
+      alarmTimer = titleTimer = null;
+      document.title = pageTitle;
     }
   }
 
@@ -168,6 +216,10 @@
     }
   }
   group.addEventListener("change", stats);
+  let statsTimer = null;
+  function statsSoon() {  // after live changes, at most every 2 s
+    if (!statsTimer) statsTimer = setTimeout(() => { statsTimer = null; stats(); }, 2000);
+  }
 
   /* ---- edge and camera health ---- */
   const SHOWN_EDGES = 12;
