@@ -1,0 +1,88 @@
+"""Every page as every role, in Chromium: on a phone (390×844) no header item wraps to one
+character per line and nothing is wider than the screen; the guardian signs in with 手机号."""
+
+import re
+
+import pytest
+import redis
+from sqlalchemy.orm import Session, sessionmaker
+
+from alert_api.context import AppContext
+from records.outbox import OutputStreams
+from tests.api.browsing import BROWSER_TESTS, browser, screenshot, sign_in, sync_api
+from tests.api.builders import Users, raise_alert
+
+__all__ = ["browser"]  # the fixture
+
+pytestmark = BROWSER_TESTS
+STAFF_PAGES = (
+    "/dashboard",
+    "/watchlist",
+    "/watchlist/households",
+    "/watchlist/guardians",
+    "/watchlist/coverage",
+    "/watchlist/import",
+    "/alerts/{alert}",
+    "/guardian",
+)
+PAGES = {
+    "admin": (*STAFF_PAGES, "/users"),
+    "town": STAFF_PAGES,
+    "gw1": STAFF_PAGES,
+    "13900000001": ("/guardian", "/alerts/{alert}"),
+}
+"""The pages of each role: an administrator, a town's duty officer, a grid worker, a
+guardian."""
+
+WRAPPED = """() => [...document.querySelectorAll('.topbar a, .topbar button, .topbar .who, th')]
+  .filter((item) => {
+    if (item.offsetParent === null) return false;
+    const range = document.createRange();
+    range.selectNodeContents(item);
+    const lines = new Set([...range.getClientRects()].map((rect) => Math.round(rect.top)));
+    return lines.size > 1;
+  })
+  .map((item) => item.textContent.trim())"""
+"""Header items and column heads taller than one line (a wrapped word)."""
+
+
+@pytest.mark.parametrize("login", list(PAGES))
+def test_every_page_on_a_phone(
+    login: str,
+    live_server: str,
+    browser: "sync_api.Browser",
+    context: AppContext,
+    village: Users,
+    sessions: sessionmaker[Session],
+    redis_client: redis.Redis,
+    streams: OutputStreams,
+) -> None:
+    alert = raise_alert(
+        sessions, redis_client, streams, snapshot_dir=context.settings.api.snapshot_dir
+    )
+    phone = browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+    )
+    page = phone.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    if login.isdigit():
+        page.goto(f"{live_server}/guardian")
+        page.wait_for_url(re.compile(r"/login\?next=/guardian$"))
+        assert (
+            page.locator("label", has=page.locator("input[name=login]")).inner_text().strip()
+            == "手机号"
+        )
+        assert page.get_attribute("input[name=login]", "inputmode") == "tel"
+    sign_in(page, live_server, login)
+    page.wait_for_load_state("networkidle")
+    for path in PAGES[login]:
+        page.goto(live_server + path.format(alert=alert))
+        page.wait_for_load_state("networkidle")
+        assert page.evaluate(WRAPPED) == [], f"{login} {path}: a header item or column head wraps"
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"{login} {path}: the page is {width} px wide"
+        name = path.strip("/").replace("/", "-").replace("{alert}", "id") or "home"
+        screenshot(page, f"phone-{login}-{name}")
+    assert errors == []
+    phone.close()
