@@ -1,5 +1,5 @@
 """Web Push for the signed-in user's browsers: the VAPID public key to subscribe with,
-storing and removing subscriptions, and the user's quiet hours."""
+storing and removing subscriptions, the user's quiet hours and channel order."""
 
 from datetime import time
 from typing import Annotated
@@ -7,9 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Request, status
 from pydantic import BaseModel, Field
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from alert_api.params import Text
 from alert_api.viewer import Context, CurrentViewer, Viewer
+from records.channel_order import parse_order
 from records.notifications import (
     InvalidSubscription,
     PushSubscription,
@@ -21,6 +23,7 @@ from records.notifications import (
     set_quiet_hours,
     vapid_public_key,
 )
+from records.people import Guardian, Staff
 
 router = APIRouter(prefix="/api/push", tags=["push"])
 
@@ -67,6 +70,19 @@ class QuietHoursOut(BaseModel):
 
     start: time | None
     end: time | None
+
+
+class ChannelsIn(BaseModel):
+    """The user's channel order: `webpush`, `sms`, `voice`, robot or apprise URLs, each
+    optionally after `[60s]` or `[2m critical]` (docs/notifications.md)."""
+
+    channels: Annotated[list[Annotated[Text, Field(max_length=1000)]], Field(max_length=20)]
+
+
+class ChannelsOut(BaseModel):
+    """The user's channel order, as stored."""
+
+    channels: list[str]
 
 
 def recipient(viewer: Viewer) -> tuple[RecipientType, int]:
@@ -153,3 +169,36 @@ def delete_quiet_hours(context: Context, viewer: CurrentViewer) -> None:
     kind, owner = recipient(viewer)
     with context.writes.begin() as session:
         clear_quiet_hours(session, kind, owner)
+
+
+def _owner(session: Session, viewer: Viewer) -> Guardian | Staff:
+    kind, owner = recipient(viewer)
+    row: Guardian | Staff | None = (
+        session.get(Guardian, owner)
+        if kind is RecipientType.GUARDIAN
+        else session.get(Staff, owner)
+    )
+    if row is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no {kind.value} record {owner}")
+    return row
+
+
+@router.get("/channels", response_model=ChannelsOut)
+def get_channels(context: Context, viewer: CurrentViewer) -> ChannelsOut:
+    """The user's channel order."""
+    with context.reads() as session:
+        return ChannelsOut(channels=list(_owner(session, viewer).channels))
+
+
+@router.put("/channels", response_model=ChannelsOut)
+def put_channels(context: Context, viewer: CurrentViewer, body: ChannelsIn) -> ChannelsOut:
+    """Set the user's channel order (used for the alerts raised from now on)."""
+    entries = [entry.strip() for entry in body.channels if entry.strip()]
+    try:
+        parse_order(entries)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
+    with context.writes.begin() as session:
+        row = _owner(session, viewer)
+        row.channels = entries
+        return ChannelsOut(channels=entries)

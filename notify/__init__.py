@@ -8,7 +8,9 @@ A pipeline of stages, Alertmanager style:
   dead-letter stream;
 - send (`sender`, `deliveries`): due deliveries are leased from the delivery log, held for
   quiet hours (`quiet`) unless critical, sent through their channel, and recorded; failures
-  worth retrying come due again after exponential back-off (`retry`);
+  worth retrying come due again after exponential back-off (`retry`); later steps of the
+  recipient's channel order wait their turn, fall back when the earlier ones fail, and are
+  withdrawn once the alert is answered (`order`);
 - channels (`channel`: the contract; `webpush`, `robots` for DingTalk, WeCom and Feishu,
   `aliyun` and `tencent` for SMS and voice calls to `phones` with `templates`,
   `apprise_channel` for the rest): one `send` each, whose `Result` says whether a failure is

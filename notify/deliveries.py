@@ -12,6 +12,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from notify.channel import Message, Result, Target
+from notify.order import answered, fall_back
 from notify.quiet import quiet_until
 from notify.retry import Backoff
 from notify.targets import WEBPUSH
@@ -48,6 +49,7 @@ class Skipped:
     alert_id: int
     outcome: DeliveryOutcome
     until: datetime | None = None
+    reason: str = ""
 
 
 def _message(job: Notification) -> Message:
@@ -98,13 +100,25 @@ def claim_due(
     }
     held = {job.alert_id for delivery, job in rows if delivery.outcome == DeliveryOutcome.HELD}
     closed = _closed_alerts(session, held)
+    later = {job.alert_id for delivery, job in rows if delivery.wait_s and not delivery.attempts}
+    replied = answered(session, later)
     claimed: list[Claimed] = []
     skipped: list[Skipped] = []
     lease = now + timedelta(seconds=lease_s)
     for delivery, job in rows:
         if delivery.outcome == DeliveryOutcome.HELD and job.alert_id in closed:
-            _settle(delivery, DeliveryOutcome.WITHDRAWN, now, f"alert {closed[job.alert_id]}")
-            skipped.append(Skipped(delivery.id, job.job_id, job.alert_id, delivery.outcome))
+            reason = f"alert {closed[job.alert_id]}"
+            _settle(delivery, DeliveryOutcome.WITHDRAWN, now, reason)
+            skipped.append(
+                Skipped(delivery.id, job.job_id, job.alert_id, delivery.outcome, None, reason)
+            )
+            continue
+        if delivery.wait_s and not delivery.attempts and job.alert_id in replied:
+            reason = f"alert {replied[job.alert_id]}: answered before this step"
+            _settle(delivery, DeliveryOutcome.WITHDRAWN, now, reason)
+            skipped.append(
+                Skipped(delivery.id, job.job_id, job.alert_id, delivery.outcome, None, reason)
+            )
             continue
         hours = quiet.get((job.recipient_type, job.recipient_id))
         until = None
@@ -171,6 +185,13 @@ def record(
         )
     }
     outcomes = [_record(session, rows.get(c.delivery_id), c, r, now, backoff) for c, r in attempts]
+    failed = [
+        claimed.message.job_id
+        for (claimed, _), (recorded, _) in zip(attempts, outcomes, strict=True)
+        if recorded in (Recorded.FAILED, Recorded.GONE)
+    ]
+    session.flush()
+    fall_back(session, failed, now)
     pushed = [
         claimed.target.address
         for (claimed, _), (recorded, _) in zip(attempts, outcomes, strict=True)

@@ -1,16 +1,19 @@
 """The planning stage: a notification job from the stream becomes a record of the job and one
-delivery per target (each push subscription of the recipient, each apprise URL), once per
-`job_id` however often the job is published."""
+delivery per target of each step of the recipient's channel order (each push subscription,
+the mobile number for `sms` and `voice`, each robot or apprise URL), once per `job_id` however
+often the job is published."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
+from notify.order import fall_back
 from notify.phones import mainland_mobile
 from notify.targets import PHONE_CHANNELS, WEBPUSH, apprise_channel
+from records.channel_order import ChannelStep, parse_step
 from records.feed import NotificationJob
 from records.notifications import (
     Delivery,
@@ -62,7 +65,9 @@ class Plan:
     """Why some channels have no target (no push subscription, not a URL)."""
 
 
-def _row(job_id: str, channel: str, target: str, now: datetime, error: str = "") -> dict[str, Any]:
+def _row(
+    job_id: str, channel: str, target: str, now: datetime, wait_s: int, error: str = ""
+) -> dict[str, Any]:
     return {
         "job_id": job_id,
         "channel": channel,
@@ -70,16 +75,48 @@ def _row(job_id: str, channel: str, target: str, now: datetime, error: str = "")
         "target_key": target_key(target),
         "outcome": DeliveryOutcome.FAILED if error else DeliveryOutcome.PENDING,
         "attempts": 0,
+        "wait_s": wait_s,
         "last_error": error or None,
-        "next_attempt_at": None if error else now,
+        "next_attempt_at": None if error else now + timedelta(seconds=wait_s),
         "created_at": now,
         "updated_at": now,
     }
 
 
-def plan_job(session: Session, job: NotificationJob, now: datetime) -> Plan:
-    """Record `job` and its deliveries (due now) unless it was recorded before."""
+def _targets(
+    session: Session, job: NotificationJob, step: ChannelStep
+) -> list[tuple[str, str, str]]:
+    """(channel, target, error) of each delivery a step makes."""
     recipient_type = RecipientType(job.recipient_type)
+    if step.channel == WEBPUSH:
+        subscriptions = push_subscriptions(session, recipient_type, job.recipient_id)
+        if not subscriptions:
+            error = (
+                f"no push subscription for {recipient_type.value} {job.recipient_id} "
+                "(the page was never opened with notifications allowed)"
+            )
+            return [(WEBPUSH, "", error)]
+        return [(WEBPUSH, s.endpoint, "") for s in subscriptions]
+    if step.channel in PHONE_CHANNELS:
+        number = mainland_mobile(job.phone)
+        if number is None:
+            error = (
+                f"{recipient_type.value} {job.recipient_id} has no mainland mobile number "
+                f"(phone {job.phone!r})"
+            )
+            return [(step.channel, job.phone, error)]
+        return [(step.channel, number, "")]
+    name = apprise_channel(step.channel)
+    assert name is not None, "parse_step accepts only URLs besides the named channels"
+    return [(name[:32], step.channel, "")]
+
+
+def plan_job(session: Session, job: NotificationJob, now: datetime) -> Plan:
+    """Record `job` and its deliveries unless it was recorded before: one per target of each
+    step of the recipient's channel order that the alert's severity takes, due after the
+    step's wait (at once if every earlier step failed already)."""
+    recipient_type = RecipientType(job.recipient_type)
+    severity = Severity(job.severity)
     inserted = session.scalar(
         insert_ignoring_conflicts(session, Notification)
         .values(
@@ -88,7 +125,7 @@ def plan_job(session: Session, job: NotificationJob, now: datetime) -> Plan:
             step=job.step,
             recipient_type=recipient_type,
             recipient_id=job.recipient_id,
-            severity=Severity(job.severity),
+            severity=severity,
             title=job.title,
             body=job.body,
             created_at=job.created_at,
@@ -98,39 +135,27 @@ def plan_job(session: Session, job: NotificationJob, now: datetime) -> Plan:
     )
     if inserted is None:
         return Plan(job.job_id, job.alert_id, new=False, deliveries=0)
-    rows: list[dict[str, Any]] = []
-    for channel in dict.fromkeys(c.strip() for c in job.channels if c.strip()):
-        if channel == WEBPUSH:
-            subscriptions = push_subscriptions(session, recipient_type, job.recipient_id)
-            rows += [_row(job.job_id, WEBPUSH, s.endpoint, now) for s in subscriptions]
-            if not subscriptions:
-                error = (
-                    f"no push subscription for {recipient_type.value} {job.recipient_id} "
-                    "(the page was never opened with notifications allowed)"
-                )
-                rows.append(_row(job.job_id, WEBPUSH, "", now, error))
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for entry in job.channels:
+        if not entry.strip():
             continue
-        if channel in PHONE_CHANNELS:
-            number = mainland_mobile(job.phone)
-            error = (
-                ""
-                if number
-                else (
-                    f"{recipient_type.value} {job.recipient_id} has no mainland mobile number "
-                    f"(phone {job.phone!r})"
-                )
+        try:
+            step = parse_step(entry)
+        except ValueError as exc:
+            rows.setdefault(
+                ("invalid", entry), _row(job.job_id, "invalid", entry, now, 0, str(exc))
             )
-            rows.append(_row(job.job_id, channel, number or job.phone, now, error))
             continue
-        name = apprise_channel(channel)
-        if name is None:
-            error = "not a channel: use `webpush` or an apprise URL (scheme://…)"
-            rows.append(_row(job.job_id, "invalid", channel, now, error))
-        else:
-            rows.append(_row(job.job_id, name[:32], channel, now))
+        if not step.applies(severity):
+            continue
+        for channel, target, error in _targets(session, job, step):
+            rows.setdefault(
+                (channel, target), _row(job.job_id, channel, target, now, step.wait_s, error)
+            )
     if rows:
-        session.execute(insert(Delivery), rows)
-    failed = tuple(str(r["last_error"]) for r in rows if r["last_error"])
+        session.execute(insert(Delivery), list(rows.values()))
+        fall_back(session, [job.job_id], now)
+    failed = tuple(str(r["last_error"]) for r in rows.values() if r["last_error"])
     return Plan(
         job.job_id, job.alert_id, new=True, deliveries=len(rows) - len(failed), unreachable=failed
     )

@@ -76,7 +76,7 @@ class Sender:
                 bound.info("held for quiet hours", until=skip.until and skip.until.isoformat())
             elif skip.outcome is DeliveryOutcome.WITHDRAWN:
                 self.metrics.withdrawn.inc()
-                bound.info("withdrawn: the alert was closed during the quiet hours")
+                bound.info("withdrawn", reason=skip.reason)
             else:
                 self.metrics.failed.labels(WEBPUSH).inc()
                 bound.info("push subscription removed before sending", outcome=skip.outcome.value)

@@ -2,13 +2,13 @@
 
 from urllib.parse import urlsplit
 
+from records.channel_order import PHONE_CHANNELS
+
 WEBPUSH = "webpush"
 """The channel entry meaning: every push subscription of the recipient."""
-SMS = "sms"
-"""A text message to the recipient's mobile number (`notify_sms`)."""
-VOICE = "voice"
-"""A call to the recipient's mobile number that reads the message (`notify_voice`)."""
-PHONE_CHANNELS = (SMS, VOICE)
+SMS, VOICE = PHONE_CHANNELS
+"""A text message to the recipient's mobile number (`notify_sms`); a call to it that reads
+the message (`notify_voice`)."""
 
 
 def apprise_channel(url: str) -> str | None:

@@ -5,7 +5,8 @@ lists, staff, areas, coverage), `alerts`, `users`, `notifications` (jobs and del
 `cameras` and `devices` (device tables), `models` (all of them) — then `db` (engines, sessions,
 transient errors), `settings`, `migrate` (Alembic), `lifecycle` (alert state changes),
 `queries` (reading alerts), `feed` (entries of the alert-change and notification streams),
-`outbox` (publishing them after commit), `timers` (Redis timers, among them the escalation
+`outbox` (publishing them after commit), `channel_order` (a person's notification channels
+with their waits), `timers` (Redis timers, among them the escalation
 timers acknowledgement stops), `device_registry` (the sensor bridge's device table, the
 unassigned list and its audited assignments), `watchlist_csv` (import/export) and `cli`.
 """

@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import ForeignKey, Index, String, Text, Time, UniqueConstraint, select
+from sqlalchemy import ForeignKey, Index, String, Text, Time, UniqueConstraint, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, sessionmaker
 from sqlalchemy.sql import Insert
@@ -148,6 +148,9 @@ class Delivery(Base):
         str_enum(DeliveryOutcome), default=DeliveryOutcome.PENDING
     )
     attempts: Mapped[int] = mapped_column(default=0)
+    wait_s: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    """How long after the job this delivery waits: a later step of the channel order, sent
+    unless the alert is answered first, or at once when every earlier step failed."""
     last_error: Mapped[str | None] = mapped_column(Text)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     """When a pending or held delivery is due; null once it is settled."""

@@ -7,6 +7,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any, TypeVar
 
+from records.channel_order import parse_order
 from records.types import SourceKind
 from records.watchlist_csv.report import RowError
 
@@ -99,11 +100,13 @@ def items(value: str) -> list[str]:
 
 
 def channels(value: str) -> list[str]:
-    """Notification channels: `webpush` and/or apprise URLs (scheme://…), separated by ;."""
+    """A channel order: `webpush`, `sms`, `voice`, robot or apprise URLs, each optionally
+    after `[60s]` / `[2m critical]`, separated by ; (`records.channel_order`)."""
     found = [item for item in (part.strip() for part in value.split(";")) if item]
-    for item in found:
-        if item != "webpush" and not re.fullmatch(r"[a-z][a-z0-9+.-]*://\S+", item):
-            raise CellError(f"{item!r} is neither `webpush` nor a URL like dingtalk://…")
+    try:
+        parse_order(found)
+    except ValueError as exc:
+        raise CellError(str(exc)) from None
     return found
 
 

@@ -79,3 +79,23 @@ def test_quiet_hours(client: TestClient, context: AppContext, village: Users) ->
     assert client.put("/api/push/quiet-hours", json=same, headers=headers).status_code == 422
     assert client.delete("/api/push/quiet-hours", headers=headers).status_code == 204
     assert client.get("/api/push/quiet-hours", headers=headers).json()["start"] is None
+
+
+def test_channel_order(client: TestClient, context: AppContext, village: Users) -> None:
+    headers = bearer(context, village.wang_li)
+    before = client.get("/api/push/channels", headers=headers)
+    assert before.status_code == 200, before.text
+    order = {"channels": ["webpush", " [60s] sms ", "[2m critical] voice", ""]}
+    saved = client.put("/api/push/channels", json=order, headers=headers)
+    assert saved.json() == {"channels": ["webpush", "[60s] sms", "[2m critical] voice"]}
+    with context.reads() as session:
+        guardian = session.scalar(select(Guardian).where(Guardian.phone == "13900000001"))
+        assert guardian is not None and guardian.channels == saved.json()["channels"]
+    wrong = client.put("/api/push/channels", json={"channels": ["[soon] sms"]}, headers=headers)
+    assert wrong.status_code == 422 and "neither a wait" in wrong.text
+    staff = bearer(context, village.grid1_worker)
+    robot = {"channels": ["dingtalk://SEC1@token/", "[1m] voice"]}
+    assert client.put("/api/push/channels", json=robot, headers=staff).status_code == 200
+    assert client.get("/api/push/channels", headers=staff).json() == robot
+    admin = bearer(context, village.admin)
+    assert client.get("/api/push/channels", headers=admin).status_code == 422

@@ -1,0 +1,153 @@
+"""A recipient's channel order through the real notifier, Redis and database: push first, SMS
+after 60 s unless someone answered, a voice call after 120 s for critical alerts; a step
+whose predecessors all failed goes out at once."""
+
+from collections.abc import Callable
+from datetime import timedelta
+
+import redis
+from sqlalchemy.orm import Session, sessionmaker
+
+from notify.worker import Notifier
+from records.alerts import Alert
+from records.notifications import Delivery, DeliveryOutcome
+from records.types import AlertStatus
+from tests.notify.builders import T0, Clock, browser, job, publish
+from tests.notify.conftest import Names
+from tests.notify.drive import settle
+from tests.notify.servers import HttpEdge
+from tests.notify.test_delivery import deliveries, subscribe
+from tests.notify.test_sms_voice import cloud
+from tests.notify.vendors import Vendors
+from tests.records.test_lifecycle import new_alert
+
+ORDER = ("webpush", "[60s] sms", "[2m critical] voice")
+
+
+def by_channel(sessions: sessionmaker[Session]) -> dict[str, Delivery]:
+    return {d.channel: d for d in deliveries(sessions)}
+
+
+def acknowledge(sessions: sessionmaker[Session], alert_id: int) -> None:
+    with sessions.begin() as session:
+        alert = session.get(Alert, alert_id)
+        assert alert is not None
+        alert.status = AlertStatus.ACKNOWLEDGED
+
+
+def test_without_a_reply_push_then_sms_after_a_minute_then_a_call(
+    notifier_for: Callable[..., Notifier],
+    sessions: sessionmaker[Session],
+    redis_client: redis.Redis,
+    names: Names,
+    edge: HttpEdge,
+    vendors: Vendors,
+    clock: Clock,
+) -> None:
+    subscribe(sessions, ("guardian", 1), browser(edge.url("/push/phone")))
+    alert_id = new_alert(sessions)
+    notifier = notifier_for(sections=cloud(vendors, "aliyun"))
+    publish(redis_client, names.stream, job(*ORDER, alert_id=alert_id))
+    settle(notifier)
+
+    rows = by_channel(sessions)
+    assert rows["webpush"].outcome == DeliveryOutcome.SENT
+    assert (rows["sms"].wait_s, rows["sms"].next_attempt_at) == (60, T0 + timedelta(seconds=60))
+    assert (rows["voice"].wait_s, rows["voice"].next_attempt_at) == (120, T0 + timedelta(minutes=2))
+    assert vendors.calls == []
+
+    clock.advance(59)
+    settle(notifier)
+    assert vendors.calls == []
+    clock.advance(1)
+    settle(notifier)
+    assert [c.action for c in vendors.calls] == ["SendSms"]
+    clock.advance(60)
+    settle(notifier)
+    assert [c.action for c in vendors.calls] == ["SendSms", "SingleCallByTts"]
+    assert {d.outcome for d in deliveries(sessions)} == {DeliveryOutcome.SENT}
+
+
+def test_an_answer_before_the_wait_withdraws_the_later_steps(
+    notifier_for: Callable[..., Notifier],
+    sessions: sessionmaker[Session],
+    redis_client: redis.Redis,
+    names: Names,
+    edge: HttpEdge,
+    vendors: Vendors,
+    clock: Clock,
+) -> None:
+    subscribe(sessions, ("guardian", 1), browser(edge.url("/push/phone")))
+    alert_id = new_alert(sessions)
+    notifier = notifier_for(sections=cloud(vendors, "aliyun"))
+    publish(redis_client, names.stream, job(*ORDER, alert_id=alert_id))
+    settle(notifier)
+    clock.advance(30)
+    acknowledge(sessions, alert_id)
+    clock.advance(90)
+    settle(notifier)
+
+    rows = by_channel(sessions)
+    assert rows["webpush"].outcome == DeliveryOutcome.SENT
+    for channel in ("sms", "voice"):
+        assert rows[channel].outcome == DeliveryOutcome.WITHDRAWN
+        assert rows[channel].last_error == "alert acknowledged: answered before this step"
+    assert vendors.calls == []
+    assert notifier.metrics.withdrawn._value.get() == 2
+
+
+def test_a_failed_step_falls_back_to_the_next_at_once(
+    notifier_for: Callable[..., Notifier],
+    sessions: sessionmaker[Session],
+    redis_client: redis.Redis,
+    names: Names,
+    vendors: Vendors,
+    clock: Clock,
+) -> None:
+    # no push subscription: the SMS goes at once; the SMS vendor has no balance: the call
+    # goes at once after it
+    vendors.script("SendSms", "no_balance")
+    alert_id = new_alert(sessions)
+    notifier = notifier_for(sections=cloud(vendors, "aliyun"))
+    publish(redis_client, names.stream, job(*ORDER, alert_id=alert_id))
+    settle(notifier)
+
+    rows = by_channel(sessions)
+    assert rows["webpush"].outcome == DeliveryOutcome.FAILED
+    assert (rows["sms"].outcome, rows["sms"].last_error or "") == (
+        DeliveryOutcome.FAILED,
+        "isv.AMOUNT_NOT_ENOUGH: 账户余额不足",
+    )
+    assert (rows["voice"].outcome, rows["voice"].sent_at) == (DeliveryOutcome.SENT, T0)
+    assert [c.action for c in vendors.calls] == ["SendSms", "SingleCallByTts"]
+
+
+def test_a_sent_step_keeps_the_next_waiting_and_severity_picks_the_steps(
+    notifier_for: Callable[..., Notifier],
+    sessions: sessionmaker[Session],
+    redis_client: redis.Redis,
+    names: Names,
+    vendors: Vendors,
+    clock: Clock,
+) -> None:
+    high = new_alert(sessions, severity="high")
+    notifier = notifier_for(sections=cloud(vendors, "tencent"))
+    publish(redis_client, names.stream, job(*ORDER, alert_id=high, severity="high"))
+    settle(notifier)
+
+    rows = by_channel(sessions)
+    assert set(rows) == {"webpush", "sms"}  # the call is for critical alerts only
+    assert rows["sms"].outcome == DeliveryOutcome.SENT  # no subscription: SMS at once
+    [sms] = vendors.of("SendSms")
+    assert sms.params["TemplateParamSet"][0] == "紧急"
+
+    critical = new_alert(sessions)
+    publish(redis_client, names.stream, job("[30s] sms", "[2m] voice", alert_id=critical))
+    settle(notifier)
+    clock.advance(30)
+    settle(notifier)
+    assert len(vendors.of("SendSms")) == 2
+    assert vendors.of("SendTtsVoice") == []  # the SMS went: the call waits its turn
+    clock.advance(90)
+    settle(notifier)
+    assert len(vendors.of("SendTtsVoice")) == 1
