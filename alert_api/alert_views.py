@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from alert_api.context import AppContext
-from alert_api.snapshots import snapshot_url
+from alert_api.snapshots import clip_url, snapshot_url
 from records.alerts import Alert
 from records.feed import alert_summary
 from records.lifecycle import ALLOWED
@@ -46,6 +46,10 @@ class AlertOut(BaseModel):
     )
     family_response_by: str | None = Field(description="That guardian's name.")
     snapshot_url: str | None = Field(description="The best snapshot (signed URL), if any.")
+    clip_url: str | None = Field(
+        description="The evidence clip (H.264 MP4, signed URL) of the event whose snapshot it "
+        "shows: the seconds before and after, once the edge has sent it."
+    )
 
 
 class PersonOut(BaseModel):
@@ -106,8 +110,10 @@ def alert_out_from_summary(context: AppContext, summary: dict[str, Any]) -> Aler
     """The list view of an alert from a live-feed entry's `alert` (no database needed)."""
     values = {name: summary.get(name) for name in AlertOut.model_fields}
     values["area_name"] = context.areas.name(summary.get("area_id"))
-    values["snapshot_url"] = snapshot_url(
-        context.signer, int(summary["id"]), summary.get("snapshot_path")
+    alert_id, snapshot_path = int(summary["id"]), summary.get("snapshot_path")
+    values["snapshot_url"] = snapshot_url(context.signer, alert_id, snapshot_path)
+    values["clip_url"] = clip_url(
+        context.signer, context.settings.api.snapshot_dir, alert_id, snapshot_path
     )
     values["details"] = summary.get("details") or {}
     values["person_ids"] = summary.get("person_ids") or []

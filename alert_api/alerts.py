@@ -14,7 +14,7 @@ from alert_api.alert_views import AlertDetail, AlertOut, alert_detail, alert_out
 from alert_api.context import AppContext
 from alert_api.feed import feed_cursor
 from alert_api.params import MAX_ID, NAME_PATTERN, RecordId, Text, aware
-from alert_api.snapshots import matching_path, snapshot_file
+from alert_api.snapshots import clip_path, matching_path, snapshot_file
 from alert_api.viewer import Context, CurrentViewer, Viewer
 from records.alerts import Alert
 from records.lifecycle import (
@@ -171,6 +171,35 @@ def get_snapshot(
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such snapshot")
     return FileResponse(
         found, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"}
+    )
+
+
+@router.get(
+    "/{alert_id}/clips/{signature}",
+    response_class=FileResponse,
+    responses={
+        200: {"content": {"video/mp4": {}}},
+        206: {"content": {"video/mp4": {}}, "description": "The range asked for."},
+        404: {"model": Problem},
+    },
+)
+def get_clip(
+    context: Context,
+    viewer: CurrentViewer,
+    alert_id: RecordId,
+    signature: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")],
+) -> FileResponse:
+    """The alert's evidence clip (H.264 MP4), by the signed URL the alert views give; answers
+    range requests, as video players ask."""
+    with context.reads() as session:
+        alert = visible_alert(context, session, viewer, alert_id)
+        path = clip_path(alert.snapshot_path)
+    signed = path is not None and context.signer.verify(signature, "clip", str(alert_id), path)
+    found = snapshot_file(context.settings.api.snapshot_dir, path) if path and signed else None
+    if found is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such clip")
+    return FileResponse(
+        found, media_type="video/mp4", headers={"Cache-Control": "private, max-age=86400"}
     )
 
 

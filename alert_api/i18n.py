@@ -72,6 +72,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "alert.show_all": ("显示全部 {n} 条", "Show all {n}"),
     "alert.confidence": ("置信度", "confidence"),
     "alert.snapshot": ("截图", "Snapshot"),
+    "alert.clip": ("事发前后录像", "Video of before and after"),
     "alert.done": ("操作成功，当前状态：{status}", "Done; the alert is now: {status}"),
     "alert.confirm": ("确定", "Confirm"),
     "alert.cancel": ("取消", "Cancel"),

@@ -92,5 +92,14 @@ const Alerts = (() => {
     return source;
   }
 
-  return { nextStatuses, transition, onIt, snapshot, badges, follow, time };
+  /* The evidence clip, its snapshot as the poster, loaded only when played; else the snapshot. */
+  function clip(alert, size) {
+    if (!alert.clip_url) return snapshot(alert, size);
+    return el("video", {
+      class: "snapshot clip " + size, src: alert.clip_url, poster: alert.snapshot_url,
+      controls: true, playsinline: true, preload: "none", "aria-label": t("alert.clip"),
+    });
+  }
+
+  return { nextStatuses, transition, onIt, snapshot, clip, badges, follow, time };
 })();

@@ -15,7 +15,7 @@
         })
       : null;
     return el("article", { class: `g-card sev-${a.severity} status-${a.status}`, "data-id": a.id, "data-status": a.status },
-      Alerts.snapshot(a, "wide"),
+      Alerts.clip(a, "wide"),
       el("h2", {}, el("a", { href: `/alerts/${a.id}`, text: a.title })),
       el("p", { class: "meta" }, ...Alerts.badges(a), " " + time(a.created_at)),
       onIt);

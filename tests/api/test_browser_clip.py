@@ -1,0 +1,68 @@
+"""The evidence clip plays in Chromium: on the alert's page (a duty officer at 1366×768) and
+on the guardian's phone page and alert page (390×844)."""
+
+import redis
+from sqlalchemy.orm import Session, sessionmaker
+
+from alert_api.context import AppContext
+from records.outbox import OutputStreams
+from tests.api.browsing import BROWSER_TESTS, browser, screenshot, sign_in, sync_api, wait_until
+from tests.api.builders import Users, raise_alert
+from tests.api.evidence import store_clip
+
+__all__ = ["browser"]  # the fixture
+
+pytestmark = BROWSER_TESTS
+
+
+def plays(page: "sync_api.Page", selector: str) -> None:
+    """Start the video (muted, as a tap would) and see its frames decode and time advance."""
+    video = f"document.querySelector({selector!r})"
+    page.evaluate(f"{video}.muted = true; {video}.play()")
+    wait_until(page, f"{video}.readyState >= 2 && {video}.currentTime > 0.5", timeout_s=15)
+    assert page.evaluate(f"{video}.error") is None
+    assert page.evaluate(f"{video}.videoWidth") == 320
+    assert page.evaluate(f"{video}.duration") > 3.5
+
+
+def test_the_clip_plays_on_the_alert_page_and_the_guardian_phone(
+    live_server: str,
+    browser: "sync_api.Browser",
+    context: AppContext,
+    village: Users,
+    sessions: sessionmaker[Session],
+    redis_client: redis.Redis,
+    streams: OutputStreams,
+) -> None:
+    snapshots = context.settings.api.snapshot_dir
+    alert_id = raise_alert(sessions, redis_client, streams, snapshot_dir=snapshots)
+    store_clip(sessions, snapshots, alert_id)
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    sign_in(page, live_server, "town")
+    page.wait_for_url(f"{live_server}/dashboard")
+    page.goto(f"{live_server}/alerts/{alert_id}")
+    assert page.get_attribute("video#clip", "aria-label") == "事发前后录像"
+    assert (page.get_attribute("video#clip", "poster") or "").startswith(
+        f"/api/alerts/{alert_id}/snapshots/"
+    )
+    plays(page, "video#clip")
+    screenshot(page, "alert-clip")
+
+    phone = browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+    )
+    mobile = phone.new_page()
+    mobile.on("pageerror", lambda error: errors.append(str(error)))
+    sign_in(mobile, live_server, "13900000001")
+    mobile.wait_for_url(f"{live_server}/guardian")
+    card = f'.g-card[data-id="{alert_id}"] video.clip'
+    mobile.locator(card).wait_for()
+    assert mobile.get_attribute(card, "preload") == "none"  # a phone loads it when played
+    plays(mobile, card)
+    screenshot(mobile, "guardian-clip")
+    mobile.goto(f"{live_server}/alerts/{alert_id}")
+    plays(mobile, "video#clip")
+    assert errors == []
+    phone.close()
