@@ -12,7 +12,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from notify.channel import Message, Result, Target
-from notify.order import answered, fall_back
+from notify.order import Answers, fall_back
 from notify.quiet import quiet_until
 from notify.retry import Backoff
 from notify.targets import WEBPUSH
@@ -101,7 +101,7 @@ def claim_due(
     held = {job.alert_id for delivery, job in rows if delivery.outcome == DeliveryOutcome.HELD}
     closed = _closed_alerts(session, held)
     later = {job.alert_id for delivery, job in rows if delivery.wait_s and not delivery.attempts}
-    replied = answered(session, later)
+    answers = Answers(session, later)
     claimed: list[Claimed] = []
     skipped: list[Skipped] = []
     lease = now + timedelta(seconds=lease_s)
@@ -113,11 +113,11 @@ def claim_due(
                 Skipped(delivery.id, job.job_id, job.alert_id, delivery.outcome, None, reason)
             )
             continue
-        if delivery.wait_s and not delivery.attempts and job.alert_id in replied:
-            reason = f"alert {replied[job.alert_id]}: answered before this step"
-            _settle(delivery, DeliveryOutcome.WITHDRAWN, now, reason)
+        answer = answers.reason(job.alert_id, job.recipient_type) if delivery.wait_s else None
+        if answer and not delivery.attempts:
+            _settle(delivery, DeliveryOutcome.WITHDRAWN, now, answer)
             skipped.append(
-                Skipped(delivery.id, job.job_id, job.alert_id, delivery.outcome, None, reason)
+                Skipped(delivery.id, job.job_id, job.alert_id, delivery.outcome, None, answer)
             )
             continue
         hours = quiet.get((job.recipient_type, job.recipient_id))

@@ -1,6 +1,7 @@
 """The channel order between deliveries of one job: a later step falls back (comes due at
 once) when every earlier step has failed, and is withdrawn when the alert was answered
-before its wait ran out."""
+before its wait ran out: acknowledged or closed by staff, or — for the family's own steps —
+a family member's "我来处理"."""
 
 from collections.abc import Iterable
 from datetime import datetime
@@ -9,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from records.alerts import Alert
-from records.notifications import Delivery, DeliveryOutcome
+from records.notifications import Delivery, DeliveryOutcome, RecipientType
 from records.types import AlertStatus
 
 FAILED = (DeliveryOutcome.FAILED, DeliveryOutcome.GONE)
@@ -54,10 +55,26 @@ def fall_back(session: Session, job_ids: Iterable[str], now: datetime) -> list[D
     return moved
 
 
-def answered(session: Session, alert_ids: set[int]) -> dict[int, str]:
-    """The status of each of these alerts that someone has answered (no longer `new`);
-    later steps of the channel order are not sent for them."""
-    if not alert_ids:
-        return {}
-    rows = session.execute(select(Alert.id, Alert.status).where(Alert.id.in_(alert_ids)))
-    return {alert_id: str(status) for alert_id, status in rows if status != AlertStatus.NEW}
+class Answers:
+    """Who answered which alerts: staff (the alert is no longer `new`) or the family."""
+
+    def __init__(self, session: Session, alert_ids: set[int]) -> None:
+        rows = (
+            session.execute(
+                select(Alert.id, Alert.status, Alert.family_response_by).where(
+                    Alert.id.in_(alert_ids)
+                )
+            ).all()
+            if alert_ids
+            else []
+        )
+        self.staff = {alert: str(status) for alert, status, _ in rows if status != AlertStatus.NEW}
+        self.family = {alert: by for alert, status, by in rows if by is not None}
+
+    def reason(self, alert_id: int, recipient_type: RecipientType) -> str | None:
+        """Why a waiting step to this recipient is not sent any more (None: it is)."""
+        if alert_id in self.staff:
+            return f"alert {self.staff[alert_id]}: answered before this step"
+        if recipient_type is RecipientType.GUARDIAN and alert_id in self.family:
+            return f"{self.family[alert_id]} (family) answered before this step"
+        return None

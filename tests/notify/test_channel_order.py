@@ -151,3 +151,38 @@ def test_a_sent_step_keeps_the_next_waiting_and_severity_picks_the_steps(
     clock.advance(90)
     settle(notifier)
     assert len(vendors.of("SendTtsVoice")) == 1
+
+
+def test_a_family_reply_stops_the_familys_later_steps_not_the_staffs(
+    notifier_for: Callable[..., Notifier],
+    sessions: sessionmaker[Session],
+    redis_client: redis.Redis,
+    names: Names,
+    edge: HttpEdge,
+    vendors: Vendors,
+    clock: Clock,
+) -> None:
+    subscribe(sessions, ("guardian", 1), browser(edge.url("/push/daughter")))
+    subscribe(sessions, ("staff", 7), browser(edge.url("/push/grid-worker")))
+    alert_id = new_alert(sessions)
+    notifier = notifier_for(sections=cloud(vendors, "aliyun"))
+    publish(
+        redis_client,
+        names.stream,
+        job("webpush", "[60s] sms", alert_id=alert_id),
+        job("webpush", "[60s] sms", alert_id=alert_id, recipient_type="staff", recipient_id=7),
+    )
+    settle(notifier)
+    with sessions.begin() as session:
+        alert = session.get(Alert, alert_id)
+        assert alert is not None
+        alert.family_response_at, alert.family_response_by = clock.now, "王小红"
+    clock.advance(60)
+    settle(notifier)
+
+    sms = {d.job_id: d for d in deliveries(sessions) if d.channel == "sms"}
+    family, staff = sms[f"{alert_id}:0:guardian:1"], sms[f"{alert_id}:0:staff:7"]
+    assert family.outcome == DeliveryOutcome.WITHDRAWN
+    assert family.last_error == "王小红 (family) answered before this step"
+    assert staff.outcome == DeliveryOutcome.SENT  # the official ladder runs on
+    assert len(vendors.of("SendSms")) == 1
