@@ -42,8 +42,15 @@ def run(
 @notify_app.command("test")
 def test(
     url: Annotated[
-        str, typer.Argument(help="Robot or apprise URL, e.g. dingtalk://SECRET@TOKEN/, ntfy://…")
+        str,
+        typer.Argument(
+            help="sms or voice (with --phone), or a robot or apprise URL, e.g. "
+            "dingtalk://SECRET@TOKEN/, ntfy://…"
+        ),
     ],
+    phone: Annotated[
+        str, typer.Option(help="Mobile number for sms and voice (the configured vendor).")
+    ] = "",
     title: Annotated[str, typer.Option(help="Title of the test message.")] = "守望 测试通知",
     body: Annotated[
         str, typer.Option(help="Text of the test message.")
@@ -51,30 +58,54 @@ def test(
     timeout_s: Annotated[float, typer.Option(help="Longest wait for the service.")] = 10.0,
     config: ConfigOption = None,
 ) -> None:
-    """Send a test message to one robot (DingTalk, WeCom, Feishu) or apprise URL (check a
-    channel before putting it in the watch list); exit 1 if it was not accepted."""
+    """Send a test message through one channel — an SMS or a call with the vendor and template
+    of the config, a robot (DingTalk, WeCom, Feishu) or an apprise URL — before putting it in
+    the watch list; exit 1 if it was not accepted."""
+    from zoneinfo import ZoneInfo
+
     from notify.apprise_channel import AppriseChannel
     from notify.channel import Channel, Message, Target
+    from notify.phones import mainland_mobile
     from notify.robots import ROBOT_CHANNELS, RobotChannel
     from notify.settings import NotifierSettings
-    from notify.targets import apprise_channel, redact
+    from notify.targets import PHONE_CHANNELS, SMS, apprise_channel, redact
+    from notify.worker import sms_channel, voice_channel
     from records.base import utcnow
     from records.types import Severity
     from shouwang.settings import ConfigError
 
-    channel = apprise_channel(url)
-    if channel is None:
-        raise fail(f"{url!r} is not an apprise URL (scheme://…); see docs/notifications.md")
-    message = Message("test", 0, 0, Severity.LOW, title, body, utcnow())
     try:
-        robots = NotifierSettings.load(config).notify_robots
+        settings = NotifierSettings.load(config)
     except ConfigError as exc:
         raise fail(str(exc)) from None
-    sender: Channel = (
-        RobotChannel(robots, timeout_s) if channel in ROBOT_CHANNELS else AppriseChannel(timeout_s)
+    zone, message = (
+        ZoneInfo(settings.notify.timezone),
+        Message("test", 0, 0, Severity.LOW, title, body, utcnow()),
     )
-    result = sender.send(message, Target(channel, url))
+    sender: Channel
+    if url in PHONE_CHANNELS:
+        number = mainland_mobile(phone)
+        if number is None:
+            raise fail(f"{url} needs --phone with a mainland mobile number (got {phone!r})")
+        sender = (
+            sms_channel(settings.notify_sms, zone, timeout_s)
+            if url == SMS
+            else voice_channel(settings.notify_voice, zone, timeout_s)
+        )
+        target, shown = Target(url, number), number
+    else:
+        channel = apprise_channel(url)
+        if channel is None:
+            raise fail(
+                f"{url!r} is not sms, voice or a URL (scheme://…); see docs/notifications.md"
+            )
+        robot = channel in ROBOT_CHANNELS
+        sender = (
+            RobotChannel(settings.notify_robots, timeout_s) if robot else AppriseChannel(timeout_s)
+        )
+        target, shown = Target(channel, url), redact(url)
+    result = sender.send(message, target)
     if not result.ok:
-        console.print(f"not sent to {redact(url)}: {result.error}", markup=False, style="red")
+        console.print(f"not sent to {shown}: {result.error}", markup=False, style="red")
         raise typer.Exit(code=1)
-    typer.echo(f"sent to {redact(url)}")
+    typer.echo(f"sent to {shown}")

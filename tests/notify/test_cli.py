@@ -1,12 +1,14 @@
 """`shouwang notify run` refuses to start on bad settings or an unmigrated database, saying
 what to do; `shouwang notify test URL` checks a channel."""
 
+import json
 from pathlib import Path
 
 from typer.testing import CliRunner
 
 from notify.cli import notify_app
 from tests.notify.servers import HttpEdge
+from tests.notify.test_sms_voice import cloud
 from tests.notify.vendors import DINGTALK, Vendors
 
 runner = CliRunner()
@@ -54,3 +56,21 @@ def test_test_command_sends_to_a_robot_with_its_signature(tmp_path: Path, vendor
         notify_app, ["test", "dingtalk://SECx@dt-token/", "--config", str(config)]
     )
     assert wrong.exit_code == 1 and "errcode 310000" in wrong.output
+
+
+def test_test_command_texts_and_calls_with_the_configured_vendor(
+    tmp_path: Path, vendors: Vendors
+) -> None:
+    config = tmp_path / "notify.yaml"
+    config.write_text(json.dumps(cloud(vendors, "tencent")))
+    sent = runner.invoke(notify_app, ["test", "sms", "--phone", "13800000001", "-c", str(config)])
+    assert sent.exit_code == 0, sent.output
+    assert "sent to 13800000001" in sent.output
+    [sms] = vendors.of("SendSms")
+    assert sms.params["TemplateParamSet"][1] == "守望 测试通知"
+
+    vendors.script("SendTtsVoice", "voice_no_balance")
+    call = runner.invoke(notify_app, ["test", "voice", "--phone", "13800000001", "-c", str(config)])
+    assert call.exit_code == 1 and "InsufficientBalanceInVoicePackage" in call.output
+    landline = runner.invoke(notify_app, ["test", "sms", "--phone", "010-5551234"])
+    assert landline.exit_code == 2 and "mainland mobile number" in landline.output
