@@ -13,7 +13,10 @@ Reported per broker and phase: messages acknowledged to publishers per second, p
 consumer p50/p99, acknowledged messages the consumer never got (lost), and repeats.
 
     python -m benchmarks.brokers [--rate 1000] [--seconds 20] [--connections 60]
-        [--brokers mosquitto,nats,rabbitmq] [--json]
+        [--brokers mosquitto,nats,rabbitmq] [--json] [--quick]
+
+`--quick` (under a minute): Mosquitto and NATS only, 20 clients, 300 messages/s for 3 s.
+RabbitMQ's three nodes alone take about a minute to start. Figures in docs/operations.md.
 """
 
 import argparse
@@ -41,7 +44,9 @@ from tests.helpers.mosquitto import running_mosquitto
 from tests.helpers.nats_cluster import running_nats
 from tests.helpers.rabbitmq_cluster import running_rabbitmq
 
-console = Console()
+console = Console() if Console().is_terminal else Console(width=160)
+progress = Console(stderr=True)
+"""Where the run says what it is doing (stderr: `--json` output stays JSON)."""
 TOPIC = "shouwang/v1/tongren-bijiang-{n:02d}/cam-01/event"
 
 
@@ -64,7 +69,7 @@ class Received:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.first: dict[int, float] = {}
-        self.latency_ms: list[float] = []
+        self.latency_ms: dict[int, float] = {}
         self.times: Counter[int] = Counter()
 
     def note(self, payload: bytes) -> None:
@@ -74,7 +79,7 @@ class Received:
             self.times[data["id"]] += 1
             if data["id"] not in self.first:
                 self.first[data["id"]] = now
-                self.latency_ms.append((now - data["t"]) * 1000)
+                self.latency_ms[data["id"]] = (now - data["t"]) * 1000
 
 
 class Publisher:
@@ -102,8 +107,8 @@ class Publisher:
                 self.acked.add(message_id)
 
     def _disconnected(self, client: mqtt.Client, *_args: Any) -> None:
-        with self.lock:
-            self.pending.clear()  # a clean session: unacknowledged messages are the edge's
+        # Messages without a PUBACK stay pending: paho sends them again, under the same
+        # packet ids, once connected to the next node.
         self.index = (self.index + 1) % len(self.ports)
         client.connect_async("127.0.0.1", self.ports[self.index], keepalive=10)
 
@@ -242,10 +247,13 @@ def measure(
     kill: Callable[[], None] | None,
 ) -> Result:
     received = Received()
+    # The edges connect first: NATS creates its MQTT stream on the first MQTT connection, and
+    # a consumer can bind only then.
+    publishers = [
+        Publisher(f"bench-{phase}-{i}", ports, i % len(ports)) for i in range(args.connections)
+    ]
     with consumer(received):
-        publishers = [
-            Publisher(f"bench-{phase}-{i}", ports, i % len(ports)) for i in range(args.connections)
-        ]
+        warm_up(publishers, received)
         interval = 1 / args.rate
         started = time.monotonic()
         killed = False
@@ -261,13 +269,14 @@ def measure(
             if delay > 0:
                 time.sleep(delay)
         time.sleep(3)
-        acked = set().union(*(p.acked for p in publishers))
-        deadline = time.monotonic() + 60
+        acked = {n for p in publishers for n in p.acked if n >= 0}
+        deadline = time.monotonic() + 5 + args.seconds
         while time.monotonic() < deadline and not acked <= received.first.keys():
             time.sleep(0.5)
         for publisher in publishers:
             publisher.close()
-    latencies = sorted(received.latency_ms)
+    latencies = sorted(ms for n, ms in received.latency_ms.items() if n >= 0 and n in acked)
+    repeats = sum(n - 1 for key, n in received.times.items() if key >= 0 and n > 1)
     return Result(
         broker=broker,
         phase=phase,
@@ -276,9 +285,26 @@ def measure(
         p50_ms=round(percentile(latencies, 0.5), 1) if latencies else 0.0,
         p99_ms=round(percentile(latencies, 0.99), 1) if latencies else 0.0,
         lost=len(acked - received.first.keys()),
-        repeats=sum(n - 1 for n in received.times.values() if n > 1),
+        repeats=repeats,
         acked=len(acked),
     )
+
+
+def warm_up(publishers: list["Publisher"], received: Received, timeout: float = 60.0) -> None:
+    """Publish probes (negative ids, left out of the figures) from every publisher until the
+    consumer has one from each: connections, stream and consumer are in place."""
+    deadline = time.monotonic() + timeout
+    probe = -1
+    while time.monotonic() < deadline:
+        for publisher in publishers:
+            publisher.publish(probe, TOPIC.format(n=0))
+            probe -= 1
+        time.sleep(0.5)
+        with received.lock:
+            got = sum(1 for n in received.first if n < 0)
+        if got >= len(publishers):
+            return
+    raise RuntimeError(f"the consumer got no probes in {timeout:g} s")
 
 
 def run_mosquitto(directory: Path, args: argparse.Namespace) -> list[Result]:
@@ -329,11 +355,15 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=60)
     parser.add_argument("--brokers", default="mosquitto,nats,rabbitmq")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="a run of under a minute")
     args = parser.parse_args()
+    if args.quick:
+        args.rate, args.seconds, args.connections = 300, 3, 20
+        args.brokers = "mosquitto,nats"
     results: list[Result] = []
     with tempfile.TemporaryDirectory(prefix="shouwang-brokers-", dir="/tmp") as directory:
         for name in args.brokers.split(","):
-            console.print(f"[dim]{name}: starting …[/dim]")
+            progress.print(f"[dim]{name}: starting …[/dim]")
             results += RUNS[name](Path(directory) / name, args)
     if args.json:
         print(json.dumps([asdict(r) for r in results], indent=2))

@@ -18,13 +18,17 @@ load the back office as `speed` times as many would. Halfway, one county's boxes
 network for `--outage-s`: their sockets die (the broker sends their wills), events queue, and
 then every box reconnects at once and sends its backlog (a reconnect storm).
 
-Reported per node count: boxes connected, connections held at the end, messages per second
-the broker acknowledged, events stored, p50/p99 publish → stream and publish → alert, events
-acknowledged but never stored (lost), and the storm: how long until every box was back and
-its backlog stored.
+Reported per node count: connections held at the end, messages per second the broker
+acknowledged, events made, events acknowledged but never stored (lost) and never acknowledged
+(still at their box), p50/p99 from a box sending an event to its stream entry and to its
+alert on the live feed, and the storm: how long from the network's return until every box of
+the county was back, and until the last event they queued was stored.
 
     python -m benchmarks.city [--boxes 1000] [--speed 10] [--seconds 60] [--nodes 1,3]
-        [--outage-s 20] [--database URL] [--json]
+        [--outage-s 20] [--database URL] [--json] [--quick]
+
+`--quick` (under a minute): 200 boxes at 30× for 20 s, a 6 s outage, one node. The figures in
+docs/operations.md were measured on a shared 2-core box.
 """
 
 import argparse
@@ -63,7 +67,9 @@ from shouwang.settings import PartitionSettings
 from tests.faults.stack import Stack, running_stack
 from tests.helpers.nats_cluster import NatsCluster
 
-console = Console()
+console = Console() if Console().is_terminal else Console(width=180)
+progress = Console(stderr=True)
+"""Where the run says what it is doing (stderr: `--json` output stays JSON)."""
 
 COUNTIES = (
     "bijiang",
@@ -95,12 +101,15 @@ EPISODE_S = 20.0
 
 @dataclass
 class Sent:
-    """One event the simulator handed to a box: when, and whether the broker acknowledged."""
+    """One event the simulator handed to a box: when the box first sent it (None: not yet, it
+    waits in the box's queue), whether the broker acknowledged it, and whether it was made
+    while the box's network was cut."""
 
     key: str
     site: str
-    published: float
+    published: float | None = None
     acked: bool = False
+    during_outage: bool = False
 
 
 @dataclass
@@ -109,8 +118,11 @@ class Tally:
     connected: set[str] = field(default_factory=set)
     events: dict[str, Sent] = field(default_factory=dict)
     messages_acked: int = 0
+    held: int = 0
+    """Connections up when the boxes stopped making events."""
     storm_started: float | None = None
     storm_reconnected: float | None = None
+    """When (wall clock) the county's network came back, and when its every box was online."""
 
 
 class SocketLoop:
@@ -138,13 +150,23 @@ class SocketLoop:
         while self.client.loop_misc() == mqtt.MQTT_ERR_SUCCESS:
             await asyncio.sleep(1)
 
+    def detach(self) -> None:
+        """Leave the loop (before it closes): the client's socket is no longer watched."""
+        sock = self.client.socket()
+        if sock is not None:
+            self.loop.remove_reader(sock)
+            self.loop.remove_writer(sock)
+        if self.misc is not None:
+            self.misc.cancel()
+        self.client.on_socket_open = self.client.on_socket_close = None
+        self.client.on_socket_register_write = self.client.on_socket_unregister_write = None
+
 
 class Box:
     """One simulated edge box: a site, four cameras, an MQTT session and a local queue."""
 
-    def __init__(self, site: str, edge: str, ports: list[int], tally: Tally, speed: float):
-        self.site, self.edge, self.ports = site, edge, ports
-        self.port = ports[hash(site) % len(ports)]
+    def __init__(self, site: str, edge: str, port: int, tally: Tally, speed: float):
+        self.site, self.edge, self.port = site, edge, port
         self.tally = tally
         self.speed = speed
         self.session = str(uuid.uuid4())
@@ -154,6 +176,7 @@ class Box:
         """Events not acknowledged yet, by key: sent again after a disconnect."""
         self.online = False
         self.cut = False
+        self.driver: SocketLoop | None = None
         self.client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
             client_id=f"shouwang-edge-{site}-{edge}",
@@ -172,7 +195,7 @@ class Box:
         return build_topic(self.site, self.edge, MessageKind.STATUS), status.model_dump_json()
 
     def connect(self, loop: asyncio.AbstractEventLoop) -> None:
-        SocketLoop(loop, self.client)
+        self.driver = SocketLoop(loop, self.client)
         try:
             self.client.connect("127.0.0.1", self.port, keepalive=30)
             self.client.socket().setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 65536)
@@ -223,6 +246,9 @@ class Box:
             return
         info = self.client.publish(topic, payload, qos=1, retain=retain)
         self.inflight[info.mid] = key
+        sent = self.tally.events.get(key) if key is not None else None
+        if sent is not None and sent.published is None:
+            sent.published = time.time()
 
     def heartbeat(self) -> None:
         beat = example(MessageKind.HEARTBEAT, site=self.site, source=self.edge)
@@ -265,7 +291,7 @@ class Box:
 
     def _event(self, event: BehaviourEvent) -> None:
         key = event.idempotency_key
-        self.tally.events[key] = Sent(key, self.site, event.observed_at.timestamp())
+        self.tally.events[key] = Sent(key, self.site, during_outage=self.cut)
         topic = build_topic(self.site, event.camera, MessageKind.EVENT)
         self._send(topic, event.model_dump_json(), False, key)
 
@@ -308,7 +334,7 @@ async def simulate(ports: list[int], args: argparse.Namespace, tally: Tally) -> 
         Box(
             f"tongren-{COUNTIES[n % len(COUNTIES)]}-{n:05d}",
             f"edge-{n:05d}",
-            ports,
+            ports[n % len(ports)],
             tally,
             args.speed,
         )
@@ -326,18 +352,23 @@ async def simulate(ports: list[int], args: argparse.Namespace, tally: Tally) -> 
     for box in county:
         box.cut_network()
     await asyncio.sleep(args.outage_s)
-    tally.storm_started = time.monotonic()
+    tally.storm_started = time.time()
     for box in county:
         box.restore_network()
     while not all(box.online for box in county) and time.monotonic() < until + 60:
         await asyncio.sleep(0.1)
-    tally.storm_reconnected = time.monotonic()
+    tally.storm_reconnected = time.time()
     await asyncio.gather(*tasks)
+    tally.held = len(tally.connected)
     deadline = time.monotonic() + 60
     while any(box.inflight or box.queue for box in boxes) and time.monotonic() < deadline:
         await asyncio.sleep(0.2)
     for box in boxes:
         box.client.disconnect()
+    await asyncio.sleep(1)  # the DISCONNECTs go out
+    for box in boxes:
+        if box.driver is not None:
+            box.driver.detach()
 
 
 @dataclass
@@ -351,12 +382,16 @@ class Result:
     events: int
     stored: int
     lost: int
+    unacked: int
+    """Events still at their box at the end (never acknowledged: not lost, not counted)."""
     stream_p50_ms: float
     stream_p99_ms: float
     alerts: int
     alert_p50_ms: float
     alert_p99_ms: float
     storm_reconnect_s: float
+    storm_stored_s: float
+    """From the network's return until the last event the county's boxes queued was stored."""
 
 
 def collect(stack: Stack, tally: Tally, args: argparse.Namespace, nodes: int) -> Result:
@@ -384,31 +419,41 @@ def collect(stack: Stack, tally: Tally, args: argparse.Namespace, nodes: int) ->
             stream = partitioner.name(EVENTS_STREAM, change["site"])
             key = by_entry.get((stream, change["entry_id"]))
             sent = tally.events.get(key) if key else None
-            if sent is not None:  # published on the live feed: the alert is out
+            if sent is not None and sent.published is not None:  # on the live feed: it is out
                 alert_ms.append(_ms(change_id) - sent.published * 1000)
     finally:
         client.close()
     stream_ms = sorted(
-        _ms(stored[key][1]) - tally.events[key].published * 1000 for key in acked & stored.keys()
+        _ms(stored[key][1]) - (tally.events[key].published or 0) * 1000
+        for key in acked & stored.keys()
     )
     alert_ms.sort()
-    storm = (tally.storm_reconnected or 0) - (tally.storm_started or 0)
+    started = tally.storm_started or 0
+    storm = (tally.storm_reconnected or 0) - started
+    backlog = [
+        _ms(stored[key][1]) / 1000
+        for key in stored.keys() & acked
+        if tally.events[key].during_outage
+    ]
+    storm_stored = max(backlog) - started if backlog else 0.0
     return Result(
         nodes=nodes,
         boxes=tally.boxes,
         cameras=tally.boxes * CAMERAS_PER_BOX,
         equivalent_cameras=int(tally.boxes * CAMERAS_PER_BOX * args.speed),
-        connections_held=len(tally.connected),
+        connections_held=tally.held,
         messages_per_s=round(tally.messages_acked / args.seconds, 1),
         events=len(tally.events),
         stored=len(acked & stored.keys()),
         lost=len(acked - stored.keys()),
+        unacked=len(tally.events) - len(acked),
         stream_p50_ms=round(percentile(stream_ms, 0.5), 1) if stream_ms else 0.0,
         stream_p99_ms=round(percentile(stream_ms, 0.99), 1) if stream_ms else 0.0,
         alerts=len(alert_ms),
         alert_p50_ms=round(percentile(alert_ms, 0.5), 1) if alert_ms else 0.0,
         alert_p99_ms=round(percentile(alert_ms, 0.99), 1) if alert_ms else 0.0,
         storm_reconnect_s=round(storm, 1),
+        storm_stored_s=round(storm_stored, 1),
     )
 
 
@@ -436,7 +481,7 @@ def run(nodes: int, args: argparse.Namespace, directory: Path) -> Result:
         assert isinstance(stack.broker, NatsCluster)
         ports = stack.broker.mqtt_ports
         tally = Tally()
-        console.print(f"[dim]{nodes} node(s): {args.boxes} boxes for {args.seconds:g} s …[/dim]")
+        progress.print(f"[dim]{nodes} node(s): {args.boxes} boxes for {args.seconds:g} s …[/dim]")
         asyncio.run(simulate(ports, args, tally))
         return collect(stack, tally, args, nodes)
 
@@ -450,7 +495,10 @@ def main() -> None:
     parser.add_argument("--nodes", default="1,3", help="node counts to run, e.g. 1,3")
     parser.add_argument("--database", help="SQLAlchemy URL (default: a SQLite file)")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="a run of under a minute")
     args = parser.parse_args()
+    if args.quick:
+        args.boxes, args.speed, args.seconds, args.outage_s, args.nodes = 200, 30, 20, 6, "1"
     results = []
     with tempfile.TemporaryDirectory(prefix="shouwang-city-") as directory:
         for nodes in (int(n) for n in args.nodes.split(",")):
@@ -469,10 +517,11 @@ def main() -> None:
         "msg/s",
         "events",
         "lost",
+        "unacked",
         "→stream p50/p99 ms",
         "alerts",
         "→alert p50/p99 ms",
-        "storm s",
+        "storm: online / stored s",
     )
     for column in columns:
         table.add_column(column)
@@ -484,10 +533,11 @@ def main() -> None:
             f"{r.messages_per_s:,.0f}",
             f"{r.events:,}",
             str(r.lost),
+            str(r.unacked),
             f"{r.stream_p50_ms:g} / {r.stream_p99_ms:g}",
             str(r.alerts),
             f"{r.alert_p50_ms:g} / {r.alert_p99_ms:g}",
-            f"{r.storm_reconnect_s:g}",
+            f"{r.storm_reconnect_s:g} / {r.storm_stored_s:g}",
         )
     console.print(table)
 
