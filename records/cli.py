@@ -185,6 +185,7 @@ def devices_unassigned(
                 "model": d.model,
                 "suggested_kinds": d.suggested_kinds,
                 "reason": d.reason,
+                "detail": d.detail,
                 "count": d.count,
                 "first_seen_at": d.first_seen_at.isoformat(),
                 "last_seen_at": d.last_seen_at.isoformat(),
@@ -194,7 +195,8 @@ def devices_unassigned(
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     table = Table(title=f"{len(found)} device(s) heard but not assigned")
-    for column in ("protocol", "address", "name", "model", "looks like", "heard", "last heard"):
+    columns = ("protocol", "address", "name", "model", "looks like", "why", "heard", "last heard")
+    for column in columns:
         table.add_column(column)
     for d in found:
         table.add_row(
@@ -203,6 +205,7 @@ def devices_unassigned(
             d.friendly_name,
             d.model or "-",
             ", ".join(d.suggested_kinds) or "-",
+            d.reason,
             f"{d.count}x",
             d.last_seen_at.isoformat(timespec="seconds"),
         )

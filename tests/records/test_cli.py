@@ -1,12 +1,17 @@
-"""`shouwang db …` and `shouwang watchlist …` as an operator uses them."""
+"""`shouwang db …`, `shouwang watchlist …` and `shouwang devices …` as an operator uses them."""
 
+import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from records.cli import db_app, watchlist_app
+from records.db import make_engine, make_sessionmaker
+from records.device_registry import report_unassigned
 from records.migrate import head_revision
+from shouwang_cli.main import app
 from tests.records.village import example_file
 
 runner = CliRunner()
@@ -95,4 +100,35 @@ def test_wrong_options_are_refused(config: Path) -> None:
         in runner.invoke(
             watchlist_app, ["export", "areas", "-", "-c", str(config), "--headers", "fr"]
         ).output
+    )
+
+
+def test_devices_heard_but_not_assigned_are_listed_with_why(config: Path) -> None:
+    runner.invoke(db_app, ["upgrade", "-c", str(config)])
+    url = config.read_text().split("url: ")[1].strip().strip("'")
+    engine = make_engine(url)
+    with make_sessionmaker(engine).begin() as session:
+        for address, reason in (("0x00158d000dddddd1", "unknown_device"), ("door-x", "unreadable")):
+            report_unassigned(
+                session,
+                protocol="zigbee2mqtt",
+                address=address,
+                reason=reason,
+                detail=f"{reason} detail",
+                friendly_name=address,
+                model="Xiaomi MCCGQ11LM",
+                suggested_kinds=["door_contact"],
+                payload="{}",
+                seen_at=datetime(2026, 11, 27, 1, 0, tzinfo=UTC),
+            )
+    engine.dispose()
+    table = runner.invoke(app, ["devices", "unassigned", "-c", str(config)])
+    assert table.exit_code == 0, table.output
+    assert "2 device(s) heard but not assigned" in table.output
+    assert "unknown_device" in table.output and "unreadable" in table.output
+    listed = runner.invoke(app, ["devices", "unassigned", "-c", str(config), "--json"])
+    rows = {r["address"]: r for r in json.loads(listed.stdout)}
+    assert (rows["door-x"]["reason"], rows["door-x"]["detail"]) == (
+        "unreadable",
+        "unreadable detail",
     )
