@@ -106,6 +106,12 @@ def running_bridge(ns: Namespace, sessions: sessionmaker[Session]) -> Iterator[B
         client.close()
 
 
+def listed(sessions: sessionmaker[Session]) -> bool:
+    """Whether the unassigned list holds a device (read in a transaction of its own)."""
+    with sessions() as session:
+        return bool(unassigned_devices(session))
+
+
 def stream_readings(client: redis.Redis, stream: str) -> list[SensorReading]:
     entries = client.xrange(stream)
     return [
@@ -227,8 +233,7 @@ def test_an_assigned_device_is_read_from_its_next_message(
     ):
         publisher.publish(topic, p.encode(p.AQARA_MOTION_RTCGQ11LM))
         assert wait_for(lambda: redis_client.xlen(ns.deadletter) == 1)
-        with devices() as session:
-            assert wait_for(lambda: bool(unassigned_devices(session)))
+        assert wait_for(lambda: listed(devices))
         with devices.begin() as session:
             (entry,) = unassigned_devices(session)
             assign_device(

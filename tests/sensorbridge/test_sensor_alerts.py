@@ -3,8 +3,9 @@ bridge, ingest and the rules worker. On a clock the test moves (the bridge's and
 a morning without activity raises one alert at 11:00 and a pressed SOS button a critical one,
 a leak one that the sensor's dry reading ends; activity from any covering sensor (on a device
 clock in UTC or local time) or the home camera (its event through the broker too) keeps the
-morning quiet; sensor-offline and battery episodes start and end. In real time, a rules worker
-killed in the middle of a silence's wait is replaced and the alert comes once, on time."""
+morning quiet; sensor-offline and battery episodes start and end; an unknown SOS button, once
+assigned to her, raises her SOS. In real time, a rules worker killed in the middle of a
+silence's wait is replaced and the alert comes once, on time."""
 
 import json
 import os
@@ -29,7 +30,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from records.alerts import Alert
 from records.db import make_engine, make_sessionmaker
-from records.device_registry import RecordsDeviceDirectory
+from records.device_registry import (
+    Assignment,
+    RecordsDeviceDirectory,
+    assign_device,
+    unassigned_devices,
+)
 from records.migrate import upgrade
 from rules.config import RulesSettings
 from rules.consumer import RulesConsumer
@@ -51,6 +57,7 @@ from tests.ingest.conftest import (
 from tests.records.village import import_village
 from tests.rules.conftest import DEFAULT_RULES, Clock
 from tests.sensorbridge import payloads as p
+from tests.sensorbridge.test_bridge import listed
 
 pytestmark = pytest.mark.integration
 __all__ = ["ns", "publisher", "redis_client"]
@@ -91,6 +98,7 @@ def bridge_settings(ns: Namespace) -> BridgeSettings:
             "state_key": f"test:{ns.uid}:bridge:last",
             "session_expiry_s": 60,
             "metrics_port": 0,
+            "devices_refresh_s": 0.2,
         },
     )
 
@@ -308,6 +316,48 @@ def test_any_covering_sensor_or_the_home_camera_keeps_the_morning_quiet(
             2026, 11, 27, 1, 0, tzinfo=UTC
         )
     assert redis_client.xlen(ns.deadletter) == 0
+    client.close()
+
+
+def test_a_new_sos_button_assigned_to_her_raises_her_sos(
+    ns: Namespace,
+    village: sessionmaker[Session],
+    publisher: Publisher,
+    redis_client: redis.Redis,
+    tmp_path: Path,
+) -> None:
+    """Unknown, it is dead-lettered and listed; once the grid worker assigned it to 王秀英, its
+    next press is her critical SOS alert."""
+    clock = Clock(at(9).timestamp())
+    settings = RulesSettings.load(
+        None,
+        database={"url": f"sqlite:///{tmp_path}/records.sqlite3"},
+        redis={"url": REDIS_URL},
+        rules=rules_section(ns, consumer="w1"),
+    )
+    client = redis.Redis.from_url(REDIS_URL, decode_responses=True)
+    consumer = RulesConsumer(settings, load_rules(DEFAULT_RULES), village, client, clock=clock)
+    consumer.ensure_group()
+    button = "0xa4c13800000000b1"
+    with (
+        running_worker(make_settings(ns, tmp_path / "snapshots")),
+        running_bridge(ns, village, clock) as bridge,
+    ):
+        publisher.publish(f"z2m-{ns.uid}/{button}", p.encode(p.TUYA_SOS_TS0215A))
+        assert wait_for(lambda: redis_client.xlen(ns.deadletter) == 1)
+        assert wait_for(lambda: listed(village))
+        with village.begin() as session:
+            (entry,) = unassigned_devices(session)
+            assert (entry.address, entry.suggested_kinds) == (button, ["sos_button"])
+            assignment = Assignment(ns.site, "sos-wang-2", ("sos_button",), person="P001")
+            assign_device(session, entry, assignment, actor="杨秀兰", actor_id=None)
+        assert wait_for(lambda: bridge.translator.index.find("zigbee2mqtt", button) is not None)
+        devices = Devices(ns, publisher, redis_client, clock)
+        devices.send(at(9, 30), button, p.TUYA_SOS_TS0215A)
+        drain(consumer, clock, at(9, 31))
+    (sos,) = alerts(village)
+    assert (sos.rule_id, sos.source, sos.severity.value) == ("sos_button", "sos-wang-2", "critical")
+    assert sos.title == "SOS 紧急求助 王秀英"
     client.close()
 
 
