@@ -1,16 +1,17 @@
 """A recipient's channel order through the real notifier, Redis and database: push first, SMS
 after 60 s unless someone answered, a voice call after 120 s for critical alerts; a step
-whose predecessors all failed goes out at once."""
+whose predecessors all failed goes out at once; quiet hours hold waiting steps of
+non-critical alerts."""
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import time, timedelta
 
 import redis
 from sqlalchemy.orm import Session, sessionmaker
 
 from notify.worker import Notifier
 from records.alerts import Alert
-from records.notifications import Delivery, DeliveryOutcome
+from records.notifications import Delivery, DeliveryOutcome, set_quiet_hours
 from records.types import AlertStatus
 from tests.notify.builders import T0, Clock, browser, job, publish
 from tests.notify.conftest import Names
@@ -185,4 +186,33 @@ def test_a_family_reply_stops_the_familys_later_steps_not_the_staffs(
     assert family.outcome == DeliveryOutcome.WITHDRAWN
     assert family.last_error == "王小红 (family) answered before this step"
     assert staff.outcome == DeliveryOutcome.SENT  # the official ladder runs on
+    assert len(vendors.of("SendSms")) == 1
+
+
+def test_quiet_hours_hold_a_waiting_sms_of_a_high_alert_but_not_of_a_critical_one(
+    notifier_for: Callable[..., Notifier],
+    sessions: sessionmaker[Session],
+    redis_client: redis.Redis,
+    names: Names,
+    vendors: Vendors,
+    clock: Clock,
+) -> None:
+    with sessions.begin() as session:
+        set_quiet_hours(session, "guardian", 1, time(9, 0), time(12, 0))  # T0 is 10:00 local
+    high, critical = new_alert(sessions, severity="high"), new_alert(sessions)
+    notifier = notifier_for(sections=cloud(vendors, "aliyun"))
+    publish(
+        redis_client,
+        names.stream,
+        job("[60s] sms", alert_id=high, severity="high"),
+        job("[60s] sms", alert_id=critical),
+    )
+    settle(notifier)
+    clock.advance(60)
+    settle(notifier)
+
+    rows = {d.job_id.split(":")[0]: d for d in deliveries(sessions)}
+    assert rows[str(critical)].outcome == DeliveryOutcome.SENT
+    held = rows[str(high)]
+    assert (held.outcome, held.next_attempt_at) == (DeliveryOutcome.HELD, T0 + timedelta(hours=2))
     assert len(vendors.of("SendSms")) == 1
