@@ -1,6 +1,6 @@
 """Group robots of the office apps people use here, sent over HTTP with their signing:
 DingTalk (钉钉, `dingtalk://[SECRET@]TOKEN[/PHONE…]/`: timestamp and HMAC-SHA256 sign in the
-query), WeCom (企业微信, `wecombot://KEY`: the key in the URL) and Feishu (飞书,
+query), WeCom (企业微信, `wecombot://KEY[/PHONE…]`: the key in the URL) and Feishu (飞书,
 `feishu://TOKEN[/SECRET]`: timestamp and sign in the body). Each answers HTTP 200 with an
 error code in the body; the code says whether trying again can help."""
 
@@ -84,9 +84,12 @@ def dingtalk(section: RobotsSection, address: str, message: Message, now: float)
 
 
 def wecom(section: RobotsSection, address: str, message: Message, now: float) -> Request:
-    """A WeCom group robot text message."""
-    _, key, _ = _parts(address)
-    body = {"msgtype": "text", "text": {"content": _text(message)}}
+    """A WeCom group robot text message; phone numbers in the URL are @-mentioned."""
+    _, key, phones = _parts(address)
+    text: dict[str, Any] = {"content": _text(message)}
+    if phones:
+        text["mentioned_mobile_list"] = phones
+    body = {"msgtype": "text", "text": text}
     return Request(section.wecom_url, {"key": key}, body, "errcode", WECOM_RETRY)
 
 

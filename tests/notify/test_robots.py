@@ -18,7 +18,7 @@ from tests.notify.test_delivery import deliveries
 from tests.notify.vendors import DINGTALK, FEISHU, WECOM_KEY, Vendors
 
 DINGTALK_URL = f"dingtalk://{DINGTALK[1]}@{DINGTALK[0]}/13800000001/"
-WECOM_URL = f"wecombot://{WECOM_KEY}"
+WECOM_URL = f"wecombot://{WECOM_KEY}/13800000001"
 FEISHU_URL = f"feishu://{FEISHU[0]}/{FEISHU[1]}"
 
 
@@ -54,6 +54,7 @@ def test_each_robot_receives_the_alert_signed(
     assert ding.params["text"]["content"].startswith("王奶奶家 跌倒\n【紧急】")
     assert ding.params["text"]["content"].endswith(" @13800000001")
     assert wecom.params["text"]["content"].startswith("王奶奶家 跌倒")
+    assert wecom.params["text"]["mentioned_mobile_list"] == ["13800000001"]
     assert feishu.params["content"]["text"].startswith("王奶奶家 跌倒")
     assert (ding.code, wecom.code, feishu.code) == (0, 0, 0)
 
