@@ -184,6 +184,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "kind.temperature": ("温度", "Temperature"),
     "dev.unassigned": ("待分配设备", "Devices waiting to be assigned"),
     "dev.none_waiting": ("没有待分配的设备", "No device is waiting"),
+    "dev.waiting": ("新传感器待分配", "Sensors waiting to be assigned"),
     "dev.address": ("设备地址", "Address"),
     "dev.name": ("名称", "Name"),
     "dev.model": ("型号", "Model"),

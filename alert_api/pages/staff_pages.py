@@ -3,7 +3,7 @@ and the users."""
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from alert_api.alerts import detail_for
 from alert_api.context import AppContext
@@ -15,6 +15,7 @@ from alert_api.users import list_users
 from alert_api.viewer import Context, PageViewer, Viewer
 from alert_api.watchlist_files import sites_serving
 from alert_api.watchlists import list_coverage, list_guardians, list_households, list_persons
+from records.devices import UnassignedDevice
 from records.people import Site
 from records.types import AlertStatus, Severity
 from records.users import UserRole
@@ -66,16 +67,20 @@ def _guardian_redirect(viewer: Viewer) -> Response | None:
 
 @router.get("/dashboard", response_class=HTMLResponse)
 def dashboard(request: Request, context: Context, viewer: PageViewer) -> Response:
-    """The live alert list with actions, filters, statistics and device health."""
+    """The live alert list with actions, filters, statistics, device health and how many
+    sensors wait to be assigned."""
     if redirect := _guardian_redirect(viewer):
         return redirect
     areas = _areas(context, viewer)
+    with context.reads() as session:
+        unassigned = session.scalar(select(func.count(UnassignedDevice.id)))
     return render(
         request,
         context,
         "dashboard.html",
         viewer,
         areas=areas,
+        unassigned=unassigned,
         statuses=list(AlertStatus),
         severities=list(Severity),
         types=ALERT_TYPES,

@@ -197,7 +197,10 @@ def test_a_grid_worker_assigns_an_unknown_sensor_on_the_devices_page(
     page.on("pageerror", lambda error: errors.append(str(error)))
     sign_in(page, live_server, "gw1")
     page.wait_for_url(f"{live_server}/dashboard")
-    page.goto(f"{live_server}/watchlist/devices")
+    waiting = page.locator("#unassigned-devices a")
+    assert waiting.inner_text() == "新传感器待分配: 1"
+    waiting.click()
+    page.wait_for_url(f"{live_server}/watchlist/devices")
     row = page.locator("#unassigned tbody tr")
     assert "未登记的设备" in row.inner_text() and "SONOFF SNZB-04" in row.inner_text()
     assert row.locator('input[name=kinds][value="door_contact"]').is_checked()  # suggested
