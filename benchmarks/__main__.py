@@ -3,7 +3,8 @@
     python -m benchmarks [--quick] [--only NAME,…] [--skip NAME,…] [--repeat N] [--json FILE]
                          [--markdown FILE] [--database URL] [--list]
 
-Benchmarks (in this order): accuracy, edge, cameras, ingest, pipeline, e2e, gb28181
+Benchmarks (in this order): accuracy, edge, clips, cameras, ingest, pipeline, e2e, gb28181,
+bridge
 (`--list` describes them).
 Each measures its baseline in the same run on the same machine, so the ratios hold on a
 shared, noisy box better than the absolute figures; `--repeat N` runs everything N times and

@@ -13,6 +13,7 @@ from benchmarks import (
     bridge_throughput,
     edge_accuracy,
     edge_capacity,
+    edge_clips,
     edge_throughput,
     end_to_end,
     gb28181_throughput,
@@ -70,6 +71,29 @@ def edge_fps(options: Options) -> list[Measure]:
             met=piped / bare >= 0.9,
             detail=f"{total.frames:,} frames of {len(videos)} clips at 5 fps; `edge analyze` "
             f"from the files (decode, motion gate): {total.fps(total.analyze_s):.1f} fps",
+        )
+    ]
+
+
+def clips(options: Options) -> list[Measure]:
+    """CPU of the camera pipeline with the evidence-clip ring buffer vs without it."""
+    passes = 2 if options.quick else 4
+    options.say(f"clips: the yard sample at 5 fps, pipeline with and without the ring, {passes}×")
+    result = edge_clips.measure(passes, edge_clips.quick_frames(options.quick))
+    ring = result.per_frame_ms(result.ring_s)
+    return [
+        Measure(
+            key="edge.clip_ring",
+            group="edge",
+            what="camera pipeline with the clip ring buffer, CPU per analysed frame",
+            value=result.per_frame_ms(result.with_ring_s),
+            unit="ms",
+            baseline=result.per_frame_ms(result.pipeline_s),
+            baseline_what="the pipeline without it",
+            detail=f"{result.frames} frames × {passes}; the ring itself {ring:.1f} ms a frame "
+            f"({ring * 5 / 10:.1f} % of a core at 5 fps); it holds {result.ring_frames} frames, "
+            f"{result.ring_bytes / 1e6:.1f} MB; a {result.clip_seconds:.0f} s clip is "
+            f"{result.clip_bytes / 1e3:.0f} kB, {1000 * result.clip_s:.0f} ms CPU to encode",
         )
     ]
 
@@ -340,6 +364,7 @@ def bridge(options: Options) -> list[Measure]:
 BENCHMARKS = [
     Benchmark("accuracy", "falls and person_down per clip and condition", (3.0, 25.0), accuracy),
     Benchmark("edge", "edge pipeline frames/s vs bare onnxruntime", (1, 4), edge_fps),
+    Benchmark("clips", "edge pipeline CPU with the clip ring buffer vs without", (1, 5), clips),
     Benchmark("cameras", "cameras per box at 5 fps, 10% motion", (2.0, 7.0), cameras),
     Benchmark("ingest", "ingest drain rate and latency vs the raw broker", (0.5, 1.0), ingest),
     Benchmark("pipeline", "ingest + rules vs the raw broker", (1.0, 2.0), back_office),

@@ -136,7 +136,9 @@ def buffer_jpeg(image: np.ndarray, config: ClipConfig) -> bytes:
     scale = min(1.0, config.max_side / max(height, width))
     size = (max(2, round(width * scale) // 2 * 2), max(2, round(height * scale) // 2 * 2))
     if size != (width, height):
-        image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+        # Linear is a quarter of area's CPU and as good down to half size (sub-streams).
+        interpolation = cv2.INTER_AREA if scale < 0.5 else cv2.INTER_LINEAR
+        image = cv2.resize(image, size, interpolation=interpolation)
     ok, buffer = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, config.jpeg_quality])
     if not ok:
         raise ValueError("JPEG encoding failed")
