@@ -132,14 +132,14 @@ def classify(request: Request, response: httpx.Response) -> Result:
 
 
 class RobotChannel:
-    """DingTalk, WeCom and Feishu group robots."""
+    """DingTalk, WeCom and Feishu group robots, over one connection pool (thread-safe)."""
 
     def __init__(
         self, section: RobotsSection, timeout_s: float, clock: Callable[[], float] = time.time
     ) -> None:
         self.section = section
-        self.timeout_s = timeout_s
         self.clock = clock
+        self.client = httpx.Client(timeout=timeout_s)
 
     def send(self, message: Message, target: Target) -> Result:
         """Post `message` to the robot of `target.address`."""
@@ -148,9 +148,7 @@ class RobotChannel:
         except (KeyError, ValueError) as exc:
             return Result.give_up(f"not a robot URL ({target.channel}): {exc}")
         try:
-            response = httpx.post(
-                request.url, params=request.params, json=request.body, timeout=self.timeout_s
-            )
+            response = self.client.post(request.url, params=request.params, json=request.body)
         except httpx.HTTPError as exc:
             return Result.retry(f"{type(exc).__name__}: {exc}"[:500])
         return classify(request, response)
