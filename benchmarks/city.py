@@ -10,7 +10,8 @@ one asyncio loop (paho-mqtt clients driven by the loop's sockets), each as a rea
 - an MQTT 3.1.1 session with its last will (`offline`, retained) and a retained `online`;
 - a heartbeat every 30 s with its cameras' state;
 - per camera, behaviour episodes (start, then end) at a realistic rate per hour — loitering,
-  inactivity, a child near water, falls, cameras going offline — each fall with its snapshot;
+  inactivity, a child near water, falls, cameras going offline — each event with its snapshot
+  (a frame of the yard sample, encoded as the edge does: about 30 KB);
 - a local queue: what cannot be sent waits, and goes when the broker is back.
 
 `--speed` runs the boxes' clocks faster (heartbeats, events) so that a few thousand boxes
@@ -27,7 +28,7 @@ the county was back, and until the last event they queued was stored.
     python -m benchmarks.city [--boxes 1000] [--speed 10] [--seconds 60] [--nodes 1,3]
         [--outage-s 20] [--database URL] [--json] [--quick]
 
-`--quick` (under a minute): 200 boxes at 30× for 20 s, a 6 s outage, one node. The figures in
+`--quick` (under a minute): 200 boxes at 30× for 16 s, a 5 s outage, one node. The figures in
 docs/operations.md were measured on a shared 2-core box.
 """
 
@@ -46,18 +47,22 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import cv2
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from rich.console import Console
 from rich.table import Table
 
 from benchmarks.ingest_throughput import percentile
+from edge.events import encode_jpeg
 from shouwang.contracts import (
     BehaviourEvent,
     EdgeState,
     EventType,
     MessageKind,
     Phase,
+    Snapshot,
+    SnapshotRef,
     build_topic,
 )
 from shouwang.contracts.examples import example
@@ -67,6 +72,7 @@ from shouwang.settings import PartitionSettings
 from tests.faults.stack import Stack, running_stack
 from tests.helpers.nats_cluster import NatsCluster
 
+SAMPLE = Path(__file__).parents[1] / "samples" / "intel-one-by-one.mp4"
 console = Console() if Console().is_terminal else Console(width=180)
 progress = Console(stderr=True)
 """Where the run says what it is doing (stderr: `--json` output stays JSON)."""
@@ -165,8 +171,17 @@ class SocketLoop:
 class Box:
     """One simulated edge box: a site, four cameras, an MQTT session and a local queue."""
 
-    def __init__(self, site: str, edge: str, port: int, tally: Tally, speed: float):
+    def __init__(
+        self,
+        site: str,
+        edge: str,
+        port: int,
+        tally: Tally,
+        speed: float,
+        jpeg: tuple[bytes, int, int],
+    ):
         self.site, self.edge, self.port = site, edge, port
+        self.jpeg = jpeg
         self.tally = tally
         self.speed = speed
         self.session = str(uuid.uuid4())
@@ -269,12 +284,6 @@ class Box:
             update={"type": kind, "edge": self.edge, "observed_at": now, "started_at": now}
         )
         self._event(start)
-        if kind is EventType.FALL:
-            snapshot = example(
-                MessageKind.SNAPSHOT, site=self.site, source=camera, message_id=start.event_id
-            )
-            topic = build_topic(self.site, camera, MessageKind.SNAPSHOT)
-            self._send(topic, snapshot.model_dump_json(), False, None)
         return start
 
     def end(self, start: BehaviourEvent) -> None:
@@ -290,10 +299,33 @@ class Box:
         )
 
     def _event(self, event: BehaviourEvent) -> None:
+        """Send an event and, as the edge does for every finding, its snapshot."""
+        jpeg, width, height = self.jpeg
+        snapshot = Snapshot.from_jpeg(
+            jpeg,
+            event_id=event.event_id,
+            site=self.site,
+            camera=event.camera,
+            width=width,
+            height=height,
+        )
+        event = event.model_copy(
+            update={
+                "snapshot": SnapshotRef(
+                    sha256=snapshot.sha256, bytes=len(jpeg), width=width, height=height
+                )
+            }
+        )
         key = event.idempotency_key
         self.tally.events[key] = Sent(key, self.site, during_outage=self.cut)
-        topic = build_topic(self.site, event.camera, MessageKind.EVENT)
-        self._send(topic, event.model_dump_json(), False, key)
+        self._send(
+            build_topic(self.site, event.camera, MessageKind.EVENT),
+            event.model_dump_json(),
+            False,
+            key,
+        )
+        topic = build_topic(self.site, event.camera, MessageKind.SNAPSHOT)
+        self._send(topic, snapshot.model_dump_json(), False, None)
 
     def cut_network(self) -> None:
         """The county's network goes: the socket dies without a DISCONNECT."""
@@ -328,8 +360,21 @@ async def drive(box: Box, until: float) -> None:
         await asyncio.sleep(max(0.01, min(next_beat, next_episode) - time.monotonic()))
 
 
+def sample_snapshot() -> tuple[bytes, int, int]:
+    """A frame of the yard sample encoded as the edge encodes its snapshots (768 × 432,
+    about 30 KB): JPEG bytes, width and height."""
+    capture = cv2.VideoCapture(str(SAMPLE))
+    capture.set(cv2.CAP_PROP_POS_FRAMES, 60)
+    ok, frame = capture.read()
+    capture.release()
+    if not ok:
+        raise RuntimeError(f"cannot read a frame of {SAMPLE}")
+    return encode_jpeg(frame)
+
+
 async def simulate(ports: list[int], args: argparse.Namespace, tally: Tally) -> None:
     loop = asyncio.get_running_loop()
+    jpeg = sample_snapshot()
     boxes = [
         Box(
             f"tongren-{COUNTIES[n % len(COUNTIES)]}-{n:05d}",
@@ -337,6 +382,7 @@ async def simulate(ports: list[int], args: argparse.Namespace, tally: Tally) -> 
             ports[n % len(ports)],
             tally,
             args.speed,
+            jpeg,
         )
         for n in range(args.boxes)
     ]
@@ -498,7 +544,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="a run of under a minute")
     args = parser.parse_args()
     if args.quick:
-        args.boxes, args.speed, args.seconds, args.outage_s, args.nodes = 200, 30, 20, 6, "1"
+        args.boxes, args.speed, args.seconds, args.outage_s, args.nodes = 200, 30, 16, 5, "1"
     results = []
     with tempfile.TemporaryDirectory(prefix="shouwang-city-") as directory:
         for nodes in (int(n) for n in args.nodes.split(",")):
