@@ -31,6 +31,10 @@ class AlertOut(BaseModel):
     zone: str | None
     area_id: int | None
     area_name: str | None
+    site_name: str = Field(description="The site's display name (its code if it has none).")
+    source_name: str = Field(
+        description="The camera's or sensor's display name (its id if it has none)."
+    )
     person_ids: list[int]
     first_seen_at: datetime
     last_seen_at: datetime
@@ -110,6 +114,10 @@ def alert_out_from_summary(context: AppContext, summary: dict[str, Any]) -> Aler
     """The list view of an alert from a live-feed entry's `alert` (no database needed)."""
     values = {name: summary.get(name) for name in AlertOut.model_fields}
     values["area_name"] = context.areas.name(summary.get("area_id"))
+    values["site_name"] = context.names.site(str(summary.get("site", "")))
+    values["source_name"] = context.names.source(
+        str(summary.get("site", "")), str(summary.get("source", ""))
+    )
     alert_id, snapshot_path = int(summary["id"]), summary.get("snapshot_path")
     values["snapshot_url"] = snapshot_url(context.signer, alert_id, snapshot_path)
     values["clip_url"] = clip_url(

@@ -12,9 +12,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from alert_api.settings import ApiSettings
 from alert_api.tokens import UrlSigner, new_token
+from records.cameras import CameraDevice
 from records.db import make_engine, make_sessionmaker
+from records.devices import SensorDevice
 from records.outbox import OutputStreams
-from records.people import Area
+from records.people import Area, Site
 from records.users import ApiSecret
 from shouwang.partitions import Partitioner
 from shouwang.redis_client import connect
@@ -75,6 +77,44 @@ class AreaCache:
 
 
 @dataclass
+class SourceNames:
+    """Display names of sites and of the cameras and sensors at them, from the records (site
+    names, GB/T 28181 camera names, sensors' fitted locations), re-read every `ttl_s`."""
+
+    reads: sessionmaker[Session]
+    ttl_s: float = 30.0
+    _sites: dict[str, str] = field(default_factory=dict)
+    _sources: dict[tuple[str, str], str] = field(default_factory=dict)
+    _loaded_at: float = -1e9
+
+    def _load(self) -> None:
+        if time.monotonic() - self._loaded_at <= self.ttl_s:
+            return
+        with self.reads() as session:
+            self._sites = {c: n for c, n in session.execute(select(Site.code, Site.name)) if n}
+            sensors = session.execute(
+                select(SensorDevice.site, SensorDevice.device, SensorDevice.location)
+            )
+            cameras = session.execute(
+                select(CameraDevice.site, CameraDevice.camera, CameraDevice.name).where(
+                    CameraDevice.camera.is_not(None)
+                )
+            )
+            self._sources = {(s, d): n for s, d, n in [*sensors, *cameras] if n and d}
+        self._loaded_at = time.monotonic()
+
+    def site(self, code: str) -> str:
+        """A site's name, else its code."""
+        self._load()
+        return self._sites.get(code, code)
+
+    def source(self, site: str, source: str) -> str:
+        """A camera's or sensor's name at `site`, else its id."""
+        self._load()
+        return self._sources.get((site, source), source)
+
+
+@dataclass
 class AppContext:
     """Shared state of one API process."""
 
@@ -87,6 +127,7 @@ class AppContext:
     streams: OutputStreams
     zone: ZoneInfo
     areas: AreaCache
+    names: SourceNames
     partitioner: Partitioner
 
     @classmethod
@@ -111,6 +152,7 @@ class AppContext:
             streams=OutputStreams(alerts=api.alerts_stream, notifications=api.notifications_stream),
             zone=ZoneInfo(api.timezone),
             areas=AreaCache(reads),
+            names=SourceNames(reads),
             partitioner=Partitioner(settings.partitions),
         )
 

@@ -6,7 +6,7 @@ from typing import Any
 import redis
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -30,6 +30,7 @@ class EdgeOut(BaseModel):
     """An edge agent and its cameras."""
 
     site: str
+    site_name: str = Field(description="The site's display name (its code if it has none).")
     edge: str
     status: str
     alive: bool
@@ -107,6 +108,7 @@ def system_health(context: Context, viewer: StaffViewer) -> SystemHealthOut:
     edges = [
         EdgeOut(
             site=e.site,
+            site_name=context.names.site(e.site),
             edge=e.edge,
             status=e.status,
             alive=e.alive,

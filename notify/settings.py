@@ -180,7 +180,7 @@ class WebPushSection(Section):
 
 
 TEMPLATE_FIELDS = ("title", "severity", "place", "time", "alert_id")
-"""What a template parameter may say: `{title}` (the alert's title), `{severity}` (危急, 紧急,
+"""What a template parameter may say: `{title}` (the alert's title), `{severity}` (危急, 警告,
 注意, 提示), `{place}` (where: the body's second part), `{time}` (local HH:MM), `{alert_id}`."""
 
 

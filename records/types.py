@@ -54,8 +54,24 @@ class Severity(StrEnum):
     CRITICAL = "critical"
 
 
-SEVERITY_LABELS = {"low": "提示", "medium": "注意", "high": "紧急", "critical": "危急"}
-"""How a severity reads in a message (notification text, SMS and voice templates)."""
+SEVERITY_WORDS: dict[str, dict[Severity, str]] = {
+    "zh": {
+        Severity.LOW: "提示",
+        Severity.MEDIUM: "注意",
+        Severity.HIGH: "警告",
+        Severity.CRITICAL: "危急",
+    },
+    "en": {
+        Severity.LOW: "Notice",
+        Severity.MEDIUM: "Caution",
+        Severity.HIGH: "Warning",
+        Severity.CRITICAL: "Critical",
+    },
+}
+"""The one word set for severities, by language: the pages, pushes, SMS and voice templates
+and the demo's terminal all say these."""
+SEVERITY_LABELS: dict[str, str] = {s.value: word for s, word in SEVERITY_WORDS["zh"].items()}
+"""The Chinese words by severity value, as messages (pushes, SMS, voice) say them."""
 
 
 class AlertStatus(StrEnum):

@@ -13,12 +13,13 @@ from rules.recipients import Audience, Directory
 
 
 def message_body(alert: AlertView, zone: ZoneInfo, lead: str = "") -> str:
-    """The text a recipient reads: what, where, when (local time), after `lead` if given."""
-    place = alert.details.get("address") or alert.site
-    camera = alert.source + (f" · {alert.zone}" if alert.zone else "")
+    """The text a recipient reads: what, where (unless the title says it), when (local time),
+    after `lead` if given; in words, without camera, zone or site ids."""
+    place = alert.details.get("address") or ""
+    where = f"{place}｜" if place and place not in alert.title else ""
     when = alert.first_seen_at.astimezone(zone).strftime("%m-%d %H:%M")
     label = SEVERITY_LABELS.get(alert.severity.value, alert.severity.value)
-    return f"【{label}】{lead + '｜' if lead else ''}{alert.title}｜{place}｜{camera}｜{when}"
+    return f"【{label}】{lead + '｜' if lead else ''}{alert.title}｜{where}{when}"
 
 
 @dataclass(frozen=True, slots=True)

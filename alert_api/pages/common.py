@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from alert_api.context import AppContext
-from alert_api.i18n import LANGUAGES, Language, texts, translator
+from alert_api.i18n import LANGUAGES, Language, audit_note, texts, translator
 from alert_api.tokens import new_token
 from alert_api.viewer import Viewer
 from records.lifecycle import ALLOWED, NOTE_REQUIRED
@@ -77,6 +77,7 @@ def render(
     """Render a page in the viewer's language, with security headers."""
     lang = language(request, context)
     zone = context.zone
+    t = translator(lang)
 
     def local(value: datetime | None) -> str:
         return value.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S") if value else ""
@@ -85,7 +86,8 @@ def render(
         request,
         template,
         {
-            "t": translator(lang),
+            "t": t,
+            "audit_note": lambda note: audit_note(t, note),
             "lang": lang,
             "viewer": viewer,
             "csrf_token": viewer.csrf_token if viewer else "",

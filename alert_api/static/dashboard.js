@@ -76,8 +76,8 @@
       el("div", { class: "body" },
         el("h3", {}, el("a", { href: `/alerts/${a.id}`, text: a.title })),
         el("p", { class: "meta" }, ...Alerts.badges(a),
-          ` ${t("type." + a.type)} · ${a.area_name || a.site} · ${a.source} · ${time(a.created_at)}`,
-          a.event_count > 1 ? ` · ×${a.event_count}` : ""),
+          ` ${t("type." + a.type)} · ${a.area_name || a.site_name} · ${a.source_name} · ${time(a.created_at)}`,
+          a.event_count > 1 ? " · " + t("alert.events_n").replace("{n}", a.event_count) : ""),
         el("div", { class: "actions" }, ...buttons),
         slot));
   }
@@ -229,10 +229,10 @@
     const edges = [...result.data.edges].sort((a, b) => Number(b.alive) - Number(a.alive));
     const rows = edges.slice(0, SHOWN_EDGES).map((edge) => el("div", { class: "edge" },
       el("span", { class: "dot " + (edge.alive ? "up" : "down"), title: t(edge.alive ? "health.online" : "health.offline") }),
-      el("strong", { text: `${edge.site}/${edge.edge}` }),
+      el("strong", { text: `${edge.site_name} · ${t(edge.alive ? "health.online" : "health.offline")}` }),
       edge.fps !== null ? ` ${edge.fps.toFixed(1)} fps` : "",
       el("div", { class: "cameras" }, ...Object.entries(edge.cameras).map(([name, state]) =>
-        el("span", { class: "state state-" + state, text: `${name}: ${state}` })))));
+        el("span", { class: "state state-" + state, text: `${name}: ${t("camera." + state)}` })))));
     const more = edges.length - SHOWN_EDGES;
     if (more > 0) rows.push(el("div", { class: "edge more", text: `+${more}` }));
     document.getElementById("health").replaceChildren(...rows);

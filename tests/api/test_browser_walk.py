@@ -1,5 +1,7 @@
 """Every page as every role, in Chromium: on a phone (390×844) no header item wraps to one
-character per line and nothing is wider than the screen; the guardian signs in with 手机号."""
+character per line and nothing is wider than the screen; the guardian signs in with 手机号; in
+Chinese no page shows a catalogue key, and the alert pages name sites, cameras, rules and
+phases in words rather than ids."""
 
 import re
 
@@ -86,3 +88,47 @@ def test_every_page_on_a_phone(
         screenshot(page, f"phone-{login}-{name}")
     assert errors == []
     phone.close()
+
+
+KEY = re.compile(
+    r"\b(?:alert|action|actor|audit|camera|category|filter|g|health|login|nav|origin|phase"
+    r"|role|severity|sound|stats|status|type|users|wl|csv)\.[a-z_]+\b"
+)
+"""A catalogue key shown instead of its text."""
+RAW = ("tongren-bijiang-01", "cam-home-wang", "elder_fall", "raised by rule", "rules")
+"""Ids and machine words the alert pages must say in words (site and camera names, the rule,
+the audit entry of the rules engine)."""
+MACHINE_WORDS = re.compile(r"\b(?:start|update|end|online|offline|starting|critical|high)\b")
+
+
+@pytest.mark.parametrize("login", list(PAGES))
+def test_every_page_in_chinese_shows_words_not_keys_or_ids(
+    login: str,
+    live_server: str,
+    browser: "sync_api.Browser",
+    context: AppContext,
+    village: Users,
+    sessions: sessionmaker[Session],
+    redis_client: redis.Redis,
+    streams: OutputStreams,
+) -> None:
+    alert = raise_alert(sessions, redis_client, streams)
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    sign_in(page, live_server, login)
+    page.wait_for_load_state("networkidle")
+    for path in PAGES[login]:
+        page.goto(live_server + path.format(alert=alert))
+        page.wait_for_load_state("networkidle")
+        if path == "/alerts/{alert}":
+            shown = page.locator("main").inner_text()
+            page.locator('[data-tab="audit"]').click()
+            shown += page.locator("#audit").inner_text()
+            for words in ("王秀英家堂屋", "跌倒 · 开始", "系统", "按规则自动生成告警", "危急"):
+                assert words in shown, f"{login}: {words!r} not on the alert page"
+        else:
+            shown = page.locator("body").inner_text()
+        assert KEY.findall(shown) == [], f"{login} {path}: untranslated keys"
+        if path in ("/dashboard", "/alerts/{alert}", "/guardian"):
+            assert [raw for raw in RAW if raw in shown] == [], f"{login} {path}: raw ids"
+            assert MACHINE_WORDS.findall(shown) == [], f"{login} {path}: machine words"
+    page.close()

@@ -230,9 +230,10 @@ def test_cameras_import_suggests_the_site_and_never_exports_passwords(
     import_village(sessions)
     with sessions() as session:
         rows = {d.code: d for d in session.scalars(select(CameraDevice))}
-    nvr, pond, road = (rows[c] for c in sorted(rows))
+    nvr, pond, road, home = (rows[c] for c in sorted(rows))
     assert (nvr.password, nvr.camera) == ("change-me", None)
     assert (pond.camera, pond.device, pond.name) == ("cam-pond", nvr.code, "村口池塘")
+    assert (home.camera, home.name) == ("cam-home-wang", "王秀英家堂屋")  # a name for the pages
     # No site given: the code's division prefix (520603 10) matches only this site's area.
     assert road.site == SITE
     with sessions() as session:

@@ -90,7 +90,7 @@ def test_elder_falls_at_home_one_critical_alert_for_guardians_grid_worker_and_du
     assert {j.step for j in sent} == {0} and {j.alert_id for j in sent} == {alert.id}
     wang_li = next(j for j in sent if j.recipient_name == "王丽")
     assert wang_li.channels == ("webpush", "dingtalk://example-token-2")
-    assert wang_li.body == "【危急】老人跌倒：王秀英｜马岩村一组12号｜cam-home-wang｜11-27 12:00"
+    assert wang_li.body == "【危急】老人跌倒：王秀英｜马岩村一组12号｜11-27 12:00"
     changes = [AlertChange.from_fields(f) for _, f in redis_client.xrange(names.streams.alerts)]
     assert [c.change for c in changes] == [Change.CREATED] + [Change.UPDATED] * 3
     assert changes[-1].alert["event_count"] == 4 and changes[0].person_ids == changes[-1].person_ids
