@@ -30,6 +30,8 @@ class Change(StrEnum):
     """The condition ended (the episode's `end`); the alert stays open until people close it."""
     ESCALATED = "escalated"
     """An escalation step notified the next recipients."""
+    REOPENED = "reopened"
+    """The episode of a closed alert went on and got worse: the rules reopened it (status new)."""
     TRANSITION = "transition"
     """A person moved it along its lifecycle (status and version changed)."""
     FAMILY_RESPONSE = "family_response"

@@ -16,13 +16,16 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from records.alerts import EventSnapshot
-from records.types import OPEN_STATUSES
+from records.feed import Change
+from records.types import OPEN_STATUSES, Severity
 from rules.book import AlertBook, AlertState
 from rules.coverage import Subjects, Ward
 from rules.definitions import GroupBy, Rule
 from rules.signals import Signal, SnapshotNote
 
 MAX_GROUP_KEY = 400
+SEVERITY_RANK = {severity: rank for rank, severity in enumerate(Severity)}
+"""Low to critical: a rule more severe than a closed alert reopens it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,21 +100,43 @@ def prepare(book: AlertBook, matches: Sequence[Match]) -> None:
     )
     book.alerts(
         [book.group_alert(m.group_key) for m in fresh]
-        + [book.episode_alert(m.rule.id, m.signal.episode_key) for m in fresh]
+        + [a for m in fresh for a in book.episode_alerts(m.signal.episode_key)]
     )
 
 
-def record_match(book: AlertBook, match: Match) -> tuple[AlertState, bool] | None:
+def closed_episode_alert(book: AlertBook, rule_id: str, episode_key: str) -> AlertState | None:
+    """The closed alert a continuing episode belongs to: the rule's own alert of the episode
+    if people closed it, else (when the rule has none) the latest alert of the episode if
+    every alert of the episode is closed. The match must have been prepared."""
+    own = book.alert(book.episode_alert(rule_id, episode_key))
+    if own is not None:
+        return own if own.status not in OPEN_STATUSES else None
+    alerts = [book.alert(a) for a in book.episode_alerts(episode_key)]
+    found = [a for a in alerts if a is not None]
+    if not found or any(a.status in OPEN_STATUSES for a in found):
+        return None
+    return found[-1]
+
+
+def record_match(book: AlertBook, match: Match) -> tuple[AlertState, Change] | None:
     """Create an alert for a matched entry, or add the entry to the open alert of its episode
-    or (within the cooldown) of its group. Returns (alert, created), or None when nothing
-    changed: the entry was recorded before, or people already closed its episode's alert.
+    or (within the cooldown) of its group. While the episode of a closed alert goes on, the
+    entry joins that alert's timeline instead, and reopens it when the rule is more severe.
+    Returns (alert, created, updated or reopened), or None when the entry was recorded before.
     The match must have been prepared."""
     rule, signal = match.rule, match.signal
     if book.recorded(signal.key, rule.id):
         return None
+    path = book.snapshot_path(signal.event_id) if signal.has_snapshot and signal.event_id else None
+    closed = closed_episode_alert(book, rule.id, signal.episode_key)
+    if closed is not None:
+        _join(book, closed, signal, path)
+        book.add_event(closed, rule.id, signal, path)
+        if SEVERITY_RANK[rule.alert.severity] > SEVERITY_RANK[closed.severity]:
+            book.reopen(closed, rule.alert.severity, f"reopened by rule {rule.id}")
+            return closed, Change.REOPENED
+        return closed, Change.UPDATED
     alert = book.alert(book.episode_alert(rule.id, signal.episode_key))
-    if alert is not None and alert.status not in OPEN_STATUSES:
-        return None
     if alert is None:
         current = book.alert(book.group_alert(match.group_key))
         if (
@@ -120,18 +145,22 @@ def record_match(book: AlertBook, match: Match) -> tuple[AlertState, bool] | Non
             and (signal.observed_at - current.last_seen_at).total_seconds() <= rule.alert.cooldown_s
         ):
             alert = current
-    path = book.snapshot_path(signal.event_id) if signal.has_snapshot and signal.event_id else None
-    created = alert is None
     if alert is None:
         alert = _create(book, match, path)
         book.point_group(match.group_key, alert)
-    else:
-        _update(alert, signal)
-        if path and signal.event_id:
-            _offer_snapshot(alert, signal.event_id, signal.confidence, path)
-        book.changed(alert)
+        book.add_event(alert, rule.id, signal, path)
+        return alert, Change.CREATED
+    _join(book, alert, signal, path)
     book.add_event(alert, rule.id, signal, path)
-    return alert, created
+    return alert, Change.UPDATED
+
+
+def _join(book: AlertBook, alert: AlertState, signal: Signal, path: str | None) -> None:
+    """Count the entry on the alert (times, details, a better snapshot)."""
+    _update(alert, signal)
+    if path and signal.event_id:
+        _offer_snapshot(alert, signal.event_id, signal.confidence, path)
+    book.changed(alert)
 
 
 def _create(book: AlertBook, match: Match, snapshot_path: str | None) -> AlertState:

@@ -107,6 +107,18 @@ INSERT_TRANSITIONS = insert(TRANSITIONS)
 INSERT_EVENTS = insert(EVENTS)
 UPDATE_ALERT = update(ALERTS).where(ALERTS.c.id == bindparam("alert_id"))
 """Executed with the alert id and `ENGINE_COLUMNS` (the parameters name the columns set)."""
+REOPEN_ALERT = (
+    update(ALERTS)
+    .where(ALERTS.c.id == bindparam("alert_id"), ALERTS.c.version == bindparam("read_version"))
+    .values(
+        status=AlertStatus.NEW,
+        version=ALERTS.c.version + 1,
+        severity=bindparam("new_severity"),
+        acknowledged_at=None,
+        resolved_at=None,
+    )
+)
+"""Executed with the alert id, the version the engine read and the new severity."""
 UPDATE_GROUP = update(GROUPS).where(GROUPS.c.group_key == bindparam("key"))
 SELECT_PRIOR = (
     select(EVENTS.c.event_key, EVENTS.c.rule_id, EVENTS.c.episode_key, EVENTS.c.alert_id)
@@ -216,6 +228,7 @@ class AlertBook:
             INSERT_EVENTS: [],
         }
         self._group_updates: dict[str, int] = {}
+        self._reopened: list[dict[str, Any]] = []
         self._changes: list[AlertChange] = []
         self._notices: list[Notice] = []
         self._timers: dict[str, int | None] = {}
@@ -256,6 +269,10 @@ class AlertBook:
     def episode_alert(self, rule_id: str, episode_key: str) -> int | None:
         """The alert that recorded the episode's latest entry for the rule, if any."""
         return self._episodes.get((rule_id, episode_key))
+
+    def episode_alerts(self, episode_key: str) -> list[int]:
+        """The alerts that recorded entries of the episode for any rule (loaded prior)."""
+        return sorted({a for (_, episode), a in self._episodes.items() if episode == episode_key})
 
     def lock_snapshots(self, event_ids: Iterable[str]) -> None:
         """Create or lock the snapshot rows of these events and note their paths. The row is
@@ -400,6 +417,28 @@ class AlertBook:
         )
         return alert
 
+    def reopen(self, alert: AlertState, severity: Severity, note: str) -> None:
+        """Reopen a closed alert the rules found worse: status new at `severity`, a new
+        version, and the audit row (written on flush, if nobody changed it meanwhile)."""
+        previous, version = alert.status, alert.version
+        alert.status, alert.severity, alert.version = AlertStatus.NEW, severity, version + 1
+        alert.acknowledged_at = alert.resolved_at = None
+        self._reopened.append(
+            {"alert_id": alert.id, "read_version": version, "new_severity": severity}
+        )
+        self._new_rows[INSERT_TRANSITIONS].append(
+            {
+                "alert_id": alert.id,
+                "from_status": previous,
+                "to_status": AlertStatus.NEW,
+                "version": version + 1,
+                "actor": "rules",
+                "actor_id": None,
+                "at": self.now,
+                "note": note,
+            }
+        )
+
     def point_group(self, key: str, alert: AlertState) -> None:
         """Make `alert` the current alert of a locked group."""
         self._groups[key] = alert.id
@@ -456,6 +495,9 @@ class AlertBook:
                 UPDATE_GROUP, [{"key": k, "alert_id": a} for k, a in self._group_updates.items()]
             )
             self._group_updates.clear()
+        if self._reopened:
+            self.session.execute(REOPEN_ALERT, self._reopened)
+            self._reopened.clear()
         if self._changed:
             self.session.execute(
                 UPDATE_ALERT,

@@ -31,6 +31,8 @@ from rules.silences import Note, SilenceState, episode_of
 from shouwang.contracts import Phase
 
 log = structlog.get_logger("shouwang.rules")
+REOPENED_LEAD = "情况加重，告警已重新打开"
+"""What a reopened alert's notification says first."""
 
 
 @dataclass
@@ -39,6 +41,7 @@ class Outcome:
 
     created: list[int] = field(default_factory=list)
     updated: list[int] = field(default_factory=list)
+    reopened: list[int] = field(default_factory=list)
     ended: list[int] = field(default_factory=list)
     snapshots: list[int] = field(default_factory=list)
     escalated: list[int] = field(default_factory=list)
@@ -243,16 +246,30 @@ class Engine:
         result = record_match(book, match)
         if result is None:
             return
-        alert, created = result
+        alert, change = result
         rule = match.rule
+        created = change is Change.CREATED
         if created:
             book.notify(Notice.of(alert, 0, rule.alert.notify, self.calendar.zone, book.now))
             if (due := step_due_ms(alert, rule, 0)) is not None:
                 book.set_timer(alert, due)
             outcome.created.append(alert.id)
+        elif change is Change.REOPENED:
+            book.notify(
+                Notice.of(
+                    alert,
+                    0,
+                    rule.alert.notify,
+                    self.calendar.zone,
+                    book.now,
+                    stage=f"reopened{alert.version}",
+                    lead=REOPENED_LEAD,
+                )
+            )
+            outcome.reopened.append(alert.id)
         else:
             outcome.updated.append(alert.id)
-        book.announce(alert, Change.CREATED if created else Change.UPDATED, match.signal.entry_id)
+        book.announce(alert, change, match.signal.entry_id)
         (log.info if created else log.debug)(
             "alert created" if created else "alert updated",
             alert_id=alert.id,

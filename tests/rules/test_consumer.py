@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from records.alerts import AlertEvent
+from records.alerts import AlertEvent, AlertTransition
 from records.db import make_engine, make_sessionmaker
 from records.feed import AlertChange, Change
 from records.lifecycle import transition
@@ -72,7 +72,7 @@ def test_fifty_falls_in_a_minute_make_one_alert_counting_fifty(
     assert [c.change for c in changes(redis_client, names)].count(Change.CREATED) == 1
 
 
-def test_cooldown_groups_repeats_and_a_closed_alert_collects_nothing(
+def test_cooldown_groups_repeats_and_a_closed_alert_keeps_its_episode(
     consumer: RulesConsumer,
     village: sessionmaker[Session],
     redis_client: redis.Redis,
@@ -94,7 +94,7 @@ def test_cooldown_groups_repeats_and_a_closed_alert_collects_nothing(
     add(redis_client, names, later)
     drain(consumer)
     assert [a.event_count for a in alerts(village)] == [2, 1, 1], "resolved: a new alert"
-    # More of an episode whose alert people closed changes nothing.
+    # More of an episode whose alert people closed joins it, closed, and tells nobody.
     third = alerts(village)[2]
     with village.begin() as session:
         transition(
@@ -106,8 +106,76 @@ def test_cooldown_groups_repeats_and_a_closed_alert_collects_nothing(
         names,
         fall(at=NOON + timedelta(minutes=22), phase=Phase.UPDATE, episode_id=episode),
     )
+    told = redis_client.xlen(names.streams.notifications)
     drain(consumer)
-    assert [a.event_count for a in alerts(village)] == [2, 1, 1]
+    assert [a.event_count for a in alerts(village)] == [2, 1, 2]
+    assert alerts(village)[2].status is AlertStatus.FALSE_ALARM
+    assert redis_client.xlen(names.streams.notifications) == told
+
+
+def test_a_closed_alert_whose_episode_goes_on_collects_it_and_reopens_when_worse(
+    consumer: RulesConsumer,
+    village: sessionmaker[Session],
+    redis_client: redis.Redis,
+    names: RedisNames,
+) -> None:
+    """She is still on the floor after the officer closed the alert: the updates join it
+    (no new alert, nobody told again); when the long lie makes it critical it reopens and
+    people are told; a new episode is a new alert."""
+    down = event(EventType.PERSON_DOWN, attributes={"down_s": 20.0})
+    episode = down["key"].removeprefix("event:")
+    add(redis_client, names, down)
+    drain(consumer)
+    (alert,) = alerts(village)
+    assert (alert.rule_id, alert.severity.value) == ("elder_person_down", "high")
+    with village.begin() as session:
+        transition(session, alert.id, AlertStatus.ACKNOWLEDGED, actor="a", expected_version=1)
+    with village.begin() as session:
+        transition(
+            session, alert.id, AlertStatus.RESOLVED, actor="a", expected_version=2, note="已看过"
+        )
+    told = redis_client.xlen(names.streams.notifications)
+
+    def update(seconds: int, **attributes: object) -> dict[str, str]:
+        return event(
+            EventType.PERSON_DOWN,
+            phase=Phase.UPDATE,
+            at=NOON + timedelta(seconds=seconds),
+            started_at=NOON,
+            episode_id=episode,
+            attributes={"down_s": 20.0 + seconds, **attributes},
+        )
+
+    add(redis_client, names, update(10), update(20))
+    drain(consumer)
+    (alert,) = alerts(village)
+    assert (alert.status, alert.event_count) == (AlertStatus.RESOLVED, 3)
+    assert redis_client.xlen(names.streams.notifications) == told, "nobody told again"
+    add(redis_client, names, update(45, long_lie=True))  # still down after a minute
+    drain(consumer)
+    (alert,) = alerts(village)
+    assert (alert.status, alert.severity.value, alert.version) == (AlertStatus.NEW, "critical", 4)
+    assert redis_client.xlen(names.streams.notifications) > told, "worse: told again"
+    with village() as session:
+        last = session.scalars(
+            select(AlertTransition).where(AlertTransition.alert_id == alert.id)
+        ).all()[-1]
+    assert (last.from_status, last.to_status, last.actor) == (
+        AlertStatus.RESOLVED,
+        AlertStatus.NEW,
+        "rules",
+    )
+    assert last.note == "reopened by rule elder_long_lie"
+    assert Change.REOPENED in [c.change for c in changes(redis_client, names)]
+    with village.begin() as session:
+        transition(session, alert.id, AlertStatus.ACKNOWLEDGED, actor="a", expected_version=4)
+    with village.begin() as session:
+        transition(
+            session, alert.id, AlertStatus.RESOLVED, actor="a", expected_version=5, note="送医"
+        )
+    add(redis_client, names, event(EventType.PERSON_DOWN, at=NOON + timedelta(minutes=5)))
+    drain(consumer)
+    assert [a.rule_id for a in alerts(village)] == ["elder_person_down", "elder_person_down"]
 
 
 def test_snapshots_arriving_before_or_after_their_event_become_the_best_one(
