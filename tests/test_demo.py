@@ -99,10 +99,10 @@ def test_demo_with_embedded_services_end_to_end_then_clean_exit(tmp_path: Path) 
     assert "started by the demo" in stdout
     summary = stdout.strip().splitlines()[-1]
     counts = dict(item.split(": ") for item in summary.split("demo: ")[1].split(", "))
-    assert int(counts.get("fall start", 0)) >= 1, stdout[-3000:]
+    assert int(counts.get("fall started", 0)) >= 1, stdout[-3000:]
     assert int(counts.get("notifications delivered", 0)) >= 1, stdout[-3000:]
-    assert int(counts.get("sensor", 0)) >= 11, "the morning's check-ins and the SOS press"
-    assert "camera_offline start" not in counts, "a looping sample file is not an outage"
+    assert int(counts.get("sensor readings", 0)) >= 11, "the morning's check-ins and the SOS press"
+    assert "camera offline started" not in counts, "a looping sample file is not an outage"
     assert list((workdir / "snapshots").rglob("*.jpg")), "snapshots were not stored"
     assert _processes_using(workdir) == [], "the demo left processes behind"
     # A second run in the same folder works too (migrations, imports and users are idempotent).

@@ -1,54 +1,89 @@
-"""The demo's live terminal view: alerts as the rules raise them, events as they arrive."""
+"""The demo's live terminal view: alerts as the rules raise them, who was told, and what
+arrives from the edge; drawn to fit the terminal (80×24 and up, alerts first), or as plain
+lines when the output is not a terminal (a log file, a pipe)."""
 
 import json
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import redis
-from rich.console import Group
-from rich.panel import Panel
+from rich.console import Console, Group
 from rich.table import Table
+from rich.text import Text
 
+from records.types import SEVERITY_LABELS
 from shouwang_cli.demo.inbox import Inbox
 
 SEVERITY_STYLE = {"critical": "bold red", "high": "yellow", "medium": "cyan", "low": "dim"}
+PHASES = {"start": "started", "update": "continues", "end": "ended"}
+KINDS = {
+    "sensor": "sensor readings",
+    "snapshot": "snapshots",
+    "status": "edge status changes",
+    "heartbeat": "heartbeats",
+}
+"""How the counts name entries that are not behaviour events."""
+STATUSES = {
+    "new": "new",
+    "acknowledged": "acknowledged",
+    "dispatched": "dispatched",
+    "resolved": "resolved",
+    "followed_up": "followed up",
+    "archived": "archived",
+    "false_alarm": "false alarm",
+}
+
+
+def words(type_: str) -> str:
+    """A type key in words (`camera_offline` → `camera offline`)."""
+    return type_.replace("_", " ")
 
 
 @dataclass
 class StreamRow:
-    """One events-stream entry, summarised for a table row."""
+    """One events-stream entry, summarised for a line."""
 
     time: str
-    kind: str
     what: str
     source: str
     detail: str
+    fall: bool
 
 
-def summarise(fields: dict[str, str]) -> StreamRow:
-    """A table row for an events-stream entry."""
+def summarise(fields: dict[str, str], zone: ZoneInfo) -> tuple[str, StreamRow]:
+    """What an events-stream entry counts as, and its line (times in the site's zone)."""
     kind = fields.get("kind", "?")
-    received = datetime.fromtimestamp(int(fields.get("received_ms", "0")) / 1000)
-    what = " ".join(p for p in (fields.get("type"), fields.get("phase")) if p) or kind
+    received = datetime.fromtimestamp(int(fields.get("received_ms", "0")) / 1000, zone)
     detail = ""
     if kind == "event":
         payload = json.loads(fields["payload"])
+        what = f"{words(fields.get('type', '?'))} {PHASES.get(fields.get('phase', ''), '')}"
         parts = [f"zone {payload['zone']}"] if payload.get("zone") else []
-        parts += [f"track {payload['track_id']}"] if payload.get("track_id") is not None else []
-        parts += [f"{k} {v}" for k, v in payload.get("attributes", {}).items()]
-        parts.append(f"conf {payload['confidence']:.2f}")
+        parts.append(f"confidence {payload['confidence']:.0%}")
         detail = ", ".join(parts)
     elif kind == "sensor":
         payload = json.loads(fields["payload"])
+        what = f"{words(fields.get('type', 'sensor'))} reading"
         parts = [f"value {json.dumps(payload['value'])}"]
         if payload.get("battery_pct") is not None:
             parts.append(f"battery {payload['battery_pct']:.0f}%")
         if payload.get("attributes", {}).get("repeated"):
-            parts.append("repeat")
+            parts.append("repeated")
         detail = ", ".join(parts)
-    return StreamRow(received.strftime("%H:%M:%S"), kind, what, fields.get("source", ""), detail)
+    else:
+        what = KINDS.get(kind, kind)
+    counted = what.strip() if kind == "event" else KINDS.get(kind, kind)
+    row = StreamRow(
+        received.strftime("%H:%M:%S"),
+        what.strip(),
+        fields.get("source", ""),
+        detail,
+        "fall" in what,
+    )
+    return counted, row
 
 
 @dataclass
@@ -61,10 +96,15 @@ class LiveFeed:
     alerts_stream: str
     deadletter_stream: str
     header: str
-    rows: deque[StreamRow] = field(default_factory=lambda: deque(maxlen=8))
+    zone: ZoneInfo
+    rows: deque[StreamRow] = field(default_factory=lambda: deque(maxlen=20))
     alerts: dict[int, dict[str, Any]] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     last_ids: dict[str, str] = field(default_factory=dict)
+    lines: list[str] = field(default_factory=list)
+    """Plain lines of what happened since the last `take_lines` (for output that is not a
+    terminal)."""
+    _delivered: int = 0
 
     def __post_init__(self) -> None:
         self.last_ids = {self.events_stream: "$", self.alerts_stream: "$"}
@@ -79,51 +119,96 @@ class LiveFeed:
                     self._alert(fields)
                 else:
                     self._event(fields)
+        self.counts["notifications delivered"] = self.inbox.count
+        for message in list(self.inbox.messages)[: self.inbox.count - self._delivered][::-1]:
+            self.lines.append(f"{message.time} told {message.recipient}: {message.title}")
+        self._delivered = self.inbox.count
 
     def _event(self, fields: dict[str, str]) -> None:
-        row = summarise(fields)
-        key = row.what if row.kind == "event" else row.kind
-        self.counts[key] = self.counts.get(key, 0) + 1
-        if row.kind not in {"snapshot", "clip", "status"}:  # counted, not listed
+        counted, row = summarise(fields, self.zone)
+        self.counts[counted] = self.counts.get(counted, 0) + 1
+        if fields.get("kind") in {"event", "sensor"}:  # the others are counted, not listed
             self.rows.appendleft(row)
+            detail = f" ({row.detail})" if row.detail else ""
+            self.lines.append(f"{row.time} {row.what} at {row.source}{detail}")
 
     def _alert(self, fields: dict[str, str]) -> None:
         alert = json.loads(fields.get("alert", "{}"))
         alert_id = int(fields["alert_id"])
+        change = fields.get("change", "")
         if alert_id not in self.alerts:
             self.counts["alerts raised"] = self.counts.get("alerts raised", 0) + 1
-        self.alerts[alert_id] = {**alert, "change": fields.get("change", "")}
+        self.alerts[alert_id] = {**alert, "change": change}
+        if change in {"created", "reopened", "transition"}:
+            now = datetime.now(self.zone).strftime("%H:%M:%S")
+            severity = SEVERITY_LABELS.get(alert.get("severity", ""), "")
+            status = STATUSES.get(alert.get("status", ""), "")
+            self.lines.append(
+                f"{now} alert #{alert_id} {severity} {alert.get('title', '')} ({status})"
+            )
 
-    def render(self) -> Group:
-        """The panel and tables to show."""
-        alerts = Table(expand=True, title="Alerts raised by the rules (newest first)")
-        for column in ("#", "severity", "title", "status", "events", "last change", "snapshot"):
-            alerts.add_column(column, overflow="fold")
-        for alert_id in sorted(self.alerts, reverse=True)[:8]:
+    def take_lines(self) -> list[str]:
+        """The plain lines gathered since the last call."""
+        taken, self.lines = self.lines, []
+        return taken
+
+    def summary(self) -> str:
+        """The counts in words."""
+        dead = self.client.xlen(self.deadletter_stream)
+        totals = ", ".join(f"{k}: {v}" for k, v in sorted(self.counts.items())) or "waiting…"
+        return f"so far: {totals}; dead letters: {dead}"
+
+    def render(self, height: int = 24) -> Group:
+        """The view, fitted to `height` lines: the header, the alerts (most of the room), who
+        was told, then the latest events."""
+        alerts = Table(title="Alerts (newest first)", expand=True, box=None, pad_edge=False)
+        for column, options in (
+            ("#", {"width": 3, "justify": "right"}),
+            ("level", {"width": 5}),
+            ("alert", {"ratio": 1, "no_wrap": True}),
+            ("status", {"width": 12, "no_wrap": True}),
+            ("events", {"width": 6, "justify": "right"}),
+        ):
+            alerts.add_column(column, **options)
+        room = max(height - 8, 6)
+        shown_alerts = sorted(self.alerts, reverse=True)[: max(room // 2, 3)]
+        for alert_id in shown_alerts:
             a = self.alerts[alert_id]
             alerts.add_row(
                 str(alert_id),
-                a.get("severity", ""),
+                SEVERITY_LABELS.get(a.get("severity", ""), ""),
                 a.get("title", ""),
-                a.get("status", ""),
+                STATUSES.get(a.get("status", ""), ""),
                 str(a.get("event_count", "")),
-                a.get("change", ""),
-                "yes" if a.get("snapshot_path") else "-",
                 style=SEVERITY_STYLE.get(a.get("severity", ""), ""),
             )
-        events = Table(expand=True, title="Events arriving from the edge agent (newest first)")
-        for column in ("time", "kind", "what", "source", "detail"):
-            events.add_column(column, overflow="fold")
-        for row in self.rows:
-            style = "bold red" if "fall" in row.what else ("yellow" if row.kind == "event" else "")
-            events.add_row(row.time, row.kind, row.what, row.source, row.detail, style=style)
-        phones = Table(expand=True, title="Notifications delivered to people (newest first)")
-        for column in ("time", "to", "title", "message"):
-            phones.add_column(column, overflow="fold")
-        for message in list(self.inbox.messages)[:6]:
-            phones.add_row(message.time, message.recipient, message.title, message.body[:120])
-        self.counts["notifications delivered"] = self.inbox.count
-        dead = self.client.xlen(self.deadletter_stream)
-        totals = ", ".join(f"{k}: {v}" for k, v in sorted(self.counts.items())) or "waiting…"
-        summary = f"{self.header}\n[b]so far[/b] {totals} · dead letters {dead}"
-        return Group(Panel(summary, title="守望 demo"), alerts, phones, events)
+        left = room - len(shown_alerts)
+        told = Table(title="Who was told", expand=True, box=None, pad_edge=False, show_header=False)
+        told.add_column("time", width=8)
+        told.add_column("to", width=14, no_wrap=True)
+        told.add_column("message", ratio=1, no_wrap=True)
+        for message in list(self.inbox.messages)[: max(left // 2, 1)]:
+            told.add_row(message.time, message.recipient, message.title)
+        left -= min(len(self.inbox.messages), max(left // 2, 1))
+        events = Table(
+            title="From the edge", expand=True, box=None, pad_edge=False, show_header=False
+        )
+        events.add_column("time", width=8)
+        events.add_column("what", width=22, no_wrap=True)
+        events.add_column("where", width=12, no_wrap=True)
+        events.add_column("detail", ratio=1, no_wrap=True)
+        for row in list(self.rows)[: max(left, 1)]:
+            events.add_row(
+                row.time, row.what, row.source, row.detail, style="bold red" if row.fall else ""
+            )
+        head = Text.from_markup(f"[b]守望 demo[/b] {self.header}", overflow="ellipsis")
+        head.no_wrap = True
+        return Group(
+            head, Text(self.summary(), overflow="ellipsis", no_wrap=True), alerts, told, events
+        )
+
+
+def plain(console: Console, feed: LiveFeed) -> None:
+    """Print what happened since the last call as plain lines."""
+    for line in feed.take_lines():
+        console.print(line, markup=False, highlight=False, soft_wrap=True)

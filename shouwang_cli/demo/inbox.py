@@ -7,6 +7,7 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from zoneinfo import ZoneInfo
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,8 @@ class Inbox:
 
     def __init__(self) -> None:
         self.messages: deque[Delivered] = deque(maxlen=50)
+        self.zone: ZoneInfo | None = None
+        """The time zone of the delivery times (the machine's until set)."""
         self.labels: dict[str, str] = {}
         self.count = 0
         inbox = self
@@ -60,7 +63,7 @@ class Inbox:
         self.count += 1
         self.messages.appendleft(
             Delivered(
-                datetime.now().strftime("%H:%M:%S"),
+                datetime.now(self.zone).strftime("%H:%M:%S"),
                 self.labels.get(recipient, recipient),
                 str(payload.get("title", "")),
                 str(payload.get("message", "")),

@@ -14,10 +14,12 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import redis
 from rich.console import Console
 
+from edge.config import load_settings
 from shouwang.settings import ServiceSettings
 from shouwang_cli.demo.config import (
     STREAMS,
@@ -112,7 +114,7 @@ def run_demo(
     """Run everything until `stop` is set (Ctrl-C) or `duration` passes; return the counts."""
     from rich.live import Live
 
-    from shouwang_cli.demo.display import LiveFeed
+    from shouwang_cli.demo.display import LiveFeed, plain
 
     stop = stop or threading.Event()
     console = Console()
@@ -136,6 +138,8 @@ def run_demo(
             server_config(services.broker, services.redis, workdir, port),
         )
         edge = write_yaml(workdir / "edge.yaml", edge_config(services.broker, workdir))
+        zone = ZoneInfo(load_settings(edge).timezone)  # the site's: the terminal's times
+        inbox.zone = zone
         logs = workdir / "logs"
         children = [
             ServiceProcess("ingest", ["ingest", "-c", str(server)], logs / "ingest.log"),
@@ -168,18 +172,32 @@ def run_demo(
             events_stream=STREAMS.events,
             alerts_stream=STREAMS.alerts,
             deadletter_stream=STREAMS.deadletter,
-            header="[b]cameras[/b] cam-yard ← intel-one-by-one.mp4, cam-room ← urfd-fall-01.mp4"
-            " · [b]Zigbee sensors[/b] door, motion, SOS (simulated)"
-            f" · [b]dashboard[/b] http://127.0.0.1:{port}/dashboard"
-            "\nCtrl-C stops every process the demo started.",
+            header="yard and room cameras on sample video, Zigbee sensors simulated;"
+            " Ctrl-C stops everything",
+            zone=zone,
         )
         deadline = None if duration is None else time.monotonic() + duration
-        with Live(feed.render(), console=console, refresh_per_second=4, transient=not live) as view:
-            while not stop.is_set() and (deadline is None or time.monotonic() < deadline):
-                feed.poll(block_ms=500)
-                view.update(feed.render())
-                for child in children:
-                    child.check()
+
+        def running() -> bool:
+            return not stop.is_set() and (deadline is None or time.monotonic() < deadline)
+
+        def step() -> None:
+            feed.poll(block_ms=500)
+            for child in children:
+                child.check()
+
+        if console.is_terminal:
+            with Live(
+                feed.render(console.size.height), console=console, transient=not live
+            ) as view:
+                while running():
+                    step()
+                    view.update(feed.render(console.size.height))
+        else:
+            console.print(f"times in {zone.key}; one line per alert, notification and event")
+            while running():
+                step()
+                plain(console, feed)
         console.print("stopping …")
     console.print("demo stopped; every process it started has exited")
     return feed.counts
