@@ -3,6 +3,7 @@
 from datetime import datetime
 from typing import Annotated
 
+import segno
 from fastapi import APIRouter, HTTPException, Request, status
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -62,6 +63,7 @@ class InviteOut(BaseModel):
     """An invite link: give it to the guardian (it works once, until `expires_at`)."""
 
     url: str
+    qr_svg: str = Field(description="The link as a QR code: an SVG `data:` URI for an `<img>`.")
     expires_at: datetime
     guardian_id: int
     guardian_name: str
@@ -168,8 +170,10 @@ def post_invite(
         token, invite = create_invite(
             session, guardian, viewer.user_id, context.settings.api.invite_ttl_s
         )
+        url = f"{base_url(context, request)}/join/{token}"
         return InviteOut(
-            url=f"{base_url(context, request)}/join/{token}",
+            url=url,
+            qr_svg=segno.make(url, error="m").svg_data_uri(scale=4, border=2),
             expires_at=invite.expires_at,
             guardian_id=guardian.id,
             guardian_name=guardian.name,

@@ -167,7 +167,19 @@ def list_persons(
             query = query.where(Person.category == category)
         if q.strip():
             pattern = f"%{q.strip()}%"
-            query = query.where(or_(Person.name.like(pattern), Person.code.like(pattern)))
+            by_guardian = (
+                select(Guardianship.person_id)
+                .join(Guardian, Guardianship.guardian_id == Guardian.id)
+                .where(or_(Guardian.phone.like(pattern), Guardian.name.like(pattern)))
+            )
+            query = query.where(
+                or_(
+                    Person.name.like(pattern),
+                    Person.code.like(pattern),
+                    Household.address.like(pattern),
+                    Person.id.in_(by_guardian),
+                )
+            )
         persons = list(session.scalars(query))
         own = _coverage_by(session, "person_id", [p.id for p in persons])
         shared = _coverage_by(session, "household_id", [p.household_id for p in persons])
@@ -210,21 +222,32 @@ def list_households(
     scope: Scope,
     *,
     area_id: int | None = None,
+    q: str = "",
     limit: int = 200,
     offset: int = 0,
 ) -> list[HouseholdRow]:
-    """Households in the viewer's areas, by code."""
+    """Households in the viewer's areas, by code; `q`: part of the address, the code or a
+    member's name."""
     with context.reads() as session:
-        households = list(
-            session.scalars(
-                select(Household)
-                .options(selectinload(Household.persons))
-                .where(*_area_clause(session, scope, area_id))
-                .order_by(Household.code)
-                .limit(limit)
-                .offset(offset)
-            )
+        query = (
+            select(Household)
+            .options(selectinload(Household.persons))
+            .where(*_area_clause(session, scope, area_id))
+            .order_by(Household.code)
+            .limit(limit)
+            .offset(offset)
         )
+        if q.strip():
+            pattern = f"%{q.strip()}%"
+            members = select(Person.household_id).where(Person.name.like(pattern))
+            query = query.where(
+                or_(
+                    Household.address.like(pattern),
+                    Household.code.like(pattern),
+                    Household.id.in_(members),
+                )
+            )
+        households = list(session.scalars(query))
         coverage = _coverage_by(session, "household_id", [h.id for h in households])
         return [
             HouseholdRow(
@@ -244,17 +267,34 @@ def list_households(
 
 
 def list_guardians(
-    context: AppContext, scope: Scope, *, limit: int = 200, offset: int = 0
+    context: AppContext, scope: Scope, *, q: str = "", limit: int = 200, offset: int = 0
 ) -> list[GuardianRow]:
-    """Guardians of wards in the viewer's areas (only those wards are listed)."""
+    """Guardians of wards in the viewer's areas (only those wards are listed); `q`: part of
+    the guardian's name or phone number, or of a ward's name."""
     with context.reads() as session:
-        links = session.execute(
+        query = (
             select(Guardianship, Person)
             .join(Person, Guardianship.person_id == Person.id)
             .join(Household, Person.household_id == Household.id)
             .where(scope.area_condition(Household.area_id))
             .order_by(Guardianship.guardian_id, Person.code)
         )
+        if q.strip():
+            pattern = f"%{q.strip()}%"
+            found = (
+                select(Guardianship.guardian_id)
+                .join(Guardian, Guardianship.guardian_id == Guardian.id)
+                .join(Person, Guardianship.person_id == Person.id)
+                .where(
+                    or_(
+                        Guardian.name.like(pattern),
+                        Guardian.phone.like(pattern),
+                        Person.name.like(pattern),
+                    )
+                )
+            )
+            query = query.where(Guardianship.guardian_id.in_(found))
+        links = session.execute(query)
         wards: dict[int, list[Member]] = {}
         for link, person in links:
             wards.setdefault(link.guardian_id, []).append(

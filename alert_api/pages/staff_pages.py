@@ -111,32 +111,36 @@ def phone_alert_link(viewer: PageViewer, alert_id: RecordId) -> RedirectResponse
 
 
 @router.get("/watchlist", response_class=HTMLResponse)
-def persons_page(request: Request, context: Context, viewer: PageViewer) -> Response:
+def persons_page(request: Request, context: Context, viewer: PageViewer, q: str = "") -> Response:
     """Watch-list persons of the viewer's areas."""
     if redirect := _guardian_redirect(viewer):
         return redirect
-    rows = list_persons(context, viewer.scope, limit=1000)
-    return render(request, context, "watchlist_persons.html", viewer, rows=rows, tab="persons")
+    rows = list_persons(context, viewer.scope, q=q, limit=1000)
+    return render(request, context, "watchlist_persons.html", viewer, rows=rows, tab="persons", q=q)
 
 
 @router.get("/watchlist/households", response_class=HTMLResponse)
-def households_page(request: Request, context: Context, viewer: PageViewer) -> Response:
+def households_page(
+    request: Request, context: Context, viewer: PageViewer, q: str = ""
+) -> Response:
     """Households of the viewer's areas."""
     if redirect := _guardian_redirect(viewer):
         return redirect
-    rows = list_households(context, viewer.scope, limit=1000)
+    rows = list_households(context, viewer.scope, q=q, limit=1000)
     return render(
-        request, context, "watchlist_households.html", viewer, rows=rows, tab="households"
+        request, context, "watchlist_households.html", viewer, rows=rows, tab="households", q=q
     )
 
 
 @router.get("/watchlist/guardians", response_class=HTMLResponse)
-def guardians_page(request: Request, context: Context, viewer: PageViewer) -> Response:
+def guardians_page(request: Request, context: Context, viewer: PageViewer, q: str = "") -> Response:
     """Guardians of wards in the viewer's areas, with invite links."""
     if redirect := _guardian_redirect(viewer):
         return redirect
-    rows = list_guardians(context, viewer.scope, limit=1000)
-    return render(request, context, "watchlist_guardians.html", viewer, rows=rows, tab="guardians")
+    rows = list_guardians(context, viewer.scope, q=q, limit=1000)
+    return render(
+        request, context, "watchlist_guardians.html", viewer, rows=rows, tab="guardians", q=q
+    )
 
 
 @router.get("/watchlist/coverage", response_class=HTMLResponse)

@@ -126,7 +126,25 @@
     }
   }
 
-  filters.addEventListener("submit", (event) => { event.preventDefault(); load(false); });
+  /* The filters live in the page's address, so a filtered view can be reloaded, bookmarked
+     and sent to a colleague. */
+  const FILTERS = ["status", "severity", "type", "area_id", "since"];
+  const address = new URLSearchParams(location.search);
+  for (const name of FILTERS) {
+    if (address.has(name)) filters.elements[name].value = address.get(name);
+  }
+  filters.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const form = new FormData(filters);
+    const params = new URLSearchParams();
+    for (const name of FILTERS) {
+      const value = form.get(name);
+      if (value && !(name === "status" && value === "open")) params.set(name, value);
+    }
+    if (form.get("status") === "") params.set("status", "");  // "all" differs from the default
+    history.replaceState(null, "", location.pathname + (params.size ? "?" + params : ""));
+    load(false);
+  });
   more.addEventListener("click", () => load(true));
 
   /* ---- attention: an unacknowledged critical alert repeats its sound and flashes the title

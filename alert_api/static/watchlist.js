@@ -10,7 +10,13 @@
       const result = await api("POST", "/api/invites", { guardian_id: Number(button.dataset.guardian) });
       if (!result.ok) { toast(t("alert.error"), "error"); return; }
       const output = document.querySelector(`output[data-for="${button.dataset.guardian}"]`);
-      output.replaceChildren(t("wl.invite_made"), el("input", { readonly: true, value: result.data.url, class: "invite-link" }));
+      const link = el("input", { readonly: true, value: result.data.url, class: "invite-link" });
+      const copy = el("button", { type: "button", class: "copy", text: t("wl.copy"), onclick: async () => {
+        try { await navigator.clipboard.writeText(link.value); } catch { link.select(); document.execCommand("copy"); }
+        toast(t("wl.copied"), "ok");
+      } });
+      const qr = el("img", { class: "invite-qr", src: result.data.qr_svg, alt: t("wl.qr"), width: 160, height: 160 });
+      output.replaceChildren(t("wl.invite_made"), link, copy, el("p", { class: "muted small", text: t("wl.qr_hint") }), qr);
     });
   });
 
