@@ -14,8 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from alert_api.context import AppContext
 from alert_api.viewer import Context, StaffViewer, Viewer
-from records.people import Area, Household, Person, Site
+from records.people import Area, Household, Person, Site, WatchlistChange
 from records.queries import area_subtree_ids
 from records.watchlist_csv import KINDS, ImportReport, RowError, import_csv
 from records.watchlist_csv.encoding import EncodingError, decode, encode
@@ -154,6 +155,61 @@ def upload_csv(
     if b"\x00" in data:
         report.errors.append(RowError(0, None, "the file holds NUL bytes: it is not a CSV file"))
         return _report(report, dry_run)
+    audit = {"name": file.filename or ""}
+    return _report(
+        _apply(context, viewer, kind, data, encoding, skip_bad_rows, dry_run, "csv", audit),
+        dry_run,
+    )
+
+
+class RowIn(BaseModel):
+    """One row of a watch list as a browser form sends it: cells by column name (the CSV
+    file's English header names); columns left out are left as they are."""
+
+    values: dict[str, str]
+
+
+@router.post(
+    "/{kind}/rows",
+    response_model=ImportReportOut,
+    responses={422: {"model": ImportReportOut}},
+)
+def post_row(context: Context, viewer: StaffViewer, kind: Kind, body: RowIn) -> JSONResponse:
+    """Add or change one record, checked exactly as a CSV upload's row (it is imported as a
+    one-row file), and audited; HTTP 422 with the refused cells when nothing was written."""
+    _allowed(viewer, kind)
+    known = {c.name for c in KINDS[kind].columns}
+    unknown = sorted(set(body.values) - known)
+    if unknown:
+        report = ImportReport(
+            kind, errors=[RowError(0, name, "not a column of this list", None) for name in unknown]
+        )
+        return _report(report, False)
+    names = [c.name for c in KINDS[kind].columns if c.name in body.values]
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerows([names, [body.values[name] for name in names]])
+    data = buffer.getvalue().encode("utf-8")
+    return _report(
+        _apply(context, viewer, kind, data, "utf-8", False, False, "form", dict(body.values)),
+        False,
+    )
+
+
+def _apply(
+    context: AppContext,
+    viewer: Viewer,
+    kind: str,
+    data: bytes,
+    encoding: Literal["auto", "utf-8", "gbk"],
+    skip_bad_rows: bool,
+    dry_run: bool,
+    source: str,
+    audit: dict[str, Any],
+) -> ImportReport:
+    """Import `data` for the viewer (refusing rows outside their areas) and, when written,
+    record who changed what in the watch lists' audit trail."""
+    report = ImportReport(kind)
     with context.writes() as session:
         if not viewer.scope.everything:
             try:
@@ -162,20 +218,30 @@ def upload_csv(
                 text = ""  # the import reports it
             report.errors.extend(out_of_scope(session, viewer, kind, text))
             if report.errors:
-                return _report(report, dry_run)
+                return report
         try:
             report = import_csv(session, kind, data, encoding=encoding, skip_bad_rows=skip_bad_rows)
         except DBAPIError as exc:
             session.rollback()
-            report = ImportReport(
+            return ImportReport(
                 kind, errors=[RowError(0, None, f"the database refused it: {exc.orig}")]
             )
-            return _report(report, dry_run)
         if report.applied and not dry_run:
+            session.add(
+                WatchlistChange(
+                    actor=viewer.login,
+                    actor_id=viewer.user_id,
+                    kind=kind,
+                    source=source,
+                    created=report.created,
+                    updated=report.updated,
+                    values=audit,
+                )
+            )
             session.commit()
         else:
             session.rollback()
-    return _report(report, dry_run)
+    return report
 
 
 @router.get(

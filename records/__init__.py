@@ -1,7 +1,7 @@
 """Shouwang's SQL records, shared by rules, the alert API, the notifier and the camera gateway.
 
 Modules: `base` (declarative base, column types), `types` (enums), the tables — `people` (watch
-lists, staff, areas, coverage), `alerts`, `users`, `notifications` (jobs and deliveries),
+lists, staff, areas, coverage, the watch lists' change log), `alerts`, `users`, `notifications` (jobs and deliveries),
 `cameras` and `devices` (device tables), `models` (all of them) — then `db` (engines, sessions,
 transient errors), `settings`, `migrate` (Alembic), `lifecycle` (alert state changes),
 `queries` (reading alerts), `feed` (entries of the alert-change and notification streams),

@@ -19,7 +19,17 @@ from records.notifications import (
     QuietHours,
     VapidKey,
 )
-from records.people import Area, Coverage, Guardian, Guardianship, Household, Person, Site, Staff
+from records.people import (
+    Area,
+    Coverage,
+    Guardian,
+    Guardianship,
+    Household,
+    Person,
+    Site,
+    Staff,
+    WatchlistChange,
+)
 from records.users import ApiSecret, AuthSession, Invite, User
 
 __all__ = [
@@ -52,4 +62,5 @@ __all__ = [
     "UnassignedDevice",
     "User",
     "VapidKey",
+    "WatchlistChange",
 ]

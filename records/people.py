@@ -2,6 +2,7 @@
 staff, and which cameras, zones and sensors cover whom."""
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -149,3 +150,22 @@ class Coverage(Base):
     person_id: Mapped[int | None] = mapped_column(
         ForeignKey("persons.id", ondelete="CASCADE"), index=True
     )
+
+
+class WatchlistChange(Base):
+    """The audit trail of the watch lists: who wrote what, when, from a CSV upload or a
+    browser form (the form's row, column by column; a file's name and counts)."""
+
+    __tablename__ = "watchlist_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(100))
+    actor_id: Mapped[int | None]
+    kind: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(16))
+    """`form` or `csv`."""
+    created: Mapped[int] = mapped_column(default=0)
+    updated: Mapped[int] = mapped_column(default=0)
+    values: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    """The form's row by column name, or the file's `name`."""

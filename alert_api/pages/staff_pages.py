@@ -13,12 +13,13 @@ from alert_api.pages.common import render
 from alert_api.params import RecordId
 from alert_api.users import list_users
 from alert_api.viewer import Context, PageViewer, Viewer
-from alert_api.watchlist_files import sites_serving
+from alert_api.watchlist_files import SCOPED_KINDS, sites_serving
 from alert_api.watchlists import list_coverage, list_guardians, list_households, list_persons
 from records.devices import UnassignedDevice
 from records.people import Site
 from records.types import AlertStatus, Severity
 from records.users import UserRole
+from records.watchlist_csv import KINDS
 from shouwang.contracts import SensorType
 
 router = APIRouter(include_in_schema=False)
@@ -201,6 +202,47 @@ def import_page(request: Request, context: Context, viewer: PageViewer) -> Respo
     if not viewer.scope.everything:
         kinds = ["persons", "guardians", "devices"]
     return render(request, context, "watchlist_import.html", viewer, kinds=kinds, tab="import")
+
+
+EDITABLE = {"persons": ("code",), "guardians": ("person_code", "phone"), "staff": ("code",)}
+"""Watch lists edited in the browser (persons with their household and coverage, guardians,
+staff), and the columns that name a record of each."""
+
+
+@router.get("/watchlist/edit/{kind}", response_class=HTMLResponse)
+def edit_page(
+    request: Request, context: Context, viewer: PageViewer, kind: str, key: str = ""
+) -> Response:
+    """A form for one record of a watch list (empty: a new one), checked as its CSV row."""
+    if redirect := _guardian_redirect(viewer):
+        return redirect
+    if kind not in EDITABLE or (kind not in SCOPED_KINDS and not viewer.scope.everything):
+        return RedirectResponse("/watchlist", status_code=303)
+    handler = KINDS[kind]
+    values: dict[str, str] = {}
+    if key:
+        with context.reads() as session:
+            values = next(
+                (
+                    row
+                    for row in handler(session).export()
+                    if "|".join(row.get(c, "") for c in EDITABLE[kind]) == key
+                ),
+                {},
+            )
+    return render(
+        request,
+        context,
+        "watchlist_edit.html",
+        viewer,
+        kind=kind,
+        columns=handler.columns,
+        values=values,
+        editing=bool(values),
+        config_key_columns=EDITABLE[kind],
+        tab=kind if kind != "staff" else "import",
+        script_config={"kind": kind, "keyColumns": EDITABLE[kind]},
+    )
 
 
 @router.get("/users", response_class=HTMLResponse)

@@ -48,6 +48,32 @@
     });
   });
 
+  /* A record edited in the browser: sent as one CSV row, refused cells shown beside them. */
+  const edit = document.getElementById("edit-row");
+  if (edit) {
+    edit.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      edit.querySelectorAll(".field-error").forEach((slot) => { slot.textContent = ""; });
+      const values = Object.fromEntries([...new FormData(edit)].map(([k, v]) => [k, String(v).trim()]));
+      const result = await api("POST", `/api/watchlist/${SW.config.kind}/rows`, { values });
+      if (result.ok) {
+        toast(t(result.data.created ? "edit.created" : "edit.updated"), "ok");
+        const key = SW.config.keyColumns.map((c) => values[c] || "").join("|");
+        setTimeout(() => { location.href = `/watchlist/edit/${SW.config.kind}?key=${encodeURIComponent(key)}`; }, 800);
+        return;
+      }
+      const errors = (result.data && result.data.errors) || [];
+      if (!errors.length) { toast(t("alert.error"), "error"); return; }
+      for (const e of errors) {
+        const slot = edit.querySelector(`.field-error[data-for="${e.column || ""}"]`) || edit.querySelector('.field-error[data-for=""]');
+        slot.textContent = (slot.textContent ? slot.textContent + "; " : "") + e.message;
+      }
+      const first = [...edit.querySelectorAll(".field-error")].find((slot) => slot.textContent);
+      if (first) first.parentElement.scrollIntoView({ block: "center" });
+      toast(t("edit.refused"), "error");
+    });
+  }
+
   const form = document.getElementById("import");
   if (!form) return;
   form.addEventListener("submit", async (event) => {
@@ -63,7 +89,7 @@
     const r = result.data;
     document.getElementById("report").hidden = false;
     document.getElementById("report-summary").textContent =
-      `${r.kind}: ${t("csv.rows")} ${r.rows}, ${t("csv.created")} ${r.created}, ${t("csv.updated")} ${r.updated}, ` +
+      `${t("kind." + r.kind)}: ${t("csv.rows")} ${r.rows}, ${t("csv.created")} ${r.created}, ${t("csv.updated")} ${r.updated}, ` +
       `${t("csv.skipped")} ${r.skipped} (${r.encoding}) — ${r.applied ? t("csv.applied") : t("csv.not_applied")}`;
     document.getElementById("report-rows").replaceChildren(...r.errors.map((e) => el("tr", {},
       el("td", { text: e.line }), el("td", { text: e.column || "" }), el("td", { text: e.value || "" }), el("td", { text: e.message }))));

@@ -24,6 +24,8 @@ STAFF_PAGES = (
     "/watchlist/guardians",
     "/watchlist/coverage",
     "/watchlist/import",
+    "/watchlist/edit/persons?key=P001",
+    "/watchlist/edit/guardians",
     "/alerts/{alert}",
     "/guardian",
 )
@@ -84,7 +86,7 @@ def test_every_page_on_a_phone(
         assert page.evaluate(WRAPPED) == [], f"{login} {path}: a header item or column head wraps"
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, f"{login} {path}: the page is {width} px wide"
-        name = path.strip("/").replace("/", "-").replace("{alert}", "id") or "home"
+        name = path.strip("/").replace("/", "-").replace("{alert}", "id").split("?")[0]
         screenshot(page, f"phone-{login}-{name}")
     assert errors == []
     phone.close()
@@ -92,7 +94,7 @@ def test_every_page_on_a_phone(
 
 KEY = re.compile(
     r"\b(?:alert|action|actor|audit|camera|category|filter|g|health|login|nav|origin|phase"
-    r"|role|severity|sound|stats|status|type|users|wl|csv)\.[a-z_]+\b"
+    r"|role|severity|sound|stats|status|type|users|wl|csv|kind|edit)\.[a-z_]+\b"
 )
 """A catalogue key shown instead of its text."""
 RAW = ("tongren-bijiang-01", "cam-home-wang", "elder_fall", "raised by rule", "rules")
