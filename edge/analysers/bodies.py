@@ -19,8 +19,10 @@ PLACE_OVERLAP = 0.3
 """Share of the smaller box two boxes must share to be the same place."""
 MOVED_SHARE = 0.04
 """Share of a held body's box that must change in the motion mask to count as movement."""
-STILL_IOU = 0.8
-"""Overlap with the previous box from which a body counts as still."""
+STILL_SHIFT = 0.25
+"""Most a still body's box centre moves between sightings, in its long side's lengths."""
+STILL_AREA = 1.5
+"""Most a still body's box area grows or shrinks between sightings (a factor)."""
 STILL_GAP_S = 1.5
 """Longest gap between two sightings compared for stillness."""
 EDGE_SHARE = 0.015
@@ -101,8 +103,7 @@ class Body:
     def add(self, sample: Sample) -> None:
         previous = self.last
         if previous is not None and sample.t - previous.t <= STILL_GAP_S:
-            overlap = sv.box_iou_batch(previous.box[None, :], sample.box[None, :])[0, 0]
-            sample.still = bool(overlap >= STILL_IOU)
+            sample.still = about_the_same(previous.box, sample.box)
         if not sample.still:
             self.still_since = None
         elif self.still_since is None:
@@ -137,6 +138,19 @@ def feet_near(place: np.ndarray, box: np.ndarray) -> bool:
     return bool(
         place[0] - margin_x <= x <= place[2] + margin_x
         and place[1] - margin_y <= y <= place[3] + margin_y
+    )
+
+
+def about_the_same(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether two boxes show a body at rest: centres within STILL_SHIFT of the long side,
+    areas within STILL_AREA of each other (a pose box on compressed video jitters by more than
+    an overlap test allows while the body lies still)."""
+    long_side = max(a[2] - a[0], a[3] - a[1], b[2] - b[0], b[3] - b[1], 1.0)
+    shift = np.hypot((a[0] + a[2] - b[0] - b[2]) / 2, (a[1] + a[3] - b[1] - b[3]) / 2)
+    area_a = max((a[2] - a[0]) * (a[3] - a[1]), 1.0)
+    area_b = max((b[2] - b[0]) * (b[3] - b[1]), 1.0)
+    return bool(
+        shift <= STILL_SHIFT * long_side and max(area_a, area_b) <= STILL_AREA * min(area_a, area_b)
     )
 
 

@@ -42,9 +42,12 @@ class Reference:
     fall: float | None
     """The fall model's Fall minus Normal score for them while up, when it was asked (some
     scenes make the model say Fall for everyone: then only a change counts)."""
+    upright: bool = True
+    """False for a body last seen lying higher up (on a bed): its shape and height are no
+    measure of the posture now."""
 
     @classmethod
-    def of(cls, sample: Sample) -> "Reference":
+    def of(cls, sample: Sample, upright: bool = True) -> "Reference":
         return cls(
             sample.t,
             sample.height,
@@ -58,6 +61,7 @@ class Reference:
             sample.cut,
             sample.cut_height,
             fall_margin(sample),
+            upright,
         )
 
 
@@ -74,7 +78,7 @@ def shape_cue(sample: Sample, ref: Reference | None) -> float:
     if _leaving(sample):
         return 0.0
     cue = 2.0 * (sample.aspect - 1.0)
-    if ref is not None and not ref.cut:
+    if ref is not None and ref.upright and not ref.cut:
         cue = max(cue, 1.5 * math.log2(max(sample.aspect, 1e-3) / max(ref.aspect, 1e-3)) - 1.5)
     return _clip(cue)
 
@@ -106,7 +110,7 @@ def fall_model_cue(sample: Sample, ref: Reference | None) -> float:
 
 def shrink_cue(sample: Sample, ref: Reference | None) -> float:
     """A box much shorter than the person's upright one says down (lying or slumped)."""
-    if ref is None or ref.cut_height or _leaving(sample):
+    if ref is None or not ref.upright or ref.cut_height or _leaving(sample):
         return 0.0
     shrink = 1.0 - sample.height / max(ref.height, 1.0)
     return _clip(4.0 * (shrink - 0.45), 2.0)

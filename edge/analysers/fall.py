@@ -53,9 +53,12 @@ SHRUNK = 0.6
 """A box shorter than this share of the person's upright height is not up."""
 HOLD_MAX_S = 60.0
 """Longest a watched body is held in place while no model sees it and nothing moves there."""
-FALL_FROM_LYING = 0.5
+FALL_FROM_LYING = 0.3
 """Drop of the body's centre, in body lengths, that makes a fall without an upright phase
-(rolling off a bed)."""
+(rolling off a bed); it must also be at least the earlier box's height, so shifting while
+lying is no fall."""
+CONFIRM_SLACK_S = 1e-6
+"""Rounding slack on `confirm_s` (samples at exactly the configured delay confirm)."""
 
 
 @dataclass(slots=True)
@@ -250,7 +253,8 @@ class FallAnalyser(Analyser):
     def _reference(self, body: Body, person: _Person) -> tuple[Reference, Sample] | None:
         """How the person looked up, from the tallest upright sample of the last
         `upright_window_s`, and the last upright sample; without one, a recent sample at
-        least half a body length higher than now (a fall from lying, off a bed), twice."""
+        FALL_FROM_LYING of a body length and its own height higher than now (a fall from
+        lying, off a bed)."""
         if person.ups:
             return Reference.of(max(person.ups, key=lambda s: s.height)), person.ups[-1]
         last = body.last
@@ -258,8 +262,9 @@ class FallAnalyser(Analyser):
         length = max(last.height, last.width)
         for sample in body.samples:
             recent = last.t - sample.t <= self.config.upright_window_s / 2
-            if recent and last.centre_y - sample.centre_y >= FALL_FROM_LYING * length:
-                return Reference.of(sample), sample
+            drop = last.centre_y - sample.centre_y
+            if recent and drop >= max(FALL_FROM_LYING * length, sample.height):
+                return Reference.of(sample, upright=False), sample
         return None
 
     def _decide(self, body: Body, person: _Person, obs: Observation) -> list[Finding]:
@@ -278,7 +283,7 @@ class FallAnalyser(Analyser):
             last = body.last
             at_rest = last is not None and last.still and obs.t - body.seen_t < 1.0
             confident = candidate.evidence >= CONFIRM and candidate.downs >= 2
-            if confident and at_rest and held >= config.confirm_s:
+            if confident and at_rest and held >= config.confirm_s - CONFIRM_SLACK_S:
                 findings.append(self._start_fall(body, person, obs))
             elif candidate.evidence <= CANCEL or held > CANDIDATE_MAX_S:
                 person.candidate = None

@@ -163,6 +163,30 @@ def test_high_camera_a_shrink_with_little_drop_is_a_fall() -> None:
     assert 2.2 <= starts(run(scene))[0] <= 4.0
 
 
+def test_rolling_off_a_bed_is_a_fall_and_shifting_on_the_floor_is_not() -> None:
+    """No upright phase: the body's centre comes down more than its own height."""
+    bed = ZoneSet(
+        {"bed": ZoneConfig(polygon=[(0, 0), (1, 0), (1, 0.5), (0, 0.5)], tags=["bed"])}, SIZE
+    )
+    on_bed: Box = (120.0, 100.0, 290.0, 140.0)
+    scene = span(0, 3, tracked={1: on_bed}) + span(3, 8, tracked={1: LYING})
+    assert 3.2 <= starts(run(scene, zones=bed))[0] <= 5.0
+    foreshortened: Box = (160.0, 150.0, 260.0, 230.0)  # lying towards the camera
+    turned: Box = (160.0, 185.0, 260.0, 265.0)  # down by a third of its length, not its height
+    scene = span(0, 3, tracked={1: foreshortened}) + span(3, 8, tracked={1: turned})
+    assert starts(run(scene)) == []
+
+
+def test_a_box_that_jitters_on_compressed_video_is_still_at_rest() -> None:
+    """On a sub-stream the pose box of someone lying still shifts and changes size from frame
+    to frame by more than an overlap test allows."""
+    jittered: Box = (105.0, 195.0, 285.0, 250.0)
+    scene = span(0, 2, tracked={1: STANDING})
+    for i in range(20):
+        scene.append(Frame(round(2 + i * 0.2, 1), tracked={1: LYING if i % 2 else jittered}))
+    assert 2.4 <= starts(run(scene))[0] <= 3.6
+
+
 def test_walking_out_at_the_bottom_of_the_frame_is_not_a_fall() -> None:
     scene = span(0, 2, tracked={1: (190.0, 80.0, 230.0, 260.0)})
     for i, top in enumerate((150.0, 200.0, 240.0, 270.0)):  # the box is cut by the edge
