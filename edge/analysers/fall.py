@@ -1,6 +1,6 @@
 """Falls and people down: a person who was up drops fast into a down posture and stays down
-(`fall`), and a person lying on the floor outside a bed zone for `down_alert_s`, whether or
-not the drop was seen (`person_down`).
+(`fall`), and a person lying on the floor outside a bed, sofa or mat zone for `down_alert_s`,
+whether or not the drop was seen (`person_down`).
 
 Evidence adds up (edge/analysers/evidence.py): box shape against the person's own upright
 shape, torso angle when keypoints are confident, the fall model's score, how much shorter the
@@ -22,7 +22,8 @@ from edge.analysers.evidence import SAMPLE_LIMIT, Reference, fall_margin, postur
 from edge.config.analysers import FallConfig
 from shouwang.contracts import EventType, Phase
 
-BED_TAG = "bed"
+REST_TAGS = ("bed", "sofa", "mat")
+"""Zone tags of places where people lie down on purpose: no fall, no person_down there."""
 CONFIRM = 7.0
 """Log-odds (drop plus posture since) a candidate needs to become a fall."""
 STEP_S = 0.2
@@ -393,9 +394,9 @@ class FallAnalyser(Analyser):
 
     @staticmethod
     def _in_bed(obs: Observation, box: np.ndarray) -> bool:
-        """Whether the centre of `box` is inside a zone tagged `bed`."""
+        """Whether the centre of `box` is inside a zone tagged as a place to lie down."""
         centre = (float(box[0] + box[2]) / 2, float(box[1] + box[3]) / 2)
         return any(
             cv2.pointPolygonTest(zone.polygon.astype(np.float32), centre, False) >= 0
-            for zone in obs.zones.tagged([BED_TAG])
+            for zone in obs.zones.tagged(set(REST_TAGS))
         )

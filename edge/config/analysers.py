@@ -41,8 +41,8 @@ class FallConfig(Section):
     person_down: bool = Field(
         True,
         title="Person down",
-        description="Report `person_down` for anyone lying on the floor outside a `bed` zone "
-        "for `down_alert_s`, whether or not the fall was seen.",
+        description="Report `person_down` for anyone lying on the floor outside a `bed`, "
+        "`sofa` or `mat` zone for `down_alert_s`, whether or not the fall was seen.",
     )
     down_alert_s: float = Field(
         20.0,

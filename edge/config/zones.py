@@ -26,7 +26,8 @@ class ZoneConfig(Section):
         default_factory=list,
         title="Tags",
         description="What the zone is: `water`, `road`, `well` (hazards for unattended "
-        "children), `bed` (no fall alerts), `home` (inactivity), `door`, … Sent in events.",
+        "children), `bed`, `sofa`, `mat` (places to lie down: no fall or person_down), "
+        "`home` (inactivity), `door`, … Sent in events.",
         max_length=16,
     )
     loitering: bool = Field(
