@@ -140,7 +140,7 @@ def test_a_sent_step_keeps_the_next_waiting_and_severity_picks_the_steps(
     assert set(rows) == {"webpush", "sms"}  # the call is for critical alerts only
     assert rows["sms"].outcome == DeliveryOutcome.SENT  # no subscription: SMS at once
     [sms] = vendors.of("SendSms")
-    assert sms.params["TemplateParamSet"][0] == "紧急"
+    assert sms.params["TemplateParamSet"][0] == "警告"  # SEVERITY_WORDS for high
 
     critical = new_alert(sessions)
     publish(redis_client, names.stream, job("[30s] sms", "[2m] voice", alert_id=critical))

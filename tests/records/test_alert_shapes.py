@@ -70,10 +70,17 @@ def test_the_feed_view_is_the_summary_and_holds_columns() -> None:
 
 def test_the_api_model_is_the_summary_with_names_and_links() -> None:
     out = {name: field.annotation for name, field in AlertOut.model_fields.items()}
-    added = {"area_name": str | None, "snapshot_url": str | None, "clip_url": str | None}
+    added = {
+        "area_name": str | None,
+        "site_name": str,
+        "source_name": str,
+        "snapshot_url": str | None,
+        "clip_url": str | None,
+    }
     assert {name: out.pop(name) for name in added} == added
     _same_as_the_columns(out)
-    # The API shows the snapshot as a signed URL and scopes by area, not household.
+    # The API shows the snapshot as a signed URL, names site and source in words and scopes
+    # by area, not household.
     assert set(SUMMARY_FIELDS) - set(out) == {"snapshot_path", "household_id"}
 
 
