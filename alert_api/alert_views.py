@@ -49,6 +49,14 @@ class AlertOut(BaseModel):
         description="When a guardian first answered 我来处理 (家属已响应); not an acknowledgement."
     )
     family_response_by: str | None = Field(description="That guardian's name.")
+    arrived_at: datetime | None = Field(
+        description="When a grid worker or officer first marked 已到场 (someone is on site)."
+    )
+    arrived_by: str | None = Field(description="That staff member's name.")
+    arrival_missed_at: datetime | None = Field(
+        description="When the rules said nobody was on site in time (the arrival recipients "
+        "were told)."
+    )
     snapshot_url: str | None = Field(description="The best snapshot (signed URL), if any.")
     clip_url: str | None = Field(
         description="The evidence clip (H.264 MP4, signed URL) of the event whose snapshot it "

@@ -1,5 +1,6 @@
 """Alert endpoints: list with filters, detail with timeline, snapshots, transitions (with
-notes and conflicts) and the one-tap "I'm on it" (a guardian's is a family response)."""
+notes and conflicts), the one-tap "I'm on it" (a guardian's is a family response) and staff
+arrival on site (已到场)."""
 
 from datetime import datetime
 from typing import Annotated
@@ -24,6 +25,7 @@ from records.lifecycle import (
     VersionConflict,
     acknowledge,
     change_status,
+    mark_arrival,
     respond_as_family,
 )
 from records.people import Person
@@ -73,6 +75,21 @@ class OnItOut(BaseModel):
     acknowledged: bool = Field(description="A staff member's tap acknowledged the alert.")
     family_response: bool = Field(
         description="A guardian's tap was recorded (家属已响应); the escalation runs on."
+    )
+    alert: AlertDetail
+
+
+class ArrivalIn(BaseModel):
+    """A staff member is on site."""
+
+    note: Text = Field("", max_length=500, description="Where, optionally (已到场 at …).")
+
+
+class ArrivalOut(BaseModel):
+    """The answer to an arrival: whether it was recorded, and the alert now."""
+
+    arrived: bool = Field(
+        description="Recorded (false: the alert is closed, or this user marked it before)."
     )
     alert: AlertDetail
 
@@ -280,6 +297,32 @@ def post_on_it(context: Context, viewer: CurrentViewer, alert_id: RecordId) -> O
         family_response=False,
         alert=detail_for(context, viewer, alert_id),
     )
+
+
+@router.post(
+    "/{alert_id}/arrival",
+    response_model=ArrivalOut,
+    responses={403: {"model": Problem}, 404: {"model": Problem}},
+)
+def post_arrival(
+    context: Context, viewer: CurrentViewer, alert_id: RecordId, body: ArrivalIn
+) -> ArrivalOut:
+    """A grid worker or officer is on site (已到场): recorded with who, when and the note; it
+    stops the arrival timer and changes neither status nor escalation."""
+    with context.reads() as session:
+        visible_alert(context, session, viewer, alert_id)
+    if viewer.is_guardian:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "only staff mark arrival on site")
+    arrived = mark_arrival(
+        context.writes,
+        context.redis,
+        alert_id,
+        actor=viewer.display_name,
+        actor_id=viewer.user_id,
+        note=body.note,
+        streams=context.streams,
+    )
+    return ArrivalOut(arrived=arrived, alert=detail_for(context, viewer, alert_id))
 
 
 def _acknowledge_if_new(context: AppContext, viewer: Viewer, alert_id: int) -> bool:

@@ -113,7 +113,11 @@ def claim_due(
                 Skipped(delivery.id, job.job_id, job.alert_id, delivery.outcome, None, reason)
             )
             continue
-        answer = answers.reason(job.alert_id, job.recipient_type) if delivery.wait_s else None
+        answer = (
+            answers.reason(job.alert_id, job.recipient_type, job.job_id)
+            if delivery.wait_s
+            else None
+        )
         if answer and not delivery.attempts:
             _settle(delivery, DeliveryOutcome.WITHDRAWN, now, answer)
             skipped.append(

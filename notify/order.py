@@ -1,7 +1,8 @@
 """The channel order between deliveries of one job: a later step falls back (comes due at
 once) when every earlier step has failed, and is withdrawn when the alert was answered
 before its wait ran out: acknowledged or closed by staff, or — for the family's own steps —
-a family member's "我来处理"."""
+a family member's "我来处理"; a notice that nobody is on site, once someone is (已到场) or the
+alert is closed."""
 
 from collections.abc import Iterable
 from datetime import datetime
@@ -10,8 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from records.alerts import Alert
+from records.feed import ARRIVAL_STAGE, job_stage
 from records.notifications import Delivery, DeliveryOutcome, RecipientType
-from records.types import AlertStatus
+from records.types import OPEN_STATUSES, AlertStatus
 
 FAILED = (DeliveryOutcome.FAILED, DeliveryOutcome.GONE)
 
@@ -56,23 +58,30 @@ def fall_back(session: Session, job_ids: Iterable[str], now: datetime) -> list[D
 
 
 class Answers:
-    """Who answered which alerts: staff (the alert is no longer `new`) or the family."""
+    """Who answered which alerts: staff (the alert is no longer `new`) or the family, and who
+    is on site."""
 
     def __init__(self, session: Session, alert_ids: set[int]) -> None:
         rows = (
             session.execute(
-                select(Alert.id, Alert.status, Alert.family_response_by).where(
+                select(Alert.id, Alert.status, Alert.family_response_by, Alert.arrived_by).where(
                     Alert.id.in_(alert_ids)
                 )
             ).all()
             if alert_ids
             else []
         )
-        self.staff = {alert: str(status) for alert, status, _ in rows if status != AlertStatus.NEW}
-        self.family = {alert: by for alert, status, by in rows if by is not None}
+        self.staff = {row.id: str(row.status) for row in rows if row.status != AlertStatus.NEW}
+        self.family = {row.id: row.family_response_by for row in rows if row.family_response_by}
+        self.closed = {row.id: str(row.status) for row in rows if row.status not in OPEN_STATUSES}
+        self.on_site = {row.id: row.arrived_by for row in rows if row.arrived_by is not None}
 
-    def reason(self, alert_id: int, recipient_type: RecipientType) -> str | None:
-        """Why a waiting step to this recipient is not sent any more (None: it is)."""
+    def reason(self, alert_id: int, recipient_type: RecipientType, job_id: str) -> str | None:
+        """Why a waiting step of this job to this recipient is not sent any more (None: it is)."""
+        if job_stage(job_id) == ARRIVAL_STAGE:
+            if alert_id in self.on_site:
+                return f"{self.on_site[alert_id]} on site before this step"
+            return f"alert {self.closed[alert_id]}" if alert_id in self.closed else None
         if alert_id in self.staff:
             return f"alert {self.staff[alert_id]}: answered before this step"
         if recipient_type is RecipientType.GUARDIAN and alert_id in self.family:

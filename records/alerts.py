@@ -71,6 +71,12 @@ class Alert(Base):
     """The display name of that guardian."""
     notices_through: Mapped[int] = mapped_column(default=0)
     """The last audit row whose notice the rules engine sent (a family response's)."""
+    arrived_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    """When a staff member first marked 已到场 (someone is on site); it stops the arrival timer."""
+    arrived_by: Mapped[str | None] = mapped_column(String(100))
+    """The display name of that staff member."""
+    arrival_missed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    """When the rules engine told the arrival recipients that nobody was on site in time."""
 
     persons: Mapped[list["AlertPerson"]] = relationship(cascade="all, delete-orphan")
     events: Mapped[list["AlertEvent"]] = relationship(

@@ -36,6 +36,10 @@ class Change(StrEnum):
     """A person moved it along its lifecycle (status and version changed)."""
     FAMILY_RESPONSE = "family_response"
     """A guardian answered "我来处理" (status and version unchanged)."""
+    ARRIVED = "arrived"
+    """A staff member marked 已到场 (status and version unchanged)."""
+    ARRIVAL_MISSED = "arrival_missed"
+    """Nobody was on site in time: the rules told the arrival recipients."""
 
 
 class AlertView(Protocol):
@@ -94,6 +98,12 @@ class AlertView(Protocol):
     def family_response_at(self) -> datetime | None: ...
     @property
     def family_response_by(self) -> str | None: ...
+    @property
+    def arrived_at(self) -> datetime | None: ...
+    @property
+    def arrived_by(self) -> str | None: ...
+    @property
+    def arrival_missed_at(self) -> datetime | None: ...
 
 
 _VIEW_TYPES = {
@@ -202,12 +212,21 @@ class AlertChange:
         )
 
 
+ARRIVAL_STAGE = "arrival"
+"""The stage of the notice that nobody was on site in time (job `<alert>:arrival:…`)."""
+
+
+def job_stage(job_id: str) -> str:
+    """The stage of a notification job (`0`, `2`, `family7`, `arrival`…) from its id."""
+    return job_id.split(":")[1] if job_id.count(":") >= 3 else ""
+
+
 @dataclass(frozen=True, slots=True)
 class NotificationJob:
     """One entry of the notifications stream (`shouwang:notifications`): tell one recipient
     about one alert. `job_id` is stable (`<alert>:<stage>:<recipient_type>:<recipient_id>`, the
-    stage being the step or what happened, `family7`), so the dispatcher delivers each job once
-    however often it is published.
+    stage being the step or what happened, `family7`, `arrival`), so the dispatcher delivers
+    each job once however often it is published.
 
     `step` 0 is the alert's first notification, n the n-th escalation step. `recipient_type` is
     `guardian` or `staff`; `role` is `guardian`, `grid_worker`, `duty_officer` or `police`;
@@ -229,6 +248,11 @@ class NotificationJob:
     created_at: datetime
     person_ids: tuple[int, ...] = field(default=())
     seq: int | None = None
+
+    @property
+    def stage(self) -> str:
+        """The stage of the job's notice (`job_stage`)."""
+        return job_stage(self.job_id)
 
     def to_fields(self) -> dict[str, str]:
         """Stream entry fields."""

@@ -2,7 +2,8 @@
 
 `transition` works inside the caller's transaction; `change_status` is the whole operation an
 API endpoint needs: transition, commit, stop the escalation ladder, publish to the live feed.
-`respond_as_family` records a guardian's "我来处理", which changes no status and stops nothing.
+`respond_as_family` records a guardian's "我来处理", which changes no status and stops nothing;
+`mark_arrival` a staff member's 已到场, which changes no status and stops the arrival timer.
 """
 
 from datetime import datetime
@@ -220,23 +221,92 @@ def respond_as_family(
     (its lifecycle timer is made due). Returns whether this tap was recorded (not when the
     alert is closed or the user answered before). Raises AlertNotFound."""
     now = now or utcnow()
+    site = _record_action(
+        sessions,
+        alert_id,
+        AuditAction.FAMILY_RESPONSE,
+        actor=actor,
+        actor_id=actor_id,
+        note=note,
+        now=now,
+    )
+    if site is None:
+        return False
+    lifecycle_timers(client, _rules_prefix(rules_prefix, partitioner, site)).poke(
+        str(alert_id), int(now.timestamp() * 1000)
+    )
+    publish_pending(sessions, client, streams or OutputStreams())
+    return True
+
+
+def mark_arrival(
+    sessions: sessionmaker[Session],
+    client: redis.Redis,
+    alert_id: int,
+    *,
+    actor: str,
+    actor_id: int | None,
+    note: str = "",
+    streams: OutputStreams | None = None,
+    now: datetime | None = None,
+) -> bool:
+    """Record a staff member's 已到场 on an open alert (`note`: where, optionally): the first
+    one's name and time on the alert, each member's first arrival in the audit trail and on
+    the live feed. Status, version and escalation ladder stay as they are; the arrival timer
+    finds someone on site and stops. Returns whether this was recorded (not when the alert
+    is closed or the user arrived before). Raises AlertNotFound."""
+    now = now or utcnow()
+    site = _record_action(
+        sessions, alert_id, AuditAction.ARRIVAL, actor=actor, actor_id=actor_id, note=note, now=now
+    )
+    if site is None:
+        return False
+    publish_pending(sessions, client, streams or OutputStreams())
+    return True
+
+
+FIRST: dict[AuditAction, tuple[str, str, Change]] = {
+    AuditAction.FAMILY_RESPONSE: (
+        "family_response_at",
+        "family_response_by",
+        Change.FAMILY_RESPONSE,
+    ),
+    AuditAction.ARRIVAL: ("arrived_at", "arrived_by", Change.ARRIVED),
+}
+"""For actions that keep the status: the alert's columns of the first one (when, who), and
+the live-feed change."""
+
+
+def _record_action(
+    sessions: sessionmaker[Session],
+    alert_id: int,
+    action: AuditAction,
+    *,
+    actor: str,
+    actor_id: int | None,
+    note: str,
+    now: datetime,
+) -> str | None:
+    """Record an action that keeps the status on an open alert, once per user: the first
+    one's time and actor on the alert, the audit row, the live-feed change; committed.
+    Returns the alert's site, or None when nothing was recorded (closed, or done before)."""
+    at_column, by_column, change = FIRST[action]
     with sessions.begin() as session:
         alert = session.get(Alert, alert_id, populate_existing=True, with_for_update=True)
         if alert is None:
             raise AlertNotFound(f"alert {alert_id} does not exist")
-        answered = session.scalar(
+        done_before = actor_id is not None and session.scalar(
             select(AlertTransition.id).where(
                 AlertTransition.alert_id == alert_id,
-                AlertTransition.action == AuditAction.FAMILY_RESPONSE,
+                AlertTransition.action == action,
                 AlertTransition.actor_id == actor_id,
             )
         )
-        site = alert.site
-        if alert.status not in OPEN_STATUSES or answered is not None:
-            return False
-        if alert.family_response_at is None:
-            alert.family_response_at = now
-            alert.family_response_by = actor
+        if alert.status not in OPEN_STATUSES or done_before:
+            return None
+        if getattr(alert, at_column) is None:
+            setattr(alert, at_column, now)
+            setattr(alert, by_column, actor)
         alert.updated_at = now
         session.add(
             AlertTransition(
@@ -247,14 +317,10 @@ def respond_as_family(
                 actor=actor,
                 actor_id=actor_id,
                 at=now,
-                note=note,
-                action=AuditAction.FAMILY_RESPONSE,
+                note=note.strip(),
+                action=action,
             )
         )
         session.flush()
-        add_change(session, AlertChange.of(alert, Change.FAMILY_RESPONSE, now))
-    lifecycle_timers(client, _rules_prefix(rules_prefix, partitioner, site)).poke(
-        str(alert_id), int(now.timestamp() * 1000)
-    )
-    publish_pending(sessions, client, streams or OutputStreams())
-    return True
+        add_change(session, AlertChange.of(alert, change, now))
+        return alert.site

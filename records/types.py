@@ -94,6 +94,8 @@ class AuditAction(StrEnum):
     """A lifecycle transition (or the creation by the rules)."""
     FAMILY_RESPONSE = "family_response"
     """A guardian answered "我来处理" (家属已响应); the official ladder runs on."""
+    ARRIVAL = "arrival"
+    """A grid worker or officer is on site (已到场); it stops the arrival timer."""
 
 
 OPEN_STATUSES = frozenset({AlertStatus.NEW, AlertStatus.ACKNOWLEDGED, AlertStatus.DISPATCHED})

@@ -4,7 +4,7 @@ A batch of entries is decided in one transaction. Rather than a statement (or an
 per row, the book reads what the batch needs in a few statements — the group rows and alerts
 it may change (locked), which entries were recorded before — keeps the alerts it changes in
 memory, and on `flush` writes each table's new rows and changed alerts in one statement,
-queues the outputs (alert changes, notification jobs) in the outbox and sets the escalation
+queues the outputs (alert changes, notification jobs) in the outbox and sets the alerts'
 timers. The caller flushes before it commits.
 
 Lock order, for every worker: group rows, then snapshot rows, then alerts (each set in key
@@ -81,6 +81,9 @@ class AlertState:
     family_response_at: datetime | None
     family_response_by: str | None
     notices_through: int
+    arrived_at: datetime | None
+    arrived_by: str | None
+    arrival_missed_at: datetime | None
     person_ids: list[int]
 
 
@@ -97,6 +100,7 @@ ENGINE_COLUMNS = (
     "escalation_step",
     "escalated_at",
     "notices_through",
+    "arrival_missed_at",
     "updated_at",
 )
 """The columns the engine changes on existing alerts (people's transitions change the others)."""
@@ -208,12 +212,9 @@ UPSERTS = {"postgresql": Upserts.of(postgresql), "sqlite": Upserts.of(sqlite)}
 class AlertBook:
     """The alerts, groups and events one transaction works with, and its pending writes."""
 
-    def __init__(
-        self, session: Session, directory: Directory, timers: TimerSet, now: datetime
-    ) -> None:
+    def __init__(self, session: Session, directory: Directory, now: datetime) -> None:
         self.session = session
         self.directory = directory
-        self.timers = timers
         self.now = now
         self._upserts = UPSERTS[session.get_bind().dialect.name]
         self._groups: dict[str, int | None] = {}
@@ -231,7 +232,7 @@ class AlertBook:
         self._reopened: list[dict[str, Any]] = []
         self._changes: list[AlertChange] = []
         self._notices: list[Notice] = []
-        self._timers: dict[str, int | None] = {}
+        self._timers: dict[TimerSet, dict[str, int | None]] = {}
 
     # Reading (and locking).
 
@@ -394,6 +395,9 @@ class AlertBook:
             family_response_at=None,
             family_response_by=None,
             notices_through=0,
+            arrived_at=None,
+            arrived_by=None,
+            arrival_missed_at=None,
             created_at=self.now,
             updated_at=self.now,
         )
@@ -481,9 +485,9 @@ class AlertBook:
         """Queue notification jobs for the notice's recipients (looked up on flush)."""
         self._notices.append(notice)
 
-    def set_timer(self, alert: AlertState, due_ms: int | None) -> None:
-        """Set the alert's escalation timer on flush (None: cancel it)."""
-        self._timers[str(alert.id)] = due_ms
+    def set_timer(self, timers: TimerSet, alert: AlertState, due_ms: int | None) -> None:
+        """Set the alert's timer in `timers` on flush (None: cancel it)."""
+        self._timers.setdefault(timers, {})[str(alert.id)] = due_ms
 
     def flush(self) -> list[int]:
         """Write everything pending: new rows, changed alerts and groups, the outbox, and the
@@ -509,7 +513,8 @@ class AlertBook:
         outbox_ids = add_outputs(self.session, outputs)
         self._changes.clear()
         self._notices.clear()
-        self.timers.set_many(self._timers)
+        for timers, due_ms in self._timers.items():
+            timers.set_many(due_ms)
         self._timers.clear()
         return outbox_ids
 

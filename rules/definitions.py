@@ -420,6 +420,18 @@ class AlertSpec(RuleModel):
     escalation: list[Step] = Field(
         default_factory=list, description="Steps while nobody acknowledges, in time order."
     )
+    arrival_s: float | None = Field(
+        None,
+        ge=0,
+        description="Seconds after the alert was raised by which someone must be on site "
+        "(已到场), else `arrival_notify` is told (default: `response.arrival_s` by severity; "
+        "0: no arrival timer).",
+    )
+    arrival_notify: list[Recipient] | None = Field(
+        None,
+        min_length=1,
+        description="Told when nobody is on site in time (default: `response.arrival_notify`).",
+    )
 
     @field_validator("title")
     @classmethod
@@ -456,8 +468,10 @@ class Rule(RuleModel):
 
     @model_validator(mode="after")
     def _recipients_have_persons(self) -> Self:
-        uses_guardians = "guardians" in self.alert.notify or any(
-            "guardians" in step.notify for step in self.alert.escalation
+        uses_guardians = (
+            "guardians" in self.alert.notify
+            or "guardians" in (self.alert.arrival_notify or ())
+            or any("guardians" in step.notify for step in self.alert.escalation)
         )
         if GroupBy.PERSONS in self.alert.group_by and self.match.watchlist is None:
             raise ValueError("group_by persons needs a watchlist condition")
@@ -466,10 +480,42 @@ class Rule(RuleModel):
         return self
 
 
+ARRIVAL_S = {Severity.CRITICAL: 180.0, Severity.HIGH: 300.0}
+"""Someone on site within 3 minutes of a critical alert, 5 of a high one (the 1-3-5 circle)."""
+
+
+class ResponseSpec(RuleModel):
+    """The response circle's defaults for every rule: how soon someone must be on site."""
+
+    arrival_s: dict[Severity, Annotated[float, Field(gt=0)]] = Field(
+        default_factory=lambda: dict(ARRIVAL_S),
+        description="Seconds after an alert of each severity was raised by which someone must "
+        "be on site (已到场); severities not named have no arrival timer.",
+    )
+    arrival_notify: list[Recipient] = Field(
+        default_factory=lambda: ["duty_officer", "police"],
+        min_length=1,
+        description="Told when nobody is on site in time.",
+    )
+
+    def arrival(self, spec: AlertSpec, severity: Severity) -> float | None:
+        """Seconds by which someone must be on site for an alert of `spec` at `severity`
+        (None: no arrival timer)."""
+        within = spec.arrival_s if spec.arrival_s is not None else self.arrival_s.get(severity)
+        return within or None
+
+    def arrival_recipients(self, spec: AlertSpec) -> list[str]:
+        """Who is told when nobody is on site in time for alerts of `spec`."""
+        return list(spec.arrival_notify or self.arrival_notify)
+
+
 class RuleSet(RuleModel):
     """A whole rule file."""
 
     version: Literal[1] = 1
+    response: ResponseSpec = Field(
+        default_factory=ResponseSpec, description="The response circle's defaults."
+    )
     holidays: list[date] = Field(default_factory=list, description="Public holidays (rest).")
     workdays: list[date] = Field(
         default_factory=list, description="Weekend days worked to make up for holidays (调休)."

@@ -25,7 +25,7 @@ from rules.holds import DueHold, Holds
 from rules.matching import signal_matches, wards_for
 from rules.notifications import Notice
 from rules.recipients import Directory
-from rules.response import respond
+from rules.response import lifecycle_due_ms, respond
 from rules.signals import Signal, SnapshotNote, read_entry
 from rules.silences import Note, SilenceState, episode_of
 from shouwang.contracts import Phase
@@ -123,7 +123,7 @@ class Engine:
         return datetime.fromtimestamp(self.clock(), UTC)
 
     def _book(self, session: Session) -> AlertBook:
-        return AlertBook(session, self.directory, self.escalations, self.now())
+        return AlertBook(session, self.directory, self.now())
 
     def process(self, entry_id: str, fields: dict[str, str]) -> Outcome:
         """Decide one entry in its own transaction. Raises on entries it cannot read."""
@@ -252,7 +252,9 @@ class Engine:
         if created:
             book.notify(Notice.of(alert, 0, rule.alert.notify, self.calendar.zone, book.now))
             if (due := step_due_ms(alert, rule, 0)) is not None:
-                book.set_timer(alert, due)
+                book.set_timer(self.escalations, alert, due)
+            if (due := lifecycle_due_ms(alert, rule, self.rules)) is not None:
+                book.set_timer(self.lifecycle, alert, due)
             outcome.created.append(alert.id)
         elif change is Change.REOPENED:
             book.notify(

@@ -1,10 +1,11 @@
 """The response circle after an alert is raised, beside its escalation ladder: a guardian's
 "我来处理" (家属已响应) is told to the others already notified, and the ladder runs on until
-staff acknowledge.
+staff acknowledge; when nobody is on site (已到场) in time, the arrival recipients are told.
 
-One Redis timer per alert (`records.timers.lifecycle_timers`, member = alert id), made due by
-the API when a person acts. The audit rows whose notices were sent are marked on the alert
-(`notices_through`), so a timer that fires twice, late, or after a restart sends each once.
+One Redis timer per alert (`records.timers.lifecycle_timers`, member = alert id), due at the
+earliest deadline pending and made due by the API when a person acts. What was sent is marked
+on the alert (`notices_through`, `arrival_missed_at`), so a timer that fires twice, late, or
+after a restart sends each once.
 """
 
 from zoneinfo import ZoneInfo
@@ -12,6 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import bindparam, select
 
 from records.alerts import AlertTransition
+from records.feed import ARRIVAL_STAGE, Change
 from records.types import OPEN_STATUSES, AuditAction
 from records.users import User
 from rules.book import AlertBook, AlertState
@@ -47,11 +49,55 @@ def notified_so_far(rule: Rule, alert: AlertState) -> list[str]:
     return list(dict.fromkeys(specs))
 
 
+def arrival_due_ms(alert: AlertState, rule: Rule, rules: RuleSet) -> int | None:
+    """When nobody on site is late (ms), while that is still to tell: the alert is open,
+    nobody has arrived and the arrival recipients were not told yet (None otherwise)."""
+    within = rules.response.arrival(rule.alert, alert.severity)
+    if (
+        within is None
+        or alert.status not in OPEN_STATUSES
+        or alert.arrived_at is not None
+        or alert.arrival_missed_at is not None
+    ):
+        return None
+    return int(alert.created_at.timestamp() * 1000 + within * 1000)
+
+
+def lifecycle_due_ms(alert: AlertState, rule: Rule, rules: RuleSet) -> int | None:
+    """When the alert's lifecycle timer is next due (None: nothing pending)."""
+    return arrival_due_ms(alert, rule, rules)
+
+
+def _missed_arrival(
+    book: AlertBook, alert: AlertState, rule: Rule, rules: RuleSet, zone: ZoneInfo
+) -> bool:
+    """Tell the arrival recipients if nobody is on site by the deadline; whether it did."""
+    due = arrival_due_ms(alert, rule, rules)
+    if due is None or due > book.now.timestamp() * 1000:
+        return False
+    minutes = (due - alert.created_at.timestamp() * 1000) / 60000
+    notice = Notice.of(
+        alert,
+        alert.escalation_step,
+        rules.response.arrival_recipients(rule.alert),
+        zone,
+        book.now,
+        stage=ARRIVAL_STAGE,
+        lead=f"{minutes:g}分钟内无人到场",
+    )
+    book.notify(notice)
+    alert.arrival_missed_at = book.now
+    book.changed(alert)
+    book.announce(alert, Change.ARRIVAL_MISSED)
+    return True
+
+
 def respond(
     book: AlertBook, alert_id: int, rules: RuleSet, zone: ZoneInfo
 ) -> tuple[bool, int | None]:
     """Send the notices of the alert's audit rows not handled yet (family responses, to those
-    notified so far but the guardian who answered) while it is open.
+    notified so far but the guardian who answered) while it is open, and tell the arrival
+    recipients when nobody is on site in time.
 
     Returns whether a notice went out, and when the timer is next due (ms; None: not again).
     """
@@ -59,8 +105,17 @@ def respond(
     if alert is None:
         return False, None
     rule = rules.by_id(alert.rule_id)
+    sent = _family_notices(book, alert, rule, zone)
+    if rule is None:
+        return sent, None
+    sent = _missed_arrival(book, alert, rule, rules, zone) or sent
+    return sent, lifecycle_due_ms(alert, rule, rules)
+
+
+def _family_notices(book: AlertBook, alert: AlertState, rule: Rule | None, zone: ZoneInfo) -> bool:
+    """Send the notices of the family responses not handled yet; whether one went out."""
     rows = book.session.execute(
-        SELECT_ACTIONS, {"alert_id": alert_id, "after": alert.notices_through}
+        SELECT_ACTIONS, {"alert_id": alert.id, "after": alert.notices_through}
     ).all()
     sent = False
     for row in rows:
@@ -81,4 +136,4 @@ def respond(
         alert.notices_through = row.id
     if rows:
         book.changed(alert)
-    return sent, None
+    return sent

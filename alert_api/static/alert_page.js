@@ -42,6 +42,11 @@
         if (updated) await refresh(t("alert.done").replace("{status}", t("status." + updated.status)));
       });
     });
+    document.querySelectorAll("[data-arrive]").forEach((button) => {
+      button.addEventListener("click", async () => {
+        if (await Alerts.arrive(alert.id, slot)) await refresh(t("alert.arrive_done"));
+      });
+    });
     document.querySelectorAll("[data-on-it]").forEach((button) => {
       button.addEventListener("click", async () => {
         if (await Alerts.onIt(alert.id)) await refresh(t("g.on_it_done"));

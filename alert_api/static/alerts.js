@@ -10,12 +10,13 @@ const Alerts = (() => {
   }
 
   /* Ask for a note in `slot` when the transition needs one (or always, optionally). */
-  function askNote(slot, required) {
+  function askNote(slot, required, placeholder) {
     return new Promise((resolve) => {
       slot.replaceChildren(document.getElementById("note-form").content.cloneNode(true));
       const form = slot.querySelector("form");
       const area = form.querySelector("textarea");
       area.required = required;
+      if (placeholder) area.placeholder = placeholder;
       area.focus();
       form.addEventListener("submit", (event) => {
         event.preventDefault();
@@ -55,6 +56,16 @@ const Alerts = (() => {
     return result.data.alert;
   }
 
+  /* A staff member is on site: asks where (optional); returns the alert afterwards. */
+  async function arrive(alertId, slot) {
+    const note = await askNote(slot, false, t("alert.arrive_note"));
+    if (note === null) return null;
+    const result = await api("POST", `/api/alerts/${alertId}/arrival`, { note });
+    if (!result.ok) { toast(t("alert.error"), "error"); return null; }
+    toast(t(result.data.arrived ? "alert.arrive_done" : "alert.arrive_before"), "ok");
+    return result.data.alert;
+  }
+
   function snapshot(alert, size) {
     return alert.snapshot_url
       ? el("img", { class: "snapshot " + size, src: alert.snapshot_url, alt: "snapshot", loading: "lazy" })
@@ -70,12 +81,25 @@ const Alerts = (() => {
     })];
   }
 
+  /* "已到场 · who · when" once someone is on site, "超时无人到场" while nobody is after the
+     deadline. */
+  function arrivalBadge(alert) {
+    if (alert.arrived_at) {
+      return [el("span", {
+        class: "badge arrived",
+        text: `${t("alert.arrived")} · ${alert.arrived_by || ""} · ${time(alert.arrived_at)}`,
+      })];
+    }
+    return alert.arrival_missed_at ? [el("span", { class: "badge arrival-missed", text: t("alert.arrival_missed") })] : [];
+  }
+
   function badges(alert) {
     const origin = alert.details && alert.details.origin;
     return [
       el("span", { class: "badge sev-" + alert.severity, text: t("severity." + alert.severity) }),
       el("span", { class: "badge status status-" + alert.status, text: t("status." + alert.status) }),
       ...familyBadge(alert),
+      ...arrivalBadge(alert),
       ...(origin ? [el("span", { class: "badge origin origin-" + origin, text: t("origin." + origin) })] : []),
     ];
   }
@@ -101,5 +125,5 @@ const Alerts = (() => {
     });
   }
 
-  return { nextStatuses, transition, onIt, snapshot, clip, badges, follow, time };
+  return { nextStatuses, transition, onIt, arrive, snapshot, clip, badges, follow, time };
 })();

@@ -284,6 +284,41 @@ def test_a_guardians_on_it_is_a_family_response_and_a_staff_tap_acknowledges(
     assert later.json()["acknowledged"] is False and later.json()["alert"]["version"] == 2
 
 
+def test_staff_mark_arrival_on_site_and_guardians_cannot(
+    client: TestClient,
+    context: AppContext,
+    village: Users,
+    sessions: sessionmaker[Session],
+    redis_client: redis.Redis,
+    streams: OutputStreams,
+) -> None:
+    from records.timers import escalation_timers
+
+    alert_id = raise_alert(sessions, redis_client, streams)
+    prefix = context.settings.api.rules_key_prefix
+    escalation_timers(redis_client, prefix).schedule(str(alert_id), 10**13)
+    url = f"/api/alerts/{alert_id}/arrival"
+    guardian = client.post(url, json={}, headers=bearer(context, village.wang_li))
+    assert guardian.status_code == 403
+    worker = bearer(context, village.grid1_worker)
+    first = client.post(url, json={"note": "已到王秀英家院门口"}, headers=worker)
+    assert first.status_code == 200
+    body = first.json()
+    assert body["arrived"] is True and body["alert"]["arrived_at"] is not None
+    assert body["alert"]["status"] == "new" and body["alert"]["version"] == 1
+    (audit,) = [t for t in body["alert"]["transitions"] if t["action"] == "arrival"]
+    assert audit["note"] == "已到王秀英家院门口" and audit["actor"] == body["alert"]["arrived_by"]
+    # Arrival leaves the acknowledge ladder alone.
+    assert escalation_timers(redis_client, prefix).due_ms(str(alert_id)) == 10**13
+    last = redis_client.xrevrange(streams.alerts, count=1)[0][1]
+    assert last[b"change"] == b"arrived" and last[b"status"] == b"new"
+    assert client.post(url, json={}, headers=worker).json()["arrived"] is False  # once
+    other = client.post(url, json={}, headers=bearer(context, village.town_officer)).json()
+    assert other["arrived"] is True and other["alert"]["arrived_by"] == audit["actor"]
+    outside = client.post(url, json={}, headers=bearer(context, village.grid2_worker))
+    assert outside.status_code == 404
+
+
 def test_statistics_per_grid_and_day(
     client: TestClient,
     context: AppContext,

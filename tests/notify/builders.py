@@ -69,11 +69,12 @@ def job(
     alert_id: int | None = None,
     step: int = 0,
     phone: str = "13800000001",
+    stage: str = "",
 ) -> NotificationJob:
-    """A notification job as the rules engine publishes it."""
+    """A notification job as the rules engine publishes it (`stage`: the step unless given)."""
     alert = alert_id if alert_id is not None else next(_ids)
     return NotificationJob(
-        job_id=f"{alert}:{step}:{recipient_type}:{recipient_id}",
+        job_id=f"{alert}:{stage or step}:{recipient_type}:{recipient_id}",
         alert_id=alert,
         step=step,
         severity=severity,

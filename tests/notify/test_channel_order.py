@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from notify.worker import Notifier
 from records.alerts import Alert
+from records.feed import ARRIVAL_STAGE
 from records.notifications import Delivery, DeliveryOutcome, set_quiet_hours
 from records.types import AlertStatus
 from tests.notify.builders import T0, Clock, browser, job, publish
@@ -186,6 +187,50 @@ def test_a_family_reply_stops_the_familys_later_steps_not_the_staffs(
     assert family.outcome == DeliveryOutcome.WITHDRAWN
     assert family.last_error == "王小红 (family) answered before this step"
     assert staff.outcome == DeliveryOutcome.SENT  # the official ladder runs on
+    assert len(vendors.of("SendSms")) == 1
+
+
+def test_a_notice_that_nobody_is_on_site_stops_once_someone_is_not_on_acknowledgement(
+    notifier_for: Callable[..., Notifier],
+    sessions: sessionmaker[Session],
+    redis_client: redis.Redis,
+    names: Names,
+    edge: HttpEdge,
+    vendors: Vendors,
+    clock: Clock,
+) -> None:
+    subscribe(sessions, ("staff", 7), browser(edge.url("/push/duty-office")))
+    acknowledged, reached = new_alert(sessions), new_alert(sessions)
+    notifier = notifier_for(sections=cloud(vendors, "aliyun"))
+    publish(
+        redis_client,
+        names.stream,
+        *(
+            job(
+                "webpush",
+                "[60s] sms",
+                alert_id=a,
+                recipient_type="staff",
+                recipient_id=7,
+                stage=ARRIVAL_STAGE,
+            )
+            for a in (acknowledged, reached)
+        ),
+    )
+    settle(notifier)
+    acknowledge(sessions, acknowledged)
+    with sessions.begin() as session:
+        alert = session.get(Alert, reached)
+        assert alert is not None
+        alert.arrived_at, alert.arrived_by = clock.now, "杨秀兰"
+    clock.advance(60)
+    settle(notifier)
+
+    sms = {d.job_id: d for d in deliveries(sessions) if d.channel == "sms"}
+    assert sms[f"{acknowledged}:arrival:staff:7"].outcome == DeliveryOutcome.SENT
+    withdrawn = sms[f"{reached}:arrival:staff:7"]
+    assert withdrawn.outcome == DeliveryOutcome.WITHDRAWN
+    assert withdrawn.last_error == "杨秀兰 on site before this step"
     assert len(vendors.of("SendSms")) == 1
 
 

@@ -34,7 +34,7 @@ def jobs(client: redis.Redis, names: RedisNames) -> list[NotificationJob]:
 def ladder(client: redis.Redis, names: RedisNames) -> list[tuple[int, str]]:
     """The escalation steps notified, as (step, role)."""
     return sorted(
-        {(j.step, j.role) for j in jobs(client, names) if j.step > 0 and ":family" not in j.job_id}
+        {(j.step, j.role) for j in jobs(client, names) if j.step > 0 and j.stage.isdigit()}
     )
 
 
@@ -182,4 +182,6 @@ def test_a_second_guardians_tap_is_told_once_and_survives_a_restart(
     assert "王强" not in second and "王丽" in second
     (alert,) = alerts(village)
     assert alert.family_response_by == "王丽"  # the first to answer stays on the card
-    assert lifecycle_timers(redis_client, names.prefix).due_ms(str(fallen)) is None
+    # What the timer has left to do: the arrival deadline, 3 minutes after the alert.
+    due = lifecycle_timers(redis_client, names.prefix).due_ms(str(fallen))
+    assert due == int(alert.created_at.timestamp() * 1000) + 180_000

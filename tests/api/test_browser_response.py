@@ -1,0 +1,58 @@
+"""The response circle in a real headless Chromium (Debian's `chromium`, driven by
+Playwright): a grid worker on a phone marks arrival on site from the alert page, and the
+officer's dashboard shows it live."""
+
+import redis
+from sqlalchemy.orm import Session, sessionmaker
+
+from records.alerts import Alert
+from records.outbox import OutputStreams
+from tests.api.browsing import BROWSER_TESTS, browser, screenshot, sign_in, sync_api
+from tests.api.builders import raise_alert
+
+__all__ = ["browser"]  # the fixture
+
+pytestmark = BROWSER_TESTS
+
+PHONE = {"width": 390, "height": 844}
+
+
+def test_a_grid_worker_marks_arrival_from_the_phone(
+    live_server: str,
+    browser: "sync_api.Browser",
+    sessions: sessionmaker[Session],
+    redis_client: redis.Redis,
+    streams: OutputStreams,
+) -> None:
+    alert_id = raise_alert(sessions, redis_client, streams)
+    officer = browser.new_page(viewport={"width": 1400, "height": 900})
+    sign_in(officer, live_server, "town")
+    officer.wait_for_url(f"{live_server}/dashboard")
+    officer.wait_for_selector("#live.on")
+    card = officer.locator(f'.alert-card[data-id="{alert_id}"]')
+    card.wait_for()
+    assert card.locator(".badge.arrived").count() == 0
+
+    phone = browser.new_page(viewport=PHONE, is_mobile=True, has_touch=True)
+    errors: list[str] = []
+    phone.on("pageerror", lambda error: errors.append(str(error)))
+    sign_in(phone, live_server, "gw1")
+    phone.goto(f"{live_server}/alerts/{alert_id}")
+    phone.locator("button[data-arrive]").tap()
+    phone.fill("#note-slot textarea[name=note]", "院门口")
+    phone.locator("#note-slot button[type=submit]").tap()
+    phone.locator("#arrived").wait_for()
+    assert "已到场 · gw1" in phone.locator("#arrived").inner_text()
+    assert phone.locator("button[data-arrive]").count() == 0
+    assert "已记录到场" in phone.locator("#action-result").inner_text()
+    audit = phone.locator("#audit .audit-arrival")
+    assert "已到场" in audit.inner_text() and "院门口" in audit.inner_text()
+    screenshot(phone, "alert-arrived-phone")
+    with sessions() as session:
+        alert = session.get(Alert, alert_id)
+        assert alert is not None and alert.arrived_by == "gw1" and alert.status.value == "new"
+
+    badge = card.locator(".badge.arrived")
+    badge.wait_for(timeout=5000)  # live on the dashboard, without reloading
+    assert "gw1" in badge.inner_text()
+    assert errors == []

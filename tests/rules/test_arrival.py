@@ -1,0 +1,204 @@
+"""Arrival on site (已到场): an alert's arrival timer tells the arrival recipients when nobody is
+on site in time; a staff member's arrival stops it, acknowledgement does not. On a shortened
+clock, with real Redis and both databases."""
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import pytest
+import redis
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from records.alerts import AlertTransition
+from records.feed import AlertChange, Change, NotificationJob
+from records.lifecycle import acknowledge, mark_arrival
+from records.timers import escalation_timers, lifecycle_timers
+from records.types import AlertStatus, AuditAction
+from rules.consumer import RulesConsumer
+from rules.definitions import parse_rules
+from shouwang.contracts import EventType
+from tests.records.redis_fixtures import RedisNames
+from tests.rules.builders import event
+from tests.rules.conftest import DEFAULT_RULES, Clock, add, alerts, drain
+
+pytestmark = pytest.mark.integration
+
+
+def arrival_jobs(client: redis.Redis, names: RedisNames) -> list[NotificationJob]:
+    """The notices that nobody was on site in time."""
+    return [
+        job
+        for _, fields in client.xrange(names.streams.notifications)
+        if ":arrival:" in (job := NotificationJob.from_fields(fields)).job_id
+    ]
+
+
+def changes(client: redis.Redis, names: RedisNames) -> list[Change]:
+    return [AlertChange.from_fields(f).change for _, f in client.xrange(names.streams.alerts)]
+
+
+@pytest.fixture
+def fallen(
+    consumer: RulesConsumer,
+    village: sessionmaker[Session],
+    redis_client: redis.Redis,
+    names: RedisNames,
+) -> int:
+    """A critical elder_fall alert about 王秀英 (someone on site within 3 minutes)."""
+    add(redis_client, names, event(EventType.FALL, camera="cam-home-wang"))
+    drain(consumer)
+    (alert,) = alerts(village)
+    return alert.id
+
+
+def arrive(
+    village: sessionmaker[Session],
+    client: redis.Redis,
+    names: RedisNames,
+    alert_id: int,
+    clock: Clock,
+    *,
+    user_id: int = 7,
+    note: str = "",
+) -> bool:
+    return mark_arrival(
+        village,
+        client,
+        alert_id,
+        actor="杨秀兰",
+        actor_id=user_id,
+        note=note,
+        streams=names.streams,
+        now=datetime.fromtimestamp(clock.now, UTC),
+    )
+
+
+def test_nobody_on_site_in_time_is_told_though_staff_acknowledged(
+    fallen: int,
+    consumer: RulesConsumer,
+    village: sessionmaker[Session],
+    redis_client: redis.Redis,
+    names: RedisNames,
+    clock: Clock,
+) -> None:
+    (alert,) = alerts(village)
+    created_ms = int(alert.created_at.timestamp() * 1000)
+    lifecycle = lifecycle_timers(redis_client, names.prefix)
+    assert lifecycle.due_ms(str(fallen)) == created_ms + 180_000
+    clock.advance(30)
+    acknowledge(
+        village,
+        redis_client,
+        fallen,
+        actor="值班员",
+        expected_version=1,
+        streams=names.streams,
+        rules_prefix=names.prefix,
+    )
+    assert escalation_timers(redis_client, names.prefix).due_ms(str(fallen)) is None
+    clock.advance(145)  # 2 min 55 s
+    drain(consumer)
+    assert arrival_jobs(redis_client, names) == []
+
+    clock.advance(10)
+    drain(consumer)
+    told = arrival_jobs(redis_client, names)
+    assert {j.role for j in told} == {"duty_officer", "police"}
+    assert all(j.body.startswith("【危急】3分钟内无人到场｜") for j in told)
+    (alert,) = alerts(village)
+    assert alert.status is AlertStatus.ACKNOWLEDGED and alert.arrival_missed_at is not None
+    assert Change.ARRIVAL_MISSED in changes(redis_client, names)
+    assert lifecycle.due_ms(str(fallen)) is None
+    clock.advance(600)
+    drain(consumer)
+    assert len(arrival_jobs(redis_client, names)) == len(told)  # told once
+
+
+def test_arrival_stops_the_arrival_timer_only(
+    fallen: int,
+    consumer: RulesConsumer,
+    village: sessionmaker[Session],
+    redis_client: redis.Redis,
+    names: RedisNames,
+    clock: Clock,
+) -> None:
+    clock.advance(100)
+    assert arrive(village, redis_client, names, fallen, clock, note="院子门口")
+    assert not arrive(village, redis_client, names, fallen, clock)  # once per person
+    clock.advance(300)
+    drain(consumer)
+
+    assert arrival_jobs(redis_client, names) == []
+    (alert,) = alerts(village)
+    assert alert.arrived_by == "杨秀兰" and alert.arrival_missed_at is None
+    assert alert.arrived_at == datetime.fromtimestamp(clock.now - 300, UTC)
+    assert alert.status is AlertStatus.NEW and alert.version == 1
+    assert alert.escalation_step == 3  # nobody acknowledged: the ladder ran on
+    with village() as session:
+        trail = session.scalars(
+            select(AlertTransition).where(AlertTransition.alert_id == fallen)
+        ).all()
+    assert [(t.action, t.actor, t.note) for t in trail] == [
+        (AuditAction.STATUS, "rules", "raised by rule elder_fall"),
+        (AuditAction.ARRIVAL, "杨秀兰", "院子门口"),
+    ]
+    assert Change.ARRIVED in changes(redis_client, names)
+
+
+def test_the_arrival_timer_survives_a_rules_worker_restart(
+    fallen: int,
+    consumer: RulesConsumer,
+    consumer_for: Callable[..., RulesConsumer],
+    village: sessionmaker[Session],
+    redis_client: redis.Redis,
+    names: RedisNames,
+    clock: Clock,
+) -> None:
+    del consumer  # the worker stops before the deadline; the timer stays in Redis
+    clock.advance(200)
+    restarted = consumer_for()
+    drain(restarted)
+    drain(consumer_for())
+    told = arrival_jobs(redis_client, names)
+    assert {j.role for j in told} == {"duty_officer", "police"}
+    assert len({j.job_id for j in told}) == len(told)
+
+
+def test_a_rule_sets_its_own_deadline_and_recipients(
+    consumer_for: Callable[..., RulesConsumer],
+    village: sessionmaker[Session],
+    redis_client: redis.Redis,
+    names: RedisNames,
+    clock: Clock,
+) -> None:
+    own = "      arrival_s: 60\n      arrival_notify: [grid_worker]\n"
+    title = '      title: "老人跌倒：{persons}"\n'
+    text = DEFAULT_RULES.read_text(encoding="utf-8").replace(title, title + own)
+    consumer = consumer_for(parse_rules(text))
+    add(redis_client, names, event(EventType.FALL, camera="cam-home-wang"))
+    drain(consumer)
+    clock.advance(61)
+    drain(consumer)
+    told = arrival_jobs(redis_client, names)
+    assert [(j.role, j.recipient_name) for j in told] == [("grid_worker", "杨秀兰")]
+    assert told[0].body.startswith("【危急】1分钟内无人到场｜")
+
+
+def test_arrival_deadlines_by_severity() -> None:
+    rules = parse_rules(DEFAULT_RULES.read_text(encoding="utf-8"))
+    deadlines = {
+        rule.id: rules.response.arrival(rule.alert, rule.alert.severity) for rule in rules.rules
+    }
+    assert deadlines["elder_fall"] == 180 and deadlines["elder_person_down"] == 300
+    assert deadlines["sensor_battery_low"] is None
+    off = parse_rules(
+        DEFAULT_RULES.read_text(encoding="utf-8").replace(
+            "  arrival_s: {critical: 180, high: 300}\n", "  arrival_s: {critical: 240}\n"
+        )
+    )
+    fall = off.by_id("elder_fall")
+    person_down = off.by_id("elder_person_down")
+    assert fall is not None and person_down is not None
+    assert off.response.arrival(fall.alert, fall.alert.severity) == 240
+    assert off.response.arrival(person_down.alert, person_down.alert.severity) is None
