@@ -13,6 +13,7 @@ from records.feed import alert_summary
 from records.lifecycle import ALLOWED
 from records.people import Person
 from records.types import AlertStatus, AuditAction, Severity
+from shouwang.contracts.events import WHOLE_FRAME_ZONE
 
 
 class AlertOut(BaseModel):
@@ -33,7 +34,11 @@ class AlertOut(BaseModel):
     area_name: str | None
     site_name: str = Field(description="The site's display name (its code if it has none).")
     source_name: str = Field(
-        description="The camera's or sensor's display name (its id if it has none)."
+        description="The camera's, sensor's or (no activity) person's display name, as the "
+        "source's events carried it, else as the records know it, else its id."
+    )
+    zone_name: str | None = Field(
+        description="The zone's display name (its id if it has none; none for the whole image)."
     )
     person_ids: list[int]
     first_seen_at: datetime
@@ -122,16 +127,19 @@ def alert_out_from_summary(context: AppContext, summary: dict[str, Any]) -> Aler
     """The list view of an alert from a live-feed entry's `alert` (no database needed)."""
     values = {name: summary.get(name) for name in AlertOut.model_fields}
     values["area_name"] = context.areas.name(summary.get("area_id"))
+    details = summary.get("details") or {}
     values["site_name"] = context.names.site(str(summary.get("site", "")))
-    values["source_name"] = context.names.source(
+    values["source_name"] = details.get("source_name") or context.names.source(
         str(summary.get("site", "")), str(summary.get("source", ""))
     )
+    zone = summary.get("zone")
+    values["zone_name"] = details.get("zone_name") or (None if zone == WHOLE_FRAME_ZONE else zone)
     alert_id, snapshot_path = int(summary["id"]), summary.get("snapshot_path")
     values["snapshot_url"] = snapshot_url(context.signer, alert_id, snapshot_path)
     values["clip_url"] = clip_url(
         context.signer, context.settings.api.snapshot_dir, alert_id, snapshot_path
     )
-    values["details"] = summary.get("details") or {}
+    values["details"] = details
     values["person_ids"] = summary.get("person_ids") or []
     return AlertOut.model_validate(values)
 

@@ -38,6 +38,9 @@ class EdgeOut(BaseModel):
     fps: float | None
     queue_depth: int | None
     cameras: dict[str, str]
+    camera_names: dict[str, str] = Field(
+        description="Display names of the cameras, by id (the camera's id where it has none)."
+    )
 
 
 class SystemHealthOut(BaseModel):
@@ -116,6 +119,10 @@ def system_health(context: Context, viewer: StaffViewer) -> SystemHealthOut:
             fps=e.fps,
             queue_depth=e.queue_depth,
             cameras=e.cameras,
+            camera_names={
+                camera: e.camera_names.get(camera) or context.names.source(e.site, camera)
+                for camera in e.cameras
+            },
         )
         for e in report.edges
         if sites is None or e.site in sites

@@ -8,7 +8,7 @@ from pydantic import Field, SecretStr, StringConstraints, field_validator
 
 from records.settings import DatabaseSettings
 from shouwang.contracts import EventType
-from shouwang.contracts.common import Identifier
+from shouwang.contracts.common import DisplayName, Identifier
 from shouwang.redis_keys import DEADLETTER_STREAM
 from shouwang.settings import Section, ServiceSettings, TimeZone
 
@@ -132,6 +132,9 @@ class VendorCamera(Section):
         "`/events/<id>` as its HTTP host path."
     )
     site: Identifier
+    name: DisplayName | None = Field(
+        None, description="What people call the camera (村口, 学校路口), sent in its events."
+    )
     vendor: Literal["hikvision", "dahua"]
     url: str | None = Field(
         None,

@@ -72,6 +72,13 @@ class DeadLetter:
         }
 
 
+def display_name(text: str) -> str | None:
+    """A device's name as the contract's display name: control characters dropped, at most
+    100 characters; None when nothing is left."""
+    kept = "".join(c for c in text if c.isprintable()).strip()[:100]
+    return kept or None
+
+
 def stable_id(*parts: object) -> str:
     """An event id that is the same each time the same report arrives."""
     return str(uuid.uuid5(EVENT_NAMESPACE, "|".join(str(p) for p in parts)))
@@ -91,8 +98,10 @@ def camera_event(
     attributes: dict[str, bool | int | float | str],
     zone: str | None = None,
     snapshot: Snapshot | None = None,
+    camera_name: str = "",
 ) -> BehaviourEvent:
-    """A wire event recognised by the camera itself (confidence 1: the camera decided)."""
+    """A wire event recognised by the camera itself (confidence 1: the camera decided), with
+    the camera's display name when it has one."""
     ref = None
     if snapshot is not None:
         image = snapshot.image_bytes()
@@ -109,6 +118,7 @@ def camera_event(
         site=site,
         edge=edge,
         camera=camera,
+        camera_name=display_name(camera_name),
         observed_at=observed_at,
         started_at=min(started_at, observed_at),
         confidence=1.0,

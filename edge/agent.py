@@ -46,7 +46,9 @@ class CameraWorker:
         self.recorder = (
             ClipRecorder(camera.clip, settings.site, camera.id) if camera.clip.enabled else None
         )
-        self.factory = EventFactory(settings.site, settings.edge_id, camera.id, detector.info)
+        self.factory = EventFactory.for_camera(
+            settings.site, settings.edge_id, camera, detector.info
+        )
         self.pipeline = CameraPipeline(camera, detector, self.factory, fall_detector)
         self.source = VideoSource(
             camera.id,
@@ -85,6 +87,7 @@ class CameraWorker:
             last = datetime.fromtimestamp(time.time() - (time.monotonic() - seen), self.zone)
         return CameraHealth(
             state=self.source.state,
+            name=self.camera.name,
             fps=round(fps, 2),
             dropped_frames=self.source.dropped_frames,
             last_frame_at=last,

@@ -45,7 +45,7 @@ class VideoAnalysis:
     ) -> None:
         self.video, self.camera, self.out = video, camera, out
         detector, fall_detector = build_detectors(settings.detector)
-        factory = EventFactory(settings.site, settings.edge_id, camera.id, detector.info)
+        factory = EventFactory.for_camera(settings.site, settings.edge_id, camera, detector.info)
         self.pipeline = CameraPipeline(camera, detector, factory, fall_detector)
         self.start = start or datetime.now(ZoneInfo(settings.timezone))
 

@@ -1,6 +1,7 @@
 """Turning analyser findings into wire events and JPEG snapshots."""
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -8,6 +9,7 @@ import cv2
 import numpy as np
 
 from edge.analysers.base import Finding
+from edge.config.camera import CameraConfig
 from edge.detect.base import DetectorInfo
 from shouwang.contracts import (
     BehaviourEvent,
@@ -56,11 +58,31 @@ def normalised_box(box: np.ndarray, frame_wh: tuple[int, int]) -> BoundingBox:
 class EventFactory:
     """Builds events for one camera; remembers the episode id of every open episode."""
 
-    def __init__(self, site: str, edge: str, camera: str, model: DetectorInfo | None) -> None:
+    def __init__(
+        self,
+        site: str,
+        edge: str,
+        camera: str,
+        model: DetectorInfo | None,
+        *,
+        camera_name: str | None = None,
+        zone_names: Mapping[str, str] | None = None,
+    ) -> None:
         self.site, self.edge, self.camera = site, edge, camera
+        self.camera_name = camera_name
+        self.zone_names = dict(zone_names or {})
         self.model = ModelRef(name=model.name, version=model.version) if model else None
         self._episodes: dict[str, str] = {}
         self._offline_since = datetime.now().astimezone()
+
+    @classmethod
+    def for_camera(
+        cls, site: str, edge: str, camera: CameraConfig, model: DetectorInfo | None
+    ) -> "EventFactory":
+        """The factory of a configured camera: its events carry its and its zones' names."""
+        return cls(
+            site, edge, camera.id, model, camera_name=camera.name, zone_names=camera.zone_names()
+        )
 
     def build(self, finding: Finding) -> Emitted:
         """The event (and snapshot) for a finding."""
@@ -92,10 +114,12 @@ class EventFactory:
             site=self.site,
             edge=self.edge,
             camera=self.camera,
+            camera_name=self.camera_name,
             observed_at=finding.observed_at,
             started_at=min(finding.started_at, finding.observed_at),
             confidence=finding.confidence,
             zone=finding.zone,
+            zone_name=self.zone_names.get(finding.zone) if finding.zone else None,
             zone_tags=finding.zone_tags,
             track_id=finding.track_id,
             bbox=None if finding.bbox is None else normalised_box(finding.bbox, finding.frame_wh),
@@ -148,6 +172,7 @@ class EventFactory:
             site=self.site,
             edge=self.edge,
             camera=self.camera,
+            camera_name=self.camera_name,
             observed_at=at,
             started_at=started,
             confidence=1.0,

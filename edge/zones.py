@@ -7,9 +7,7 @@ import numpy as np
 import supervision as sv
 
 from edge.config.zones import WHOLE_FRAME, ZoneConfig
-
-WHOLE_FRAME_ZONE = "frame"
-"""Name of the zone used when a camera defines none."""
+from shouwang.contracts.events import WHOLE_FRAME_ZONE
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,13 +31,17 @@ class DeviceMapping:
     device: str
     kinds: tuple[str, ...]
     active: bool
+    name: str = ""
+    """Where it is fitted (the row's location), its display name."""
 
 
 def device_mappings(session: Session) -> list[DeviceMapping]:
     """Every row of the device table."""
     rows = session.scalars(select(SensorDevice).order_by(SensorDevice.id))
     return [
-        DeviceMapping(d.protocol.value, d.address, d.site, d.device, tuple(d.kinds), d.active)
+        DeviceMapping(
+            d.protocol.value, d.address, d.site, d.device, tuple(d.kinds), d.active, d.location
+        )
         for d in rows
     ]
 

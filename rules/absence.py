@@ -117,7 +117,12 @@ class AbsenceRules:
             activity, camera = self._reading(rule, signal)
             at = ms(signal.observed_at)
             for ward in wards_for(rule, subjects) or []:
-                context = {"site": signal.site, "person": ward.id, "code": ward.code}
+                context = {
+                    "site": signal.site,
+                    "person": ward.id,
+                    "code": ward.code,
+                    "name": ward.name,
+                }
                 note = Note(
                     member=member_of(rule.id, f"person:{ward.id}"),
                     at_ms=at,
@@ -161,6 +166,7 @@ class AbsenceRules:
             entry_id="",
             site=str(state.context.get("site", "")),
             source=str(state.context.get("code", "")),
+            source_name=state.context.get("name"),
             type=NO_ACTIVITY,
             phase=Phase.START,
             episode_key=episode,

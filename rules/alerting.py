@@ -65,8 +65,8 @@ def group_key(rule: Rule, signal: Signal, subjects: Subjects, wards: list[Ward])
 def _title(rule: Rule, signal: Signal, address: str, wards: list[Ward]) -> str:
     values = {
         "site": signal.site,
-        "source": signal.source,
-        "zone": signal.zone or "",
+        "source": signal.source_name or signal.source,
+        "zone": signal.zone_name or signal.zone or "",
         "type": signal.type,
         "persons": "、".join(w.name for w in wards),
         "address": address,
@@ -83,6 +83,8 @@ def _details(signal: Signal) -> dict[str, Any]:
         "attributes": signal.attributes,
         "value": signal.value,
         "battery_pct": signal.battery_pct,
+        "source_name": signal.source_name,
+        "zone_name": signal.zone_name,
     }
     return {name: value for name, value in details.items() if value not in (None, [], {})}
 

@@ -58,6 +58,7 @@ def end_of(episode: str, rule: Rule, activity: Signal | None, at: int) -> Signal
         entry_id=activity.entry_id if activity else "",
         site=activity.site if activity else "",
         source=activity.source if activity else "",
+        source_name=activity.source_name if activity else None,
         type=type_,
         phase=Phase.END,
         episode_key=episode,

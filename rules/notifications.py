@@ -13,10 +13,12 @@ from rules.recipients import Audience, Directory
 
 
 def message_body(alert: AlertView, zone: ZoneInfo, lead: str = "") -> str:
-    """The text a recipient reads: what, where (unless the title says it), when (local time),
-    after `lead` if given; in words, without camera, zone or site ids."""
-    place = alert.details.get("address") or ""
-    where = f"{place}｜" if place and place not in alert.title else ""
+    """The text a recipient reads: what, where (the address and the camera's or sensor's
+    name, unless the title says them), when (local time), after `lead` if given; in words,
+    without camera, zone or site ids."""
+    names = (alert.details.get("address"), alert.details.get("source_name"))
+    place = " · ".join(name for name in names if name and name not in alert.title)
+    where = f"{place}｜" if place else ""
     when = alert.first_seen_at.astimezone(zone).strftime("%m-%d %H:%M")
     label = SEVERITY_LABELS.get(alert.severity.value, alert.severity.value)
     return f"【{label}】{lead + '｜' if lead else ''}{alert.title}｜{where}{when}"

@@ -60,6 +60,8 @@ class OfflineRules:
             if not _watches(rule, signal):
                 continue
             context = {"site": signal.site, "device": signal.source, "sensor_type": signal.type}
+            if signal.source_name:
+                context["name"] = signal.source_name
             note = Note(
                 member=member_of(rule.id, f"sensor:{signal.site}/{signal.source}"),
                 at_ms=ms(signal.observed_at),
@@ -85,6 +87,7 @@ class OfflineRules:
             entry_id="",
             site=str(state.context.get("site", "")),
             source=str(state.context.get("device", "")),
+            source_name=state.context.get("name"),
             type=SENSOR_OFFLINE,
             phase=Phase.START,
             episode_key=episode,
@@ -217,6 +220,7 @@ def _battery(reading: Signal, episode: str, phase: str) -> Signal:
         entry_id=reading.entry_id,
         site=reading.site,
         source=reading.source,
+        source_name=reading.source_name,
         type=BATTERY_LOW,
         phase=Phase.START if started else Phase.END,
         episode_key=episode,

@@ -40,6 +40,10 @@ class Signal:
     has_snapshot: bool = False
     origin: str | None = None
     """Events: `analyser` (Shouwang's own) or `camera` (the camera's own analytics)."""
+    source_name: str | None = None
+    """What people call the source (a camera's, sensor's or person's name), when known."""
+    zone_name: str | None = None
+    """What people call the zone, when the camera says."""
 
     @property
     def condition(self) -> str:
@@ -114,6 +118,8 @@ def _event(entry_id: str, event: BehaviourEvent) -> Signal:
         event_id=event.event_id,
         has_snapshot=event.snapshot is not None,
         origin=event.origin.value,
+        source_name=event.camera_name,
+        zone_name=event.zone_name,
     )
 
 
@@ -132,6 +138,7 @@ def _sensor(entry_id: str, reading: SensorReading) -> Signal:
         attributes=dict(reading.attributes),
         value=reading.value,
         battery_pct=reading.battery_pct,
+        source_name=reading.device_name,
     )
 
 

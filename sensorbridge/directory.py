@@ -35,6 +35,8 @@ class DeviceRecord(Protocol):
     def kinds(self) -> Sequence[str]: ...
     @property
     def active(self) -> bool: ...
+    @property
+    def name(self) -> str: ...
 
 
 class DeviceDirectory(Protocol):
@@ -75,6 +77,8 @@ class Device:
     device: str
     kinds: tuple[SensorType, ...]
     active: bool = True
+    name: str = ""
+    """Where it is fitted: its display name in readings."""
 
 
 class DeviceIndex:
@@ -93,7 +97,13 @@ class DeviceIndex:
                 log.warning("device row skipped", address=record.address, kinds=kinds)
                 continue
             device = Device(
-                record.protocol, record.address, record.site, record.device, kinds, record.active
+                record.protocol,
+                record.address,
+                record.site,
+                record.device,
+                kinds,
+                record.active,
+                record.name,
             )
             self._devices[(record.protocol, record.address)] = device
 

@@ -245,6 +245,7 @@ class Translator:
                 site=device.site,
                 device=device.device,
                 kind=kind,
+                name=device.name,
                 value=value,
                 at=at,
                 reading=reading_id(device.protocol, device.address, kind, at, payload),

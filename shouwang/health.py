@@ -60,6 +60,8 @@ class EdgeHealth:
     queue_depth: int | None
     evicted: int | None
     cameras: dict[str, str]
+    camera_names: dict[str, str]
+    """Display names of the cameras that have one, by camera id."""
 
 
 @dataclass
@@ -151,6 +153,11 @@ def read_health(
                 cameras={
                     name: camera.get("state", "?")
                     for name, camera in heartbeat.get("cameras", {}).items()
+                },
+                camera_names={
+                    name: camera["name"]
+                    for name, camera in heartbeat.get("cameras", {}).items()
+                    if camera.get("name")
                 },
             )
         )

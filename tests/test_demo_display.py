@@ -49,7 +49,7 @@ def fill(feed: LiveFeed) -> None:
             feed.alerts_stream, {"alert_id": n, "change": "created", "alert": json.dumps(alert)}
         )
     for n in range(40):
-        payload = {"zone": "floor", "confidence": 0.68}
+        payload = {"zone": "floor", "confidence": 0.68, "camera_name": "堂屋", "zone_name": "地上"}
         fields = {"kind": "event", "type": "fall", "phase": "end" if n % 2 else "start"}
         fields |= {"source": "cam-room", "received_ms": str(RECEIVED_MS + n)}
         feed.client.xadd(feed.events_stream, {**fields, "payload": json.dumps(payload)})
@@ -70,6 +70,7 @@ def test_the_view_fits_80_by_24_alerts_first_in_words(feed: LiveFeed) -> None:
     assert text.index("Alerts") < text.index("Who was told") < text.index("From the edge")
     assert "老人跌倒：王秀英 12" in text and "危急" in text and "警告" in text  # newest, in words
     assert "fall ended" in text and "fall end:" not in text and "11:40:00" in text
+    assert "堂屋" in text and "cam-room" not in text  # the camera's name, not its id
     assert feed.counts["fall ended"] == 20 and feed.counts["fall started"] == 20
 
 
@@ -81,7 +82,7 @@ def test_plain_lines_when_the_output_is_not_a_terminal(feed: LiveFeed) -> None:
     plain(console, feed)
     lines = out.getvalue().splitlines()
     assert any(line.endswith("alert #1 警告 老人跌倒：王秀英 1 (new)") for line in lines)
-    assert "11:40:00 fall started at cam-room (zone floor, confidence 68%)" in lines
+    assert "11:40:00 fall started at 堂屋 (zone 地上, confidence 68%)" in lines
     assert lines[-1].endswith("told 王丽 (daughter): 【危急】老人跌倒：王秀英")
     assert "\x1b" not in out.getvalue()  # no terminal codes in a log
     plain(console, feed)

@@ -250,7 +250,7 @@
       el("strong", { text: `${edge.site_name} · ${t(edge.alive ? "health.online" : "health.offline")}` }),
       edge.fps !== null ? ` ${edge.fps.toFixed(1)} fps` : "",
       el("div", { class: "cameras" }, ...Object.entries(edge.cameras).map(([name, state]) =>
-        el("span", { class: "state state-" + state, text: `${name}: ${t("camera." + state)}` })))));
+        el("span", { class: "state state-" + state, text: `${edge.camera_names[name] || name}: ${t("camera." + state)}` })))));
     const more = edges.length - SHOWN_EDGES;
     if (more > 0) rows.push(el("div", { class: "edge more", text: `+${more}` }));
     document.getElementById("health").replaceChildren(...rows);

@@ -18,7 +18,7 @@ from cameras.gb28181.alarms import UnmappedAlarm, map_alarm
 from cameras.gb28181.registration import Registration
 from cameras.sip.digest import DigestRealm, Verdict
 from cameras.sip.message import Message, Peer, SipError, response
-from cameras.wire import DeadLetter, Publish, camera_event, stable_id
+from cameras.wire import DeadLetter, Publish, camera_event, display_name, stable_id
 from shouwang import __version__
 from shouwang.contracts import (
     CameraHealth,
@@ -288,6 +288,7 @@ class Gb28181Core:
             observed_at=observed,
             started_at=observed,
             attributes=attributes,
+            camera_name=name,
         )
         charset = manscdp.declared_charset(request.body)
         outcome = Outcome(self._reply(request, 200), publish=[Publish(event)])
@@ -351,6 +352,7 @@ class Gb28181Core:
             faulty = code in registration.faulty
             cameras[code] = CameraHealth(
                 state=CameraState.OFFLINE if faulty else CameraState.ONLINE,
+                name=display_name(channels[code]),
                 fps=0.0,
                 error="reported faulty by the device" if faulty else None,
             )

@@ -31,6 +31,8 @@ class Camera:
     camera: str
     edge: str
     """The reporting device (its id as an edge: the gateway itself, or the camera)."""
+    name: str = ""
+    """What people call it."""
 
 
 @dataclass(slots=True)
@@ -149,5 +151,6 @@ class Episodes:
             attributes=attributes,
             zone=report.region if _ZONE.match(report.region) else None,
             snapshot=shot,
+            camera_name=camera.name,
         )
         return event, shot

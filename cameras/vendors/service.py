@@ -83,7 +83,8 @@ class CameraEvents:
         )
         self.cameras = {c.id: c for c in self.settings.cameras}
         self.identities = {
-            c.id: Camera(c.site, c.id, self.settings.edge_id) for c in self.settings.cameras
+            c.id: Camera(c.site, c.id, self.settings.edge_id, c.name or "")
+            for c in self.settings.cameras
         }
         self.episodes = Episodes(
             self.settings.update_interval_s,

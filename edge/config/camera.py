@@ -13,7 +13,7 @@ from edge.config.analysers import (
 )
 from edge.config.clip import ClipConfig
 from edge.config.zones import ZoneConfig
-from shouwang.contracts.common import Identifier
+from shouwang.contracts.common import DisplayName, Identifier
 from shouwang.settings import Section
 
 
@@ -59,6 +59,12 @@ class CameraConfig(Section):
     """A camera and what is analysed on it."""
 
     id: Identifier = Field(title="Id", description="Camera id, used in topics and events.")
+    name: DisplayName | None = Field(
+        None,
+        title="Name",
+        description="What people call the camera (堂屋, 村口): sent in its events and "
+        "heartbeats and shown on pages, pushes and the terminal instead of its id.",
+    )
     source: str | int = Field(
         title="Source",
         description="rtsp:// or http(s):// URL (use the camera's low-resolution sub-stream), "
@@ -117,3 +123,7 @@ class CameraConfig(Section):
         description="Person height by image row; without it every person counts as an adult "
         "and unattended-child detection is off.",
     )
+
+    def zone_names(self) -> dict[str, str]:
+        """The display names of the zones that have one, by zone id."""
+        return {zone_id: zone.name for zone_id, zone in self.zones.items() if zone.name}

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from pydantic import Field, field_validator
 
-from shouwang.contracts.common import Tag
+from shouwang.contracts.common import DisplayName, Tag
 from shouwang.settings import Section
 
 Point = Annotated[
@@ -16,6 +16,12 @@ Point = Annotated[
 class ZoneConfig(Section):
     """A polygon zone. Membership is decided by the bottom-centre of a person's box."""
 
+    name: DisplayName | None = Field(
+        None,
+        title="Name",
+        description="What people call the zone (床, 院门口): sent in events and shown "
+        "instead of its id.",
+    )
     polygon: list[Point] = Field(
         title="Polygon",
         description="Three or more corners, normalised to 0..1 so that the main stream and "

@@ -30,6 +30,14 @@ Timestamp = Annotated[
     Field(description="ISO 8601 time with an explicit offset, e.g. 2026-11-28T09:30:00+08:00."),
 ]
 ShortText = Annotated[str, StringConstraints(max_length=500)]
+DisplayName = Annotated[
+    str,
+    StringConstraints(pattern=r"^[^\x00-\x1f\x7f]{1,100}$"),
+    Field(
+        description="What people call a camera, zone or sensor (堂屋, 村口池塘): 1-100 "
+        "characters, no control characters; shown instead of its id."
+    ),
+]
 AttributeValue = Annotated[
     bool | int | float | Annotated[str, StringConstraints(max_length=200)],
     Field(description="A flat JSON scalar."),

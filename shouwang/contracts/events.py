@@ -7,6 +7,7 @@ from pydantic import Field, StringConstraints, model_validator
 
 from shouwang.contracts.common import (
     AttributeValue,
+    DisplayName,
     Identifier,
     MessageId,
     MessageKind,
@@ -17,6 +18,8 @@ from shouwang.contracts.common import (
 )
 
 UnitInterval = Annotated[float, Field(ge=0.0, le=1.0)]
+WHOLE_FRAME_ZONE = "frame"
+"""The zone of an event on a camera that defines none: the whole image (not a place)."""
 
 
 class EventType(StrEnum):
@@ -113,10 +116,12 @@ class BehaviourEvent(WireModel):
     )
     edge: Identifier
     camera: Identifier
+    camera_name: DisplayName | None = None
     observed_at: Timestamp = Field(description="When the frame that decided this event was taken.")
     started_at: Timestamp = Field(description="When the episode began.")
     confidence: UnitInterval
     zone: Identifier | None = None
+    zone_name: DisplayName | None = None
     zone_tags: Annotated[tuple[Tag, ...], Field(max_length=16)] = ()
     track_id: Annotated[int, Field(ge=0)] | None = None
     bbox: BoundingBox | None = None

@@ -78,10 +78,12 @@ def example(
                 site=site,
                 edge="edge-01",
                 camera=source,
+                camera_name="王秀英家堂屋",
                 observed_at=now,
                 started_at=now - timedelta(seconds=2),
                 confidence=0.87,
                 zone="courtyard",
+                zone_name="院子",
                 zone_tags=("home",),
                 track_id=7,
                 bbox=BoundingBox(x1=0.41, y1=0.52, x2=0.68, y2=0.83),
@@ -94,6 +96,7 @@ def example(
                 reading_id=message_id,
                 site=site,
                 device=source,
+                device_name="床头",
                 sensor_type=SensorType.SOS_BUTTON,
                 observed_at=now,
                 value=True,
@@ -118,7 +121,9 @@ def example(
                 uptime_s=3600.0,
                 fps=9.8,
                 inference_ms=22.5,
-                cameras={"cam-01": CameraHealth(state=CameraState.ONLINE, fps=4.9)},
+                cameras={
+                    "cam-01": CameraHealth(state=CameraState.ONLINE, name="王秀英家堂屋", fps=4.9)
+                },
             )
         case MessageKind.SNAPSHOT:
             return Snapshot.from_jpeg(

@@ -7,6 +7,7 @@ from pydantic import Field, StringConstraints
 
 from shouwang.contracts.common import (
     AttributeValue,
+    DisplayName,
     Identifier,
     MessageId,
     MessageKind,
@@ -43,6 +44,9 @@ class SensorReading(WireModel):
         description="Unique per device (a UUID, or a counter that survives reboots)."
     )
     device: Identifier
+    device_name: DisplayName | None = Field(
+        default=None, description="Where it is fitted (卧室门, 床头), shown instead of its id."
+    )
     sensor_type: SensorType
     observed_at: Timestamp
     value: bool | float

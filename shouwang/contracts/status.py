@@ -6,6 +6,7 @@ from typing import Annotated, ClassVar
 from pydantic import Field, StringConstraints
 
 from shouwang.contracts.common import (
+    DisplayName,
     Identifier,
     MessageId,
     MessageKind,
@@ -60,6 +61,7 @@ class CameraHealth(StrictModel):
     """Per-camera figures inside a heartbeat."""
 
     state: CameraState
+    name: DisplayName | None = None
     fps: NonNegative = Field(description="Frames analysed per second over the last interval.")
     dropped_frames: Annotated[int, Field(ge=0)] = 0
     last_frame_at: Timestamp | None = None

@@ -120,13 +120,21 @@ def edge_config(broker: Service, workdir: Path) -> dict[str, Any]:
         "cameras": [
             {
                 "id": "cam-yard",
+                "name": "王秀英家院子",
                 "source": str(SAMPLES / "intel-one-by-one.mp4"),
                 "detect_fps": 5,
-                "zones": {"yard": {"polygon": [[0, 0], [1, 0], [1, 1], [0, 1]], "tags": ["home"]}},
+                "zones": {
+                    "yard": {
+                        "name": "院门口",
+                        "polygon": [[0, 0], [1, 0], [1, 1], [0, 1]],
+                        "tags": ["home"],
+                    }
+                },
                 "loitering": {"loitering_s": 8},
             },
             {
                 "id": "cam-room",
+                "name": "王秀英家堂屋",
                 "source": str(SAMPLES / "urfd-fall-01.mp4"),
                 "detect_fps": 5,
                 "loitering": {"enabled": False},

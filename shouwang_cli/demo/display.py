@@ -58,15 +58,19 @@ def summarise(fields: dict[str, str], zone: ZoneInfo) -> tuple[str, StreamRow]:
     kind = fields.get("kind", "?")
     received = datetime.fromtimestamp(int(fields.get("received_ms", "0")) / 1000, zone)
     detail = ""
+    source = fields.get("source", "")
     if kind == "event":
         payload = json.loads(fields["payload"])
         what = f"{words(fields.get('type', '?'))} {PHASES.get(fields.get('phase', ''), '')}"
-        parts = [f"zone {payload['zone']}"] if payload.get("zone") else []
+        source = payload.get("camera_name") or source
+        zone_name = payload.get("zone_name") or payload.get("zone")
+        parts = [f"zone {zone_name}"] if zone_name else []
         parts.append(f"confidence {payload['confidence']:.0%}")
         detail = ", ".join(parts)
     elif kind == "sensor":
         payload = json.loads(fields["payload"])
         what = f"{words(fields.get('type', 'sensor'))} reading"
+        source = payload.get("device_name") or source
         parts = [f"value {json.dumps(payload['value'])}"]
         if payload.get("battery_pct") is not None:
             parts.append(f"battery {payload['battery_pct']:.0f}%")
@@ -79,7 +83,7 @@ def summarise(fields: dict[str, str], zone: ZoneInfo) -> tuple[str, StreamRow]:
     row = StreamRow(
         received.strftime("%H:%M:%S"),
         what.strip(),
-        fields.get("source", ""),
+        source,
         detail,
         "fall" in what,
     )

@@ -127,9 +127,11 @@ def raise_alert(
     snapshot_dir: Path | None = None,
     created_at: datetime | None = None,
     details: dict[str, Any] | None = None,
+    source: tuple[str, str, str | None] = ("event", "cam-home-wang", None),
 ) -> int:
     """An alert as the rules engine raises it; its `created` change is published to the feed.
-    With `snapshot_dir`, a snapshot file is stored and named by the alert and its event."""
+    With `snapshot_dir`, a snapshot file is stored and named by the alert and its event.
+    `source`: its kind, id and zone."""
     now = created_at or utcnow()
     with sessions.begin() as session:
         area_id = session.scalar(select(Area.id).where(Area.code == grid))
@@ -140,8 +142,9 @@ def raise_alert(
             title=title,
             severity=severity,
             site=SITE,
-            source_kind="event",
-            source="cam-home-wang",
+            source_kind=source[0],
+            source=source[1],
+            zone=source[2],
             group_key=f"test|{now.timestamp()}|{title}",
             area_id=area_id,
             first_seen_at=now,
@@ -166,7 +169,7 @@ def raise_alert(
                 event_key=f"event:{event_id}",
                 episode_key=f"episode:{event_id}",
                 event_id=event_id,
-                kind="event",
+                kind=source[0],
                 type=type_,
                 phase="start",
                 observed_at=now,

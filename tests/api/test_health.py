@@ -21,7 +21,12 @@ def edges(redis_client: redis.Redis) -> Iterator[tuple[str, str]]:
     edge = f"edge-test-{uuid.uuid4().hex[:8]}"
     elsewhere = f"site-test-{uuid.uuid4().hex[:8]}"
     now_ms = int(time.time() * 1000)
-    heartbeat = {"fps": 5.0, "queue_depth": 0, "cameras": {"cam-home-wang": {"state": "ok"}}}
+    cameras = {
+        "cam-home-wang": {"state": "ok"},  # named in the records (the cameras CSV)
+        "cam-yard": {"state": "ok", "name": "院子"},  # named in the edge's config
+        "cam-shed": {"state": "ok"},  # named nowhere
+    }
+    heartbeat = {"fps": 5.0, "queue_depth": 0, "cameras": cameras}
     for site in (SITE, elsewhere):
         redis_client.zadd(EDGES_KEY, {f"{site}/{edge}": now_ms})
         redis_client.hset(
@@ -44,9 +49,14 @@ def test_staff_see_the_edges_of_their_sites(
     worker = client.get("/api/system/health", headers=bearer(context, village.grid2_worker))
     assert worker.status_code == 200
     mine = [e for e in worker.json()["edges"] if e["edge"] == edge]
-    assert [(e["site"], e["alive"], e["cameras"]) for e in mine] == [
-        (SITE, True, {"cam-home-wang": "ok"})
+    assert [(e["site"], e["alive"], e["cameras"]["cam-home-wang"]) for e in mine] == [
+        (SITE, True, "ok")
     ]
+    assert mine[0]["camera_names"] == {
+        "cam-home-wang": "王秀英家堂屋",
+        "cam-yard": "院子",
+        "cam-shed": "cam-shed",
+    }
     assert worker.json()["workers"] is None
     admin = client.get("/api/system/health", headers=bearer(context, village.admin)).json()
     assert {e["site"] for e in admin["edges"] if e["edge"] == edge} == {SITE, elsewhere}

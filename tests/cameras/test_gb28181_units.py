@@ -272,5 +272,6 @@ def test_after_registering_the_catalog_is_asked_for_and_alarms_subscribed() -> N
     event = outcome.publish[0].message
     assert event.type is EventType.CAMERA_OFFLINE  # type: ignore[union-attr]
     assert event.attributes["channel_name"] == "村口池塘"  # type: ignore[union-attr]
+    assert event.camera_name == "村口池塘"  # type: ignore[union-attr]  # shown instead of the id
     assert [r.method for r in outcome.requests] == ["MESSAGE", "MESSAGE"]
     assert b"<AlarmCmd>ResetAlarm</AlarmCmd>" in outcome.requests[1].body

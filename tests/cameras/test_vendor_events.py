@@ -193,7 +193,9 @@ def events_of(client: redis.Redis, ns: Names) -> list[dict[str, Any]]:
 def test_posts_in_xml_json_and_multipart_with_a_picture(
     ns: Names, redis_client: redis.Redis, ingest: IngestWorker, tmp_path: Path
 ) -> None:
-    settings = settings_for(ns, [{"id": "cam-pond", "site": ns.site, "vendor": "hikvision"}])
+    settings = settings_for(
+        ns, [{"id": "cam-pond", "name": "村口池塘", "site": ns.site, "vendor": "hikvision"}]
+    )
     with EventsThread(settings):
         base = f"http://127.0.0.1:{settings.camera_events.port}/events"
         body = (
@@ -223,6 +225,7 @@ def test_posts_in_xml_json_and_multipart_with_a_picture(
         events = wait_for(lambda: (e := events_of(redis_client, ns)) and len(e) == 2 and e)
         by_type = {e["payload"]["type"]: e["payload"] for e in events}
         assert by_type["intrusion"]["origin"] == "camera" and by_type["intrusion"]["snapshot"]
+        assert {e["camera_name"] for e in by_type.values()} == {"村口池塘"}  # its config's name
         assert by_type["tripwire"]["attributes"]["channel_name"] == "学校路口"
         snapshots = wait_for(
             lambda: [e for e in stream_payloads(redis_client, ns.stream) if e["kind"] == "snapshot"]

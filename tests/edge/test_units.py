@@ -8,15 +8,17 @@ import numpy as np
 import supervision as sv
 
 from edge.analysers.age import AgeGroup, HeightAgeEstimator
+from edge.analysers.base import Finding
 from edge.analysers.inactivity import within
 from edge.analysers.posture import is_down, is_up, torso_angle
-from edge.config import CalibrationConfig, MotionConfig, ZoneConfig
+from edge.config import CalibrationConfig, CameraConfig, MotionConfig, ZoneConfig
 from edge.detect.letterbox import input_shape, letterbox
 from edge.detect.nms import nms
 from edge.events import EventFactory, normalised_box
 from edge.motion import MotionGate
 from edge.sources import FrameSampler, read_file
 from edge.zones import ZoneSet
+from shouwang.contracts import EventType, Phase
 
 
 def test_letterbox_maps_back_to_frame_pixels() -> None:
@@ -116,6 +118,36 @@ def test_camera_state_events_pair_offline_and_online() -> None:
         ("camera_online", "start"),
     ]
     assert back[0].event.episode_id == offline[0].event.event_id
+
+
+def test_events_carry_the_configured_names_of_camera_and_zone() -> None:
+    camera = CameraConfig.model_validate(
+        {
+            "id": "cam-yard",
+            "name": "院子",
+            "source": "yard.mp4",
+            "zones": {
+                "gate": {"name": "院门口", "polygon": [[0, 0], [1, 0], [1, 1]]},
+                "path": {"polygon": [[0, 0], [1, 0], [0, 1]]},
+            },
+        }
+    )
+    factory = EventFactory.for_camera("site-1", "edge-1", camera, None)
+    now = datetime.now(UTC)
+
+    def finding(zone: str) -> Finding:
+        return Finding(EventType.LOITERING, Phase.START, zone, now, now, 0, 0.8, zone=zone)
+
+    gate, path = factory.build(finding("gate")).event, factory.build(finding("path")).event
+    assert (gate.camera, gate.camera_name, gate.zone, gate.zone_name) == (
+        "cam-yard",
+        "院子",
+        "gate",
+        "院门口",
+    )
+    assert (path.zone, path.zone_name) == ("path", None)  # an unnamed zone is shown by its id
+    (offline,) = factory.camera_state(False, now, "cannot open source")
+    assert offline.event.camera_name == "院子"
 
 
 def test_normalised_box_is_clipped() -> None:

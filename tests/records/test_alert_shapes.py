@@ -74,12 +74,13 @@ def test_the_api_model_is_the_summary_with_names_and_links() -> None:
         "area_name": str | None,
         "site_name": str,
         "source_name": str,
+        "zone_name": str | None,
         "snapshot_url": str | None,
         "clip_url": str | None,
     }
     assert {name: out.pop(name) for name in added} == added
     _same_as_the_columns(out)
-    # The API shows the snapshot as a signed URL, names site and source in words and scopes
+    # The API shows the snapshot as a signed URL, names site, source and zone in words and scopes
     # by area, not household.
     assert set(SUMMARY_FIELDS) - set(out) == {"snapshot_path", "household_id"}
 

@@ -52,6 +52,8 @@ def event(
     event_id: str | None = None,
     episode_id: str | None = None,
     snapshot: bool = False,
+    camera_name: str | None = None,
+    zone_name: str | None = None,
 ) -> dict[str, str]:
     """An event entry; the event id is new unless given, the episode is the event's own."""
     event_id = event_id or str(uuid.uuid4())
@@ -64,10 +66,12 @@ def event(
         site=SITE,
         edge="edge-01",
         camera=camera,
+        camera_name=camera_name,
         observed_at=at,
         started_at=started_at or at,
         confidence=confidence,
         zone=zone,
+        zone_name=zone_name,
         zone_tags=tags,
         attributes=attributes or {},
         snapshot=SnapshotRef(sha256="0" * 64, bytes=100, width=10, height=10) if snapshot else None,
@@ -87,6 +91,7 @@ def sensor(
     at: datetime = NOON,
     battery_pct: float | None = None,
     attributes: dict[str, Any] | None = None,
+    device_name: str | None = None,
 ) -> dict[str, str]:
     """A sensor reading entry."""
     wire = SensorReading(
@@ -94,6 +99,7 @@ def sensor(
         reading_id=str(uuid.uuid4()),
         site=SITE,
         device=device,
+        device_name=device_name,
         sensor_type=SensorType(type_),
         observed_at=at,
         value=value,

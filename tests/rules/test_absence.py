@@ -81,6 +81,7 @@ def test_a_morning_without_activity_raises_one_alert_at_eleven(
         "no_activity",
     )
     assert alert.first_seen_at == at(11) and [p.person_id for p in alert.persons]
+    assert (alert.source, alert.details["source_name"]) == ("P001", "王秀英")  # not the code
     jobs = [
         NotificationJob.from_fields(f) for _, f in redis_client.xrange(names.streams.notifications)
     ]

@@ -56,12 +56,14 @@ def test_elder_falls_at_home_one_critical_alert_for_guardians_grid_worker_and_du
     redis_client: redis.Redis,
     names: RedisNames,
 ) -> None:
-    start = event(EventType.FALL, camera="cam-home-wang", attributes={"down_s": 0.0})
+    # The edge names its camera and zone in every event (its config's `name`s).
+    room = {"camera": "cam-home-wang", "camera_name": "堂屋", "zone": "bed", "zone_name": "床边"}
+    start = event(EventType.FALL, **room, attributes={"down_s": 0.0})
     episode = start["key"].removeprefix("event:")
     updates = [
         event(
             EventType.FALL,
-            camera="cam-home-wang",
+            **room,
             phase=Phase.UPDATE,
             episode_id=episode,
             attributes={"down_s": float(s)},
@@ -80,6 +82,7 @@ def test_elder_falls_at_home_one_critical_alert_for_guardians_grid_worker_and_du
     assert alert.title == "老人跌倒：王秀英"
     assert alert.event_count == 4
     assert alert.details["address"] == "马岩村一组12号"
+    assert (alert.details["source_name"], alert.details["zone_name"]) == ("堂屋", "床边")
     sent = jobs(redis_client, names)
     assert {(j.role, j.recipient_name) for j in sent} == {
         ("guardian", "王丽"),
@@ -90,7 +93,7 @@ def test_elder_falls_at_home_one_critical_alert_for_guardians_grid_worker_and_du
     assert {j.step for j in sent} == {0} and {j.alert_id for j in sent} == {alert.id}
     wang_li = next(j for j in sent if j.recipient_name == "王丽")
     assert wang_li.channels == ("webpush", "dingtalk://example-token-2")
-    assert wang_li.body == "【危急】老人跌倒：王秀英｜马岩村一组12号｜11-27 12:00"
+    assert wang_li.body == "【危急】老人跌倒：王秀英｜马岩村一组12号 · 堂屋｜11-27 12:00"
     changes = [AlertChange.from_fields(f) for _, f in redis_client.xrange(names.streams.alerts)]
     assert [c.change for c in changes] == [Change.CREATED] + [Change.UPDATED] * 3
     assert changes[-1].alert["event_count"] == 4 and changes[0].person_ids == changes[-1].person_ids

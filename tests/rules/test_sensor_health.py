@@ -55,7 +55,14 @@ def test_a_silent_sensor_is_offline_after_its_kinds_interval_until_it_reports(
         redis_client,
         names,
         sensor(SensorType.DOOR_CONTACT, False, device="door-wang", at=START, battery_pct=90),
-        sensor(SensorType.TEMPERATURE, 21.5, device="temp-wang", at=START, battery_pct=90),
+        sensor(
+            SensorType.TEMPERATURE,
+            21.5,
+            device="temp-wang",
+            at=START,
+            battery_pct=90,
+            device_name="厨房",  # where the bridge's device table says it is fitted
+        ),
     )
     # A repeated report is a sign of life too.
     add(
@@ -75,7 +82,7 @@ def test_a_silent_sensor_is_offline_after_its_kinds_interval_until_it_reports(
     (thermometer,) = of_rule(village, "sensor_offline")
     assert (thermometer.source, thermometer.title) == (
         "temp-wang",
-        "传感器离线（temp-wang），请检查",
+        "传感器离线（厨房），请检查",
     )
     assert thermometer.details["attributes"]["sensor_type"] == "temperature"
     jobs = [
@@ -115,13 +122,14 @@ def test_low_battery_asks_for_a_replacement_until_it_reads_high_again(
             at=START + timedelta(minutes=minutes),
             battery_pct=pct,
             attributes={"repeated": True, **attributes},
+            device_name="床头",
         )
 
     add(redis_client, names, battery(0, 35), battery(10, 18), battery(20, 15), battery(30, 30))
     run_until(worker, clock, START + timedelta(minutes=40))
     (low,) = of_rule(village, "sensor_battery_low")
     assert (low.title, low.severity.value, low.event_count) == (
-        "请更换传感器电池（sos-wang）",
+        "请更换传感器电池（床头）",
         "low",
         1,
     )

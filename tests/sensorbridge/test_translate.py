@@ -22,7 +22,9 @@ def mapping(address: str, device: str, *kinds: str, protocol: str = "zigbee2mqtt
 
 
 TABLE = [
-    mapping("0x00158d0001a2b3c4", "door-wang", "door_contact"),
+    DeviceMapping(
+        "zigbee2mqtt", "0x00158d0001a2b3c4", SITE, "door-wang", ("door_contact",), True, "堂屋大门"
+    ),
     mapping("aqara-motion", "motion-1", "motion"),
     mapping("aqara-leak", "leak-1", "water_leak"),
     mapping("aqara-button", "sos-1", "sos_button"),
@@ -74,6 +76,15 @@ def only(translation: Translation) -> SensorReading:
     _, decoded = decode(topic, reading.model_dump_json().encode())
     assert decoded == reading
     return reading
+
+
+def test_readings_carry_where_the_device_table_says_the_sensor_is_fitted(
+    translator: Translator,
+) -> None:
+    named = only(z2m(translator, "0x00158d0001a2b3c4", p.AQARA_DOOR_MCCGQ11LM))
+    assert (named.device, named.device_name) == ("door-wang", "堂屋大门")
+    unnamed = only(z2m(translator, "tuya-door", p.TUYA_DOOR_TS0203))
+    assert (unnamed.device, unnamed.device_name) == ("door-2", None)
 
 
 CASES = [
