@@ -217,11 +217,15 @@
     if (days.ok) {
       const s = days.data.totals;
       const figure = (label, value) => el("div", { class: "figure" }, el("strong", { text: value }), el("span", { text: label }));
+      const percent = (value) => value === null ? "–" : Math.round(value * 100) + "%";
       document.getElementById("stats-totals").replaceChildren(
         figure(t("stats.count"), s.count), figure(t("stats.open"), s.open),
+        figure(t("stats.ack_1m"), percent(s.ack_within_1m)),
+        figure(t("stats.site_3m"), percent(s.on_site_within_3m)), figure(t("stats.site_5m"), percent(s.on_site_within_5m)),
         figure(t("stats.ack_median"), duration(s.ack_median_s)), figure(t("stats.ack_p90"), duration(s.ack_p90_s)),
+        figure(t("stats.arrival_median"), duration(s.arrival_median_s)),
         figure(t("stats.resolve_median"), duration(s.resolve_median_s)), figure(t("stats.resolve_p90"), duration(s.resolve_p90_s)),
-        figure(t("stats.rate"), s.resolution_rate === null ? "–" : Math.round(s.resolution_rate * 100) + "%"));
+        figure(t("stats.rate"), percent(s.resolution_rate)));
       Charts.columns(document.getElementById("chart-days"), days.data.groups.map((g) => g.key),
         days.data.groups.map((g) => g.count), t("stats.per_day"));
     }
@@ -233,7 +237,10 @@
       })), t("stats.rate"));
     }
   }
-  group.addEventListener("change", stats);
+  const csvLink = document.getElementById("stats-csv");
+  const csvHref = () => { csvLink.href = "/api/stats/csv?group_by=" + group.value; };
+  group.addEventListener("change", () => { csvHref(); stats(); });
+  csvHref();
   let statsTimer = null;
   function statsSoon() {  // after live changes, at most every 2 s
     if (!statsTimer) statsTimer = setTimeout(() => { statsTimer = null; stats(); }, 2000);
