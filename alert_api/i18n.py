@@ -1,12 +1,21 @@
 """Interface text in Chinese (the default) and English, for the pages and their scripts."""
 
-from collections.abc import Callable
-from typing import Literal
+from collections.abc import Callable, Mapping
+from typing import cast
 
+from records.refusals import Language
 from records.types import SEVERITY_WORDS, Severity
 
-Language = Literal["zh", "en"]
 LANGUAGES: tuple[Language, ...] = ("zh", "en")
+LANG_COOKIE = "shouwang_lang"
+"""The cookie the language switch sets."""
+
+
+def chosen_language(cookies: Mapping[str, str], default: Language) -> Language:
+    """The language the switch's cookie chose, else `default`."""
+    chosen = cookies.get(LANG_COOKIE)
+    return cast(Language, chosen) if chosen in LANGUAGES else default
+
 
 TEXTS: dict[str, dict[Language, str]] = {
     "app": {"zh": "守望", "en": "Shouwang"},

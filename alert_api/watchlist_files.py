@@ -7,14 +7,15 @@ import csv
 import io
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Form, HTTPException, UploadFile, status
+from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile, status
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from alert_api.context import AppContext
+from alert_api.i18n import Language, chosen_language
 from alert_api.viewer import Context, StaffViewer, Viewer
 from records.people import Area, Household, Person, Site, WatchlistChange
 from records.queries import area_subtree_ids
@@ -29,11 +30,15 @@ SCOPED_KINDS = frozenset({"persons", "guardians", "devices"})
 
 
 class RowErrorOut(BaseModel):
-    """A refused row (line 1 is the header; 0 means the whole file)."""
+    """A refused row (line 1 is the header; 0 means the whole file), in the viewer's language
+    (the language switch's cookie, else the deployment's default: Chinese)."""
 
     line: int
-    column: str | None
-    message: str
+    column: str | None = Field(description="The column's name, as in the English header.")
+    column_label: str | None = Field(description="The column's header in the language.")
+    key: str = Field(description="The reason's key in the refusal catalogue (records.refusals).")
+    message: str = Field(description="The reason.")
+    text: str = Field(description="Row, column, reason and value in one sentence.")
     value: str | None
 
 
@@ -104,9 +109,7 @@ def out_of_scope(session: Session, viewer: Viewer, kind: str, text: str) -> list
             value = cells.get(column, "")
             area_id = area_by_code.get(value)
             if area_id is not None and not viewer.scope.sees_area(area_id):
-                errors.append(
-                    RowError(reader.line_num, column, "belongs to an area outside yours", value)
-                )
+                errors.append(RowError(reader.line_num, column, "out_of_area", value))
     return errors
 
 
@@ -119,15 +122,39 @@ def _devices_out_of_scope(
         cells = {name: value.strip() for name, value in zip(names, row, strict=False) if name}
         site = cells.get("site", "")
         if site and site not in serving:
-            errors.append(RowError(reader.line_num, "site", "a site not serving your area", site))
+            errors.append(RowError(reader.line_num, "site", "site_out_of_area", site))
     return errors
 
 
-def _report(report: ImportReport, dry_run: bool) -> JSONResponse:
+def _report(report: ImportReport, dry_run: bool, language: Language) -> JSONResponse:
+    headers = {c.name: c.zh if language == "zh" else c.name for c in KINDS[report.kind].columns}
+    errors = []
+    for error in report.errors:
+        label = headers.get(error.column, error.column) if error.column else None
+        errors.append(
+            RowErrorOut(
+                line=error.line,
+                column=error.column,
+                column_label=label,
+                key=error.key,
+                message=error.reason(language),
+                text=error.text(language, label),
+                value=error.value,
+            )
+        )
     body = ImportReportOut(
-        **{**report.as_dict(), "applied": report.applied and not dry_run, "dry_run": dry_run}
+        **{
+            **report.as_dict(),
+            "applied": report.applied and not dry_run,
+            "dry_run": dry_run,
+            "errors": errors,
+        }
     )
     return JSONResponse(body.model_dump(), status_code=200 if report.applied else 422)
+
+
+def _language(request: Request, context: AppContext) -> Language:
+    return chosen_language(request.cookies, context.settings.api.default_language)
 
 
 @router.post(
@@ -136,6 +163,7 @@ def _report(report: ImportReport, dry_run: bool) -> JSONResponse:
     responses={422: {"model": ImportReportOut}, 413: {"description": "File too large."}},
 )
 def upload_csv(
+    request: Request,
     context: Context,
     viewer: StaffViewer,
     kind: Kind,
@@ -153,12 +181,13 @@ def upload_csv(
         raise HTTPException(413, f"files up to {limit} bytes")
     report = ImportReport(kind)
     if b"\x00" in data:
-        report.errors.append(RowError(0, None, "the file holds NUL bytes: it is not a CSV file"))
-        return _report(report, dry_run)
+        report.errors.append(RowError(0, None, "nul_bytes"))
+        return _report(report, dry_run, _language(request, context))
     audit = {"name": file.filename or ""}
     return _report(
         _apply(context, viewer, kind, data, encoding, skip_bad_rows, dry_run, "csv", audit),
         dry_run,
+        _language(request, context),
     )
 
 
@@ -174,17 +203,17 @@ class RowIn(BaseModel):
     response_model=ImportReportOut,
     responses={422: {"model": ImportReportOut}},
 )
-def post_row(context: Context, viewer: StaffViewer, kind: Kind, body: RowIn) -> JSONResponse:
+def post_row(
+    request: Request, context: Context, viewer: StaffViewer, kind: Kind, body: RowIn
+) -> JSONResponse:
     """Add or change one record, checked exactly as a CSV upload's row (it is imported as a
     one-row file), and audited; HTTP 422 with the refused cells when nothing was written."""
     _allowed(viewer, kind)
     known = {c.name for c in KINDS[kind].columns}
     unknown = sorted(set(body.values) - known)
     if unknown:
-        report = ImportReport(
-            kind, errors=[RowError(0, name, "not a column of this list", None) for name in unknown]
-        )
-        return _report(report, False)
+        report = ImportReport(kind, errors=[RowError(0, name, "not_a_column") for name in unknown])
+        return _report(report, False, _language(request, context))
     names = [c.name for c in KINDS[kind].columns if c.name in body.values]
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
@@ -193,6 +222,7 @@ def post_row(context: Context, viewer: StaffViewer, kind: Kind, body: RowIn) -> 
     return _report(
         _apply(context, viewer, kind, data, "utf-8", False, False, "form", dict(body.values)),
         False,
+        _language(request, context),
     )
 
 
@@ -224,7 +254,7 @@ def _apply(
         except DBAPIError as exc:
             session.rollback()
             return ImportReport(
-                kind, errors=[RowError(0, None, f"the database refused it: {exc.orig}")]
+                kind, errors=[RowError(0, None, "database", params={"detail": str(exc.orig)})]
             )
         if report.applied and not dry_run:
             session.add(

@@ -6,6 +6,7 @@ the alert was answered by then, or at once when every earlier step has failed.""
 import re
 from dataclasses import dataclass
 
+from records.refusals import Refusal
 from records.types import Severity
 
 PHONE_CHANNELS = ("sms", "voice")
@@ -40,7 +41,7 @@ class ChannelStep:
 
 
 def parse_step(entry: str) -> ChannelStep:
-    """Read one entry. Raises ValueError saying what is wrong."""
+    """Read one entry. Raises a `Refusal` (a ValueError) saying what is wrong."""
     text = entry.strip()
     wait_s, minimum = 0, None
     bracket = STEP.match(text)
@@ -52,17 +53,12 @@ def parse_step(entry: str) -> ChannelStep:
             elif token.lower() in SEVERITY_NAMES:
                 minimum = SEVERITY_NAMES[token.lower()]
             else:
-                raise ValueError(
-                    f"{token!r} in {text!r} is neither a wait (60s, 2m) nor a severity "
-                    "(critical, high, medium, low)"
-                )
+                raise Refusal("channel_step", token=token, entry=text)
         text = bracket.group(2).strip()
     if wait_s > MAX_WAIT_S:
-        raise ValueError(f"{entry.strip()!r} waits longer than a day")
+        raise Refusal("channel_wait", entry=entry.strip())
     if text not in NAMED_CHANNELS and not URL.fullmatch(text):
-        raise ValueError(
-            f"{text!r} is not a channel: use webpush, sms, voice or a URL like dingtalk://…"
-        )
+        raise Refusal("channel", entry=text)
     return ChannelStep(text, wait_s, minimum)
 
 

@@ -8,9 +8,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from alert_api.accounts import AccountError, SignInFailed, accept_invite, open_invite, sign_in
 from alert_api.auth import client_address, limiter
-from alert_api.i18n import LANGUAGES
+from alert_api.i18n import LANG_COOKIE, LANGUAGES
 from alert_api.pages.common import (
-    LANG_COOKIE,
     form_token,
     form_token_valid,
     render,

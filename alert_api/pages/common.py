@@ -12,13 +12,12 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from alert_api.context import AppContext
-from alert_api.i18n import LANGUAGES, Language, audit_note, texts, translator
+from alert_api.i18n import Language, audit_note, chosen_language, texts, translator
 from alert_api.tokens import new_token
 from alert_api.viewer import Viewer
 from records.lifecycle import ALLOWED, NOTE_REQUIRED
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parents[1] / "templates")
-LANG_COOKIE = "shouwang_lang"
 FORM_COOKIE = "shouwang_form"
 """Pre-sign-in forms (sign in, join) carry this cookie's value back: login CSRF protection."""
 SECURITY_HEADERS = {
@@ -32,8 +31,7 @@ SECURITY_HEADERS = {
 
 def language(request: Request, context: AppContext) -> Language:
     """The page language: the switch's cookie, else the deployment's default."""
-    chosen = request.cookies.get(LANG_COOKIE)
-    return chosen if chosen in LANGUAGES else context.settings.api.default_language
+    return chosen_language(request.cookies, context.settings.api.default_language)
 
 
 def form_token(request: Request) -> tuple[str, bool]:

@@ -92,6 +92,6 @@
       `${t("kind." + r.kind)}: ${t("csv.rows")} ${r.rows}, ${t("csv.created")} ${r.created}, ${t("csv.updated")} ${r.updated}, ` +
       `${t("csv.skipped")} ${r.skipped} (${r.encoding}) — ${r.applied ? t("csv.applied") : t("csv.not_applied")}`;
     document.getElementById("report-rows").replaceChildren(...r.errors.map((e) => el("tr", {},
-      el("td", { text: e.line }), el("td", { text: e.column || "" }), el("td", { text: e.value || "" }), el("td", { text: e.message }))));
+      el("td", { text: e.line }), el("td", { text: e.column_label || "" }), el("td", { text: e.value || "" }), el("td", { text: e.message }))));
   });
 })();

@@ -52,18 +52,20 @@ class AreasCsv(CsvKind):
         level = row.get("level", cells.choice, LEVELS)
         parent = row.get("parent_code", cells.code, required=False)
         if code and code in self.seen:
-            row.fail("code", f"already on line {self.seen[code]}")
+            row.fail("code", "duplicate", line=self.seen[code])
         if level is not None and parent is not None:
             if level is AreaLevel.COUNTY and parent:
-                row.fail("parent_code", "a county has no parent here")
+                row.fail("parent_code", "county_parent")
             elif level is not AreaLevel.COUNTY and not parent:
-                row.fail("parent_code", f"a {level.value} needs its parent area")
+                row.fail("parent_code", "needs_parent", level=level.value)
             elif parent and parent not in self.levels:
-                row.fail("parent_code", "no such area (define parents first)")
+                row.fail("parent_code", "no_parent")
             elif parent and ORDER.index(self.levels[parent]) >= ORDER.index(level):
                 row.fail(
                     "parent_code",
-                    f"a {self.levels[parent].value} cannot contain a {level.value}",
+                    "parent_level",
+                    parent=self.levels[parent].value,
+                    level=level.value,
                 )
         if row.errors:
             return None

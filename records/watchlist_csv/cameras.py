@@ -26,7 +26,7 @@ def gb_code(value: str, *, required: bool = True) -> str:
     if not value and not required:
         return ""
     if not GB_ID.fullmatch(value):
-        raise CellError("must be a 20-digit GB/T 28181 code")
+        raise CellError("gb_code")
     return value
 
 
@@ -81,15 +81,15 @@ class CamerasCsv(CsvKind):
         if code and not site:
             site = suggested_site(code, self.by_area) or ""
             if not site:
-                row.fail("site", "required (no single site's area matches the code's division)")
+                row.fail("site", "site_unmatched")
         elif site and site not in self.sites:
-            row.fail("site", "no such site (import sites first)")
+            row.fail("site", "no_site")
         camera = row.get("camera", cells.code, required=False)
         name = row.get("name", cells.text)
         password = row.get("password", cells.text)
         device = row.get("device", gb_code, required=False)
         if code and code in self.seen:
-            row.fail("code", f"already on line {self.seen[code]}")
+            row.fail("code", "duplicate", line=self.seen[code])
         if row.errors:
             return None
         self.seen[code] = row.line

@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from records.channel_order import parse_order
+from records.refusals import Refusal
 from records.types import SourceKind
 from records.watchlist_csv.report import RowError
 
@@ -18,8 +19,8 @@ FALSE = {"0", "false", "no", "n", "否", "不", "×", ""}
 E = TypeVar("E", bound=StrEnum)
 
 
-class CellError(ValueError):
-    """A cell that cannot be used; the message says what is expected."""
+class CellError(Refusal):
+    """A cell that cannot be used; the refusal says what is expected."""
 
 
 def text(value: str, *, required: bool = False, max_len: int = 100) -> str:
@@ -28,7 +29,7 @@ def text(value: str, *, required: bool = False, max_len: int = 100) -> str:
     if required and not value:
         raise CellError("required")
     if len(value) > max_len:
-        raise CellError(f"longer than {max_len} characters")
+        raise CellError("too_long", max_len=max_len)
     return value
 
 
@@ -40,7 +41,7 @@ def code(value: str, *, required: bool = True) -> str:
             raise CellError("required")
         return ""
     if not IDENTIFIER.fullmatch(value):
-        raise CellError("must be 1-64 letters, digits, _ . - (no spaces)")
+        raise CellError("code")
     return value
 
 
@@ -51,7 +52,7 @@ def boolean(value: str) -> bool:
         return True
     if folded in FALSE:
         return False
-    raise CellError("must be yes/no (是/否, 1/0)")
+    raise CellError("boolean")
 
 
 def integer(value: str, *, low: int, high: int, default: int | None = None) -> int | None:
@@ -62,9 +63,9 @@ def integer(value: str, *, low: int, high: int, default: int | None = None) -> i
     try:
         number = int(float(value)) if re.fullmatch(r"\d+\.0*", value) else int(value)
     except ValueError:
-        raise CellError(f"must be a whole number from {low} to {high}") from None
+        raise CellError("whole_number", low=low, high=high) from None
     if not low <= number <= high:
-        raise CellError(f"must be from {low} to {high}")
+        raise CellError("range", low=low, high=high)
     return number
 
 
@@ -79,7 +80,9 @@ def choice(value: str, mapping: Mapping[str, E]) -> E:
     if folded in mapping:
         return mapping[folded]
     options = sorted({member.value for member in mapping.values()})
-    raise CellError(f"must be one of {', '.join(options)}" if folded else "required")
+    if not folded:
+        raise CellError("required")
+    raise CellError("choice", options=", ".join(options))
 
 
 def phone(value: str, *, required: bool = True) -> str:
@@ -90,7 +93,7 @@ def phone(value: str, *, required: bool = True) -> str:
             raise CellError("required")
         return ""
     if not re.fullmatch(r"\+?\d{5,20}", compact):
-        raise CellError("must be a phone number (digits, optional +)")
+        raise CellError("phone")
     return compact
 
 
@@ -105,8 +108,8 @@ def channels(value: str) -> list[str]:
     found = [item for item in (part.strip() for part in value.split(";")) if item]
     try:
         parse_order(found)
-    except ValueError as exc:
-        raise CellError(str(exc)) from None
+    except Refusal as exc:
+        raise CellError(exc.key, **exc.params) from None
     return found
 
 
@@ -137,16 +140,16 @@ def sources(value: str, site: str) -> list[SourceSpec]:
     for item in items(value):
         match = SOURCE.fullmatch(item)
         if not match:
-            raise CellError(f"{item!r} is not [camera:|sensor:|edge:][site/]source[#zone]")
+            raise CellError("source_form", item=item)
         kind, own_site, source, zone = match.groups()
         spec_site = own_site or site
         if not spec_site:
-            raise CellError(f"{item!r} needs a site: fill the site column or write site/{item}")
+            raise CellError("source_site", item=item)
         for part in filter(None, (spec_site, source, zone)):
             if not IDENTIFIER.fullmatch(part):
-                raise CellError(f"{part!r} in {item!r} must be 1-64 of A-Z a-z 0-9 _ . -")
+                raise CellError("source_part", item=item, part=part)
         if zone and kind not in (None, "camera"):
-            raise CellError(f"{item!r}: only cameras have zones")
+            raise CellError("source_zone", item=item)
         found.append(SourceSpec(spec_site, SourceKind(kind or "camera"), source, zone))
     return found
 
@@ -168,10 +171,10 @@ class Cells:
         try:
             return parse(self.raw(column), *args, **kwargs)
         except CellError as exc:
-            self.errors.append(RowError(self.line, column, str(exc), self.raw(column)))
+            self.errors.append(RowError(self.line, column, exc.key, self.raw(column), exc.params))
             return None
 
-    def fail(self, column: str | None, message: str) -> None:
-        """Record a problem that is not about one cell's format."""
+    def fail(self, column: str | None, key: str, **params: Any) -> None:
+        """Record a problem that is not about one cell's format (a refusal's key and fields)."""
         value = self.raw(column) if column else None
-        self.errors.append(RowError(self.line, column, message, value))
+        self.errors.append(RowError(self.line, column, key, value, params))

@@ -55,14 +55,14 @@ def address(value: str, protocol: DeviceProtocol) -> str:
         raise CellError("required")
     if protocol is DeviceProtocol.HOMEASSISTANT:
         if not ENTITY.fullmatch(value):
-            raise CellError("must be a Home Assistant entity id like binary_sensor.front_door")
+            raise CellError("ha_entity")
         return value
     if IEEE.fullmatch(value):
         return value.lower()
     if len(value) > 200 or value.startswith(("/", "bridge/")) or value.endswith("/"):
-        raise CellError("must be an IEEE address (0x + 16 hex digits) or a friendly name")
+        raise CellError("z2m_address")
     if any(char in value for char in "#+") or value.endswith(("/set", "/get", "/availability")):
-        raise CellError("a friendly name may not hold # or + or end in /set, /get, /availability")
+        raise CellError("z2m_name")
     return value
 
 
@@ -74,7 +74,7 @@ def kinds(value: str) -> list[str]:
         if kind.value not in found:
             found.append(kind.value)
     if not found:
-        raise CellError(f"required: one or more of {', '.join(k.value for k in SensorType)}")
+        raise CellError("kinds_required", kinds=", ".join(k.value for k in SensorType))
     return found
 
 
@@ -112,11 +112,11 @@ class DevicesCsv(CsvKind):
         location = row.get("location", cells.text)
         active = True if "active" not in self.present else row.get("active", cells.boolean)
         if site and site not in self.sites:
-            row.fail("site", "no such site (import sites first)")
+            row.fail("site", "no_site")
         if protocol is DeviceProtocol.HOMEASSISTANT and found and len(found) > 1:
-            row.fail("kinds", "a Home Assistant entity has one state: give one kind per entity")
+            row.fail("kinds", "ha_one_kind")
         if protocol and where and (protocol, where) in self.seen:
-            row.fail("address", f"already on line {self.seen[(protocol, where)]}")
+            row.fail("address", "duplicate", line=self.seen[(protocol, where)])
         if row.errors or protocol is None or where is None:
             return None
         self.seen[(protocol, where)] = row.line

@@ -3,11 +3,13 @@ export them."""
 
 from typing import Literal
 
+from records.refusals import Refusal
+
 Encoding = Literal["auto", "utf-8", "utf-8-sig", "gbk"]
 ENCODINGS: tuple[str, ...] = ("auto", "utf-8", "utf-8-sig", "gbk")
 
 
-class EncodingError(ValueError):
+class EncodingError(Refusal):
     """The bytes are not text in the given (or any supported) encoding."""
 
 
@@ -20,10 +22,7 @@ def decode(data: bytes, encoding: Encoding = "auto") -> tuple[str, str]:
         try:
             return data.decode("utf-8-sig"), "utf-8"
         except UnicodeDecodeError as exc:
-            raise EncodingError(
-                f"not valid UTF-8 at byte {exc.start}; if it came from Excel in Chinese, "
-                "try the GBK encoding"
-            ) from None
+            raise EncodingError("not_utf8", byte=exc.start) from None
     if data.startswith(b"\xef\xbb\xbf"):
         return decode(data, "utf-8")
     try:
@@ -36,7 +35,7 @@ def _gbk(data: bytes) -> str:
     try:
         return data.decode("gb18030")
     except UnicodeDecodeError as exc:
-        raise EncodingError(f"neither UTF-8 nor GBK (bad byte at {exc.start})") from None
+        raise EncodingError("not_gbk", byte=exc.start) from None
 
 
 def encode(text: str, encoding: Encoding = "utf-8-sig") -> bytes:

@@ -47,15 +47,12 @@ class GuardiansCsv(CsvKind):
         relation = row.get("relation", cells.text, max_len=50)
         channels = row.get("channels", cells.channels)
         if person and person not in self.persons:
-            row.fail("person_code", "no such person (import persons first)")
+            row.fail("person_code", "no_person")
         if person and phone and (person, phone) in self.pairs:
-            row.fail(
-                "phone",
-                f"this guardian of {person} is already on line {self.pairs[(person, phone)]}",
-            )
+            row.fail("phone", "guardian_twice", person=person, line=self.pairs[(person, phone)])
         if phone and name and phone in self.names and self.names[phone][0] != name:
             earlier, line = self.names[phone]
-            row.fail("name", f"phone {phone} belongs to {earlier} on line {line}")
+            row.fail("name", "phone_owner", phone=phone, name=earlier, line=line)
         if row.errors:
             return None
         self.pairs[(person, phone)] = row.line

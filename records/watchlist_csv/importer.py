@@ -28,12 +28,12 @@ def import_csv(
     """
     report = ImportReport(kind)
     if kind not in KINDS:
-        report.errors.append(RowError(0, None, f"unknown kind; use one of {', '.join(KINDS)}"))
+        report.errors.append(RowError(0, None, "unknown_kind", params={"kinds": ", ".join(KINDS)}))
         return report
     try:
         text, report.encoding = decode(data, encoding)
     except EncodingError as exc:
-        report.errors.append(RowError(0, None, str(exc)))
+        report.errors.append(RowError(0, None, exc.key, params=exc.params))
         return report
     handler_class = KINDS[kind]
     reader = csv.reader(io.StringIO(text, newline=""), dialect=_dialect(text))
@@ -50,7 +50,7 @@ def import_csv(
         report.rows += 1
         cells = Cells(reader.line_num, dict(zip(names, row, strict=False)))
         if len(row) > len(names):
-            cells.fail(None, f"{len(row)} cells but the header has {len(names)} columns")
+            cells.fail(None, "too_many_cells", cells=len(row), columns=len(names))
         item = None if cells.errors else handler.check(cells)
         if cells.errors:
             report.errors.extend(cells.errors)
@@ -77,20 +77,25 @@ def _columns(
     accepted: dict[str, str], header: list[str] | None, kind: type[CsvKind], report: ImportReport
 ) -> list[str]:
     if not header or not any(cell.strip() for cell in header):
-        report.errors.append(RowError(1, None, "the file is empty (no header row)"))
+        report.errors.append(RowError(1, None, "empty_file"))
         return []
     names: list[str] = []
     for cell in header:
         name = accepted.get(cell.strip().lstrip("\ufeff").lower())
         if name is None:
             known = ", ".join(column.name for column in kind.columns)
-            report.errors.append(RowError(1, cell, f"unknown column; known: {known}"))
+            report.errors.append(RowError(1, cell, "unknown_column", params={"known": known}))
         elif name in names:
-            report.errors.append(RowError(1, cell, f"column {name} appears twice"))
+            report.errors.append(RowError(1, cell, "column_twice", params={"name": name}))
         names.append(name or cell)
     for column in kind.columns:
         if column.required and column.name not in names:
             report.errors.append(
-                RowError(1, column.name, f"required column missing (or its header {column.zh})")
+                RowError(
+                    1,
+                    column.name,
+                    "column_missing",
+                    params={"zh": column.zh},
+                )
             )
     return names

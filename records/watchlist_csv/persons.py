@@ -89,19 +89,25 @@ class PersonsCsv(CsvKind):
         own = row.get("person_sources", cells.sources, site)
         shared = row.get("household_sources", cells.sources, site)
         if code and code in self.seen:
-            row.fail("code", f"already on line {self.seen[code]}")
+            row.fail("code", "duplicate", line=self.seen[code])
         if grid and grid not in self.areas:
-            row.fail("grid_code", "no such area (import areas first)")
+            row.fail("grid_code", "no_area")
         household = self.households.get(household_code) if household_code else None
         if household is not None and grid and grid != household.grid_code:
             row.fail(
                 "grid_code",
-                f"household {household_code} is in {household.grid_code} on line {household.line}",
+                "household_grid",
+                household=household_code,
+                grid=household.grid_code,
+                line=household.line,
             )
         if household is not None and address and household.address and address != household.address:
             row.fail(
                 "address",
-                f"household {household_code} is at {household.address!r} on line {household.line}",
+                "household_address",
+                household=household_code,
+                address=household.address,
+                line=household.line,
             )
         if row.errors:
             return None

@@ -1,23 +1,44 @@
 """What an import did, and every row it refused with the reason."""
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from records.refusals import WHERE, Language, message
 
 
 @dataclass(frozen=True, slots=True)
 class RowError:
-    """A problem with one row (line 1 is the header; 0 means the whole file)."""
+    """A problem with one row (line 1 is the header; 0 means the whole file): a refusal of
+    the catalogue (`records.refusals`) and its fields."""
 
     line: int
     column: str | None
-    message: str
+    key: str
     value: str | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def message(self) -> str:
+        """The reason in English."""
+        return self.reason("en")
+
+    def reason(self, language: Language) -> str:
+        """The reason in `language`."""
+        return message(self.key, self.params, language)
+
+    def text(self, language: Language, column_label: str | None = None) -> str:
+        """The whole problem in `language`: row, column (its header in that language, if
+        given), reason and the value given."""
+        words = WHERE[language]
+        where = words["line"].format(line=self.line) if self.line else words["file"]
+        if self.column:
+            where += words["and"] + words["column"].format(column=column_label or self.column)
+        value = words["got"].format(value=self.value) if self.value not in (None, "") else ""
+        return f"{where}{words['colon']}{self.reason(language)}{value}"
 
     def __str__(self) -> str:
-        where = f"line {self.line}" if self.line else "file"
-        column = f", column {self.column}" if self.column else ""
-        value = f" (got {self.value!r})" if self.value not in (None, "") else ""
-        return f"{where}{column}: {self.message}{value}"
+        return self.text("en")
 
 
 @dataclass(slots=True)
@@ -49,7 +70,8 @@ class ImportReport:
         )
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON-ready form (for the API)."""
+        """JSON-ready form (English reasons)."""
         data = asdict(self)
+        data["errors"] = [{**asdict(e), "message": e.message} for e in self.errors]
         data["ok"] = self.ok
         return data

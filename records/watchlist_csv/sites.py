@@ -37,9 +37,9 @@ class SitesCsv(CsvKind):
         name = row.get("name", cells.text)
         area = row.get("area_code", cells.code, required=False)
         if code and code in self.seen:
-            row.fail("code", f"already on line {self.seen[code]}")
+            row.fail("code", "duplicate", line=self.seen[code])
         if area and area not in self.areas:
-            row.fail("area_code", "no such area (import areas first)")
+            row.fail("area_code", "no_area")
         if row.errors:
             return None
         self.seen[code] = row.line

@@ -57,9 +57,9 @@ class StaffCsv(CsvKind):
         channels = row.get("channels", cells.channels)
         active = True if "active" not in self.present else row.get("active", cells.boolean)
         if code and code in self.seen:
-            row.fail("code", f"already on line {self.seen[code]}")
+            row.fail("code", "duplicate", line=self.seen[code])
         if area and area not in self.areas:
-            row.fail("area_code", "no such area (import areas first)")
+            row.fail("area_code", "no_area")
         if row.errors:
             return None
         self.seen[code] = row.line

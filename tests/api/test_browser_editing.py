@@ -31,7 +31,7 @@ NEW_PERSON = {
 
 
 def csv_reason(sessions: sessionmaker[Session], row: dict[str, str], column: str) -> str:
-    """What the CSV import says about `column` of this row (nothing written)."""
+    """What the CSV import says about `column` of this row, in Chinese (nothing written)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerows([list(row), list(row.values())])
@@ -39,7 +39,7 @@ def csv_reason(sessions: sessionmaker[Session], row: dict[str, str], column: str
         report = import_csv(session, "persons", buffer.getvalue().encode())
         session.rollback()
     (error,) = [e for e in report.errors if e.column == column]
-    return error.message
+    return error.reason("zh")
 
 
 def fill(page: "sync_api.Page", values: dict[str, str]) -> None:
@@ -66,12 +66,13 @@ def test_the_edit_form_checks_as_the_csv_import_and_audits(
     refused = page.locator('.field-error[data-for="birth_year"]')
     wait_until(page, "document.querySelector('.field-error[data-for=birth_year]').textContent")
     assert refused.inner_text() == csv_reason(sessions, NEW_PERSON, "birth_year")
+    assert refused.inner_text().startswith("须为 1900 到 ")  # the catalogue's Chinese
     screenshot(page, "edit-person-refused-1366")
     with sessions() as session:
         assert session.scalar(select(Person).where(Person.code == "P020")) is None
     fill(page, {"birth_year": "1940", "grid_code": GRID_2})  # another grid: not theirs
     wait_until(page, "document.querySelector('.field-error[data-for=grid_code]').textContent")
-    assert "outside yours" in page.locator('.field-error[data-for="grid_code"]').inner_text()
+    assert page.locator('.field-error[data-for="grid_code"]').inner_text() == "属于您辖区以外的区域"
     fill(page, {"grid_code": GRID_1})
     page.wait_for_url(f"{live_server}/watchlist/edit/persons?key=P020")
     assert page.input_value("#edit-row input[name=name]") == "赵桂兰"

@@ -1,6 +1,8 @@
 """Watch lists through the API: CSV upload with the row report (all or nothing, skip, dry run,
 GBK), download, and the JSON lists behind the pages."""
 
+from datetime import date
+
 from fastapi.testclient import TestClient
 
 from alert_api.context import AppContext
@@ -44,6 +46,29 @@ def test_one_bad_row_and_nothing_is_written(
     problems = {(e["line"], e["column"], e["value"]) for e in report["errors"]}  # type: ignore[union-attr]
     assert problems == {(3, "grid_code", "520603-nope"), (4, "birth_year", "18xx")}
     assert "P010" not in person_codes(client, headers)
+
+
+def test_refusals_are_in_chinese_naming_row_and_column_or_in_the_chosen_language(
+    client: TestClient, context: AppContext, village: Users
+) -> None:
+    headers = bearer(context, village.admin)
+    _, report = upload(client, headers, HEADER + GOOD + BAD_GRID + BAD_YEAR)
+    grid, year = report["errors"]  # type: ignore[misc]
+    assert (grid["column_label"], grid["key"], grid["message"]) == (
+        "网格编号",
+        "no_area",
+        "没有这个区域（请先导入区域）",
+    )
+    this_year = date.today().year
+    assert (
+        year["text"] == f"第 4 行，“出生年份”列：须为 1900 到 {this_year} 的整数（填的是 '18xx'）"
+    )
+    client.cookies.set("shouwang_lang", "en")
+    _, report = upload(client, headers, HEADER + BAD_YEAR)
+    (year,) = report["errors"]  # type: ignore[misc]
+    assert year["text"] == (
+        f"line 2, column birth_year: must be a whole number from 1900 to {this_year} (got '18xx')"
+    )
 
 
 def test_skip_bad_rows_writes_the_good_ones(

@@ -1,9 +1,12 @@
 """CSV import and export of the watch list and the records around it."""
 
+import string
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from records.people import Area, Coverage, Guardian, Guardianship, Household, Person, Staff
+from records.refusals import MESSAGES
 from records.types import AreaLevel, Category, SourceKind, StaffRole
 from records.watchlist_csv import ImportReport, export_csv, import_csv
 from tests.records.village import SITE, example_file, import_village
@@ -242,3 +245,25 @@ def test_cameras_import_suggests_the_site_and_never_exports_passwords(
     bad = "国标编码,站点编号\n5206031000132000000X,\n".encode()
     report = _import(sessions, "cameras", bad)
     assert not report.ok and "20-digit" in str(report.errors[0])
+
+
+def test_every_refusal_is_in_chinese_and_english_with_the_same_fields() -> None:
+    fields = {
+        key: {
+            lang: {f for _, f, _, _ in string.Formatter().parse(text) if f}
+            for lang, text in texts.items()
+        }
+        for key, texts in MESSAGES.items()
+    }
+    assert {key for key, texts in MESSAGES.items() if list(texts) != ["zh", "en"]} == set()
+    assert {key for key, by in fields.items() if by["zh"] != by["en"]} == set()
+
+
+def test_a_refused_row_names_its_line_and_column_in_chinese(
+    sessions: sessionmaker[Session],
+) -> None:
+    import_village(sessions)
+    row = "P030,周奶奶,elder,1942,9,否,,H030,马岩村一组40号,520603100201-01,,,\n"
+    (error,) = _import(sessions, "persons", (PERSONS_HEADER + row).encode()).errors
+    assert error.text("zh", "风险等级") == "第 2 行，“风险等级”列：须在 1 到 4 之间（填的是 '9'）"
+    assert str(error) == "line 2, column risk_level: must be from 1 to 4 (got '9')"
