@@ -57,6 +57,9 @@ class Alert(Base):
     escalation_step: Mapped[int] = mapped_column(default=0)
     """How many escalation steps have notified (0: only the first recipients)."""
     escalated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    reopened_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    """When the rules last reopened it (worse while closed): its escalation ladder starts
+    again then, by the reopening rule's steps."""
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
     """Latest event's confidence, zone tags and attributes, for display."""
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

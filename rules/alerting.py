@@ -135,7 +135,7 @@ def record_match(book: AlertBook, match: Match) -> tuple[AlertState, Change] | N
         _join(book, closed, signal, path)
         book.add_event(closed, rule.id, signal, path)
         if SEVERITY_RANK[rule.alert.severity] > SEVERITY_RANK[closed.severity]:
-            book.reopen(closed, rule.alert.severity, f"reopened by rule {rule.id}")
+            book.reopen(closed, rule.id, rule.alert.severity, f"reopened by rule {rule.id}")
             return closed, Change.REOPENED
         return closed, Change.UPDATED
     alert = book.alert(book.episode_alert(rule.id, signal.episode_key))

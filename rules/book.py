@@ -73,6 +73,7 @@ class AlertState:
     snapshot_confidence: float | None
     escalation_step: int
     escalated_at: datetime | None
+    reopened_at: datetime | None
     details: dict[str, Any]
     created_at: datetime
     updated_at: datetime
@@ -118,11 +119,14 @@ REOPEN_ALERT = (
         status=AlertStatus.NEW,
         version=ALERTS.c.version + 1,
         severity=bindparam("new_severity"),
+        rule_id=bindparam("new_rule_id"),
+        reopened_at=bindparam("reopened_at"),
         acknowledged_at=None,
         resolved_at=None,
     )
 )
-"""Executed with the alert id, the version the engine read and the new severity."""
+"""Executed with the alert id, the version the engine read, the new severity and rule, and
+the time."""
 UPDATE_GROUP = update(GROUPS).where(GROUPS.c.group_key == bindparam("key"))
 SELECT_PRIOR = (
     select(EVENTS.c.event_key, EVENTS.c.rule_id, EVENTS.c.episode_key, EVENTS.c.alert_id)
@@ -390,6 +394,7 @@ class AlertBook:
             version=1,
             escalation_step=0,
             escalated_at=None,
+            reopened_at=None,
             acknowledged_at=None,
             resolved_at=None,
             family_response_at=None,
@@ -421,15 +426,25 @@ class AlertBook:
         )
         return alert
 
-    def reopen(self, alert: AlertState, severity: Severity, note: str) -> None:
-        """Reopen a closed alert the rules found worse: status new at `severity`, a new
-        version, and the audit row (written on flush, if nobody changed it meanwhile)."""
+    def reopen(self, alert: AlertState, rule_id: str, severity: Severity, note: str) -> None:
+        """Reopen a closed alert rule `rule_id` found worse: status new at `severity`, a new
+        version, the rule's escalation ladder from its first step again, and the audit row
+        (written on flush, if nobody changed it meanwhile)."""
         previous, version = alert.status, alert.version
         alert.status, alert.severity, alert.version = AlertStatus.NEW, severity, version + 1
+        alert.rule_id, alert.reopened_at = rule_id, self.now
+        alert.escalation_step, alert.escalated_at = 0, None
         alert.acknowledged_at = alert.resolved_at = None
         self._reopened.append(
-            {"alert_id": alert.id, "read_version": version, "new_severity": severity}
+            {
+                "alert_id": alert.id,
+                "read_version": version,
+                "new_severity": severity,
+                "new_rule_id": rule_id,
+                "reopened_at": self.now,
+            }
         )
+        self.changed(alert)
         self._new_rows[INSERT_TRANSITIONS].append(
             {
                 "alert_id": alert.id,

@@ -268,6 +268,8 @@ class Engine:
                     lead=REOPENED_LEAD,
                 )
             )
+            if (due := step_due_ms(alert, rule, 0)) is not None:
+                book.set_timer(self.escalations, alert, due)
             outcome.reopened.append(alert.id)
         else:
             outcome.updated.append(alert.id)

@@ -2,24 +2,27 @@
 
 One Redis timer per alert (member = alert id) fires at its next step; the step reached is kept
 on the alert (`escalation_step`), so a timer that fires twice, late, or after a restart does
-each step once. Anything but `new` (acknowledged, false alarm…) stops the ladder.
+each step once. Anything but `new` (acknowledged, false alarm…) stops the ladder; an alert the
+rules reopen (worse while closed) climbs the reopening rule's ladder again from its first step.
 """
 
 from zoneinfo import ZoneInfo
 
-from records.feed import AlertView, Change
+from records.feed import Change
 from records.types import AlertStatus
-from rules.book import AlertBook
+from rules.book import AlertBook, AlertState
 from rules.definitions import Rule, RuleSet
 from rules.notifications import Notice
 
 
-def step_due_ms(alert: AlertView, rule: Rule, step: int) -> int | None:
-    """When 0-based ladder `step` is due for `alert` (None: the ladder has no such step)."""
+def step_due_ms(alert: AlertState, rule: Rule, step: int) -> int | None:
+    """When 0-based ladder `step` is due for `alert`, counted from its creation or its last
+    reopening (None: the ladder has no such step)."""
     ladder = rule.alert.escalation
     if step >= len(ladder):
         return None
-    return int(alert.created_at.timestamp() * 1000 + ladder[step].after_s * 1000)
+    start = alert.reopened_at or alert.created_at
+    return int(start.timestamp() * 1000 + ladder[step].after_s * 1000)
 
 
 def escalate(
@@ -39,7 +42,8 @@ def escalate(
     now_ms = book.now.timestamp() * 1000
     step = alert.escalation_step
     while (due := step_due_ms(alert, rule, step)) is not None and due <= now_ms:
-        book.notify(Notice.of(alert, step + 1, rule.alert.escalation[step].notify, zone, book.now))
+        notify = rule.alert.escalation[step].notify
+        book.notify(Notice.of(alert, step + 1, notify, zone, book.now, stage=_stage(alert, step)))
         step += 1
     fired = step > alert.escalation_step
     if fired:
@@ -48,3 +52,10 @@ def escalate(
         book.changed(alert)
         book.announce(alert, Change.ESCALATED)
     return fired, step_due_ms(alert, rule, step)
+
+
+def _stage(alert: AlertState, step: int) -> str:
+    """The notice's stage in its jobs' ids: the step, or after a reopening the step of that
+    reopening's ladder (a new alert keeps its reopening's version), so the notifier takes
+    its jobs for new ones rather than repeats of the first ladder's."""
+    return str(step + 1) if alert.reopened_at is None else f"reopened{alert.version}.{step + 1}"

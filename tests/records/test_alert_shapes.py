@@ -62,6 +62,7 @@ def test_the_feed_view_is_the_summary_and_holds_columns() -> None:
         "snapshot_event_id",
         "snapshot_confidence",
         "escalated_at",
+        "reopened_at",
         "notices_through",
         "updated_at",
         "closed_at",

@@ -3,6 +3,7 @@ kept across a restart of the rules worker and across a worker dying mid-step; al
 together escalate in one transaction, and one that fails holds back no other."""
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -16,7 +17,7 @@ from records.types import AlertStatus
 from rules import engine
 from rules.book import AlertBook
 from rules.consumer import RulesConsumer
-from shouwang.contracts import EventType, SensorType
+from shouwang.contracts import EventType, Phase, SensorType
 from tests.records.redis_fixtures import RedisNames
 from tests.rules.builders import NOON, event, sensor
 from tests.rules.conftest import Clock, add, alerts, drain
@@ -68,6 +69,82 @@ def test_ladder_climbs_while_nobody_acknowledges(
         if (c := AlertChange.from_fields(f)).change is Change.ESCALATED
     ]
     assert [c.alert["escalation_step"] for c in escalated] == [1, 2]
+
+
+def test_a_reopened_alert_climbs_the_reopening_rules_ladder_again(
+    consumer: RulesConsumer,
+    village: sessionmaker[Session],
+    redis_client: redis.Redis,
+    names: RedisNames,
+    clock: Clock,
+) -> None:
+    """She is found on the floor (high: grid worker after 60 s); the officer closes it while
+    she is still down; a minute later it is a long lie, which reopens it critical, and the
+    long lie's ladder (town duty office after 60 s, police after 180 s) runs from then."""
+    down = event(EventType.PERSON_DOWN, at=NOON, attributes={"down_s": 20.0})
+    add(redis_client, names, down)
+    drain(consumer)
+    clock.advance(61)
+    drain(consumer)
+    (alert,) = alerts(village)
+    assert (alert.rule_id, alert.escalation_step) == ("elder_person_down", 1)
+    acknowledge(
+        village,
+        redis_client,
+        alert.id,
+        actor="值班员",
+        expected_version=1,
+        streams=names.streams,
+        rules_prefix=names.prefix,
+    )
+    with village.begin() as session:
+        transition(
+            session,
+            alert.id,
+            AlertStatus.RESOLVED,
+            actor="值班员",
+            expected_version=2,
+            note="已处理",
+        )
+    clock.advance(300)
+    drain(consumer)
+    long_lie = event(
+        EventType.PERSON_DOWN,
+        phase=Phase.UPDATE,
+        at=NOON + timedelta(seconds=361),
+        started_at=NOON,
+        episode_id=down["key"].removeprefix("event:"),
+        attributes={"down_s": 381.0, "long_lie": True},
+    )
+    add(redis_client, names, long_lie)
+    drain(consumer)
+    (alert,) = alerts(village)
+    assert (alert.status, alert.severity.value, alert.rule_id, alert.escalation_step) == (
+        AlertStatus.NEW,
+        "critical",
+        "elder_long_lie",
+        0,
+    )
+    assert alert.reopened_at is not None
+
+    def ladder() -> list[tuple[int, str, str]]:
+        jobs = [
+            NotificationJob.from_fields(f)
+            for _, f in redis_client.xrange(names.streams.notifications)
+        ]
+        return sorted({(j.step, j.stage, j.role) for j in jobs if j.stage.startswith("reopened4.")})
+
+    clock.advance(59)
+    drain(consumer)
+    assert ladder() == []
+    clock.advance(2)
+    drain(consumer)
+    assert ladder() == [(1, "reopened4.1", "duty_officer")]
+    clock.advance(120)
+    drain(consumer)
+    assert ladder() == [(1, "reopened4.1", "duty_officer"), (2, "reopened4.2", "police")]
+    (alert,) = alerts(village)
+    assert alert.escalation_step == 2
 
 
 def test_acknowledgement_stops_the_ladder(
