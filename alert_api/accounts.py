@@ -25,6 +25,7 @@ from records.users import Invite, User, UserRole
 STAFF_ROLE_OF = {
     UserRole.DUTY_OFFICER: frozenset({StaffRole.DUTY_OFFICER, StaffRole.POLICE}),
     UserRole.GRID_WORKER: frozenset({StaffRole.GRID_WORKER}),
+    UserRole.SUPERVISOR: frozenset({StaffRole.SUPERVISOR}),
 }
 """Which staff records each staff role may act for."""
 

@@ -62,6 +62,15 @@ class AlertOut(BaseModel):
         description="When the rules said nobody was on site in time (the arrival recipients "
         "were told)."
     )
+    dispatched_at: datetime | None
+    due_at: datetime | None = Field(
+        description="By when the dispatched case is to be resolved (督办 due time)."
+    )
+    overdue_at: datetime | None = Field(
+        description="When the rules told the supervisors it was past its due time."
+    )
+    urged_at: datetime | None = Field(description="When a supervisor last urged it (督办).")
+    urged_by: str | None = Field(description="That supervisor's name.")
     snapshot_url: str | None = Field(description="The best snapshot (signed URL), if any.")
     clip_url: str | None = Field(
         description="The evidence clip (H.264 MP4, signed URL) of the event whose snapshot it "

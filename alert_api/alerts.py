@@ -27,6 +27,7 @@ from records.lifecycle import (
     change_status,
     mark_arrival,
     respond_as_family,
+    urge,
 )
 from records.people import Person
 from records.queries import AlertFilter, alerts_query, area_subtree_ids, get_alert
@@ -92,6 +93,12 @@ class ArrivalOut(BaseModel):
         description="Recorded (false: the alert is closed, or this user marked it before)."
     )
     alert: AlertDetail
+
+
+class UrgeIn(BaseModel):
+    """A supervisor urges the case on (督办)."""
+
+    note: Text = Field(min_length=1, max_length=2000, description="What to do, by when.")
 
 
 def visible_alert(context: AppContext, session: Session, viewer: Viewer, alert_id: int) -> Alert:
@@ -323,6 +330,39 @@ def post_arrival(
         streams=context.streams,
     )
     return ArrivalOut(arrived=arrived, alert=detail_for(context, viewer, alert_id))
+
+
+@router.post(
+    "/{alert_id}/urge",
+    response_model=AlertDetail,
+    responses={403: {"model": Problem}, 404: {"model": Problem}, 422: {"model": Problem}},
+)
+def post_urge(
+    context: Context, viewer: CurrentViewer, alert_id: RecordId, body: UrgeIn
+) -> AlertDetail | JSONResponse:
+    """A supervisor (or admin) urges an open case on (督办) with a note: recorded in the audit
+    trail and on the live feed and told to the staff on the case; status unchanged."""
+    with context.reads() as session:
+        visible_alert(context, session, viewer, alert_id)
+    if not viewer.can_urge:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "only supervisors urge cases on")
+    try:
+        urge(
+            context.writes,
+            context.redis,
+            alert_id,
+            actor=viewer.display_name,
+            actor_id=viewer.user_id,
+            note=body.note,
+            streams=context.streams,
+            rules_prefix=context.settings.api.rules_key_prefix,
+            partitioner=context.partitioner,
+        )
+    except NoteRequired as exc:
+        return _problem(422, "note_required", exc)
+    except InvalidTransition as exc:
+        return _problem(422, "invalid_transition", exc)
+    return detail_for(context, viewer, alert_id)
 
 
 def _acknowledge_if_new(context: AppContext, viewer: Viewer, alert_id: int) -> bool:

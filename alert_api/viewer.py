@@ -49,6 +49,11 @@ class Viewer:
         """Whether the user is a guardian (sees only their wards, answers with "I'm on it")."""
         return self.role is UserRole.GUARDIAN
 
+    @property
+    def can_urge(self) -> bool:
+        """Whether the user may urge cases on (督办): supervisors and admins."""
+        return self.role in (UserRole.SUPERVISOR, UserRole.ADMIN)
+
 
 class LoginRequired(Exception):
     """A page was asked for without a valid session (answered with a redirect to /login)."""
@@ -141,7 +146,10 @@ def require(*roles: UserRole) -> Callable[[Viewer], Viewer]:
 
 CurrentViewer = Annotated[Viewer, Depends(current_viewer)]
 StaffViewer = Annotated[
-    Viewer, Depends(require(UserRole.ADMIN, UserRole.DUTY_OFFICER, UserRole.GRID_WORKER))
+    Viewer,
+    Depends(
+        require(UserRole.ADMIN, UserRole.DUTY_OFFICER, UserRole.GRID_WORKER, UserRole.SUPERVISOR)
+    ),
 ]
 AdminViewer = Annotated[Viewer, Depends(require(UserRole.ADMIN))]
 PageViewer = Annotated[Viewer, Depends(page_viewer)]

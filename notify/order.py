@@ -1,8 +1,9 @@
 """The channel order between deliveries of one job: a later step falls back (comes due at
 once) when every earlier step has failed, and is withdrawn when the alert was answered
 before its wait ran out: acknowledged or closed by staff, or — for the family's own steps —
-a family member's "我来处理"; a notice that nobody is on site, once someone is (已到场) or the
-alert is closed."""
+a family member's "我来处理"; a notice about what follows acknowledgement (nobody on site, a
+case overdue or urged, a reminder) only once the alert is closed — or, for nobody on site,
+once someone is (已到场)."""
 
 from collections.abc import Iterable
 from datetime import datetime
@@ -11,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from records.alerts import Alert
-from records.feed import ARRIVAL_STAGE, job_stage
+from records.feed import ARRIVAL_STAGE, after_acknowledgement, job_stage
 from records.notifications import Delivery, DeliveryOutcome, RecipientType
 from records.types import OPEN_STATUSES, AlertStatus
 
@@ -78,9 +79,10 @@ class Answers:
 
     def reason(self, alert_id: int, recipient_type: RecipientType, job_id: str) -> str | None:
         """Why a waiting step of this job to this recipient is not sent any more (None: it is)."""
-        if job_stage(job_id) == ARRIVAL_STAGE:
-            if alert_id in self.on_site:
-                return f"{self.on_site[alert_id]} on site before this step"
+        stage = job_stage(job_id)
+        if stage == ARRIVAL_STAGE and alert_id in self.on_site:
+            return f"{self.on_site[alert_id]} on site before this step"
+        if after_acknowledgement(stage):
             return f"alert {self.closed[alert_id]}" if alert_id in self.closed else None
         if alert_id in self.staff:
             return f"alert {self.staff[alert_id]}: answered before this step"

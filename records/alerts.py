@@ -80,6 +80,16 @@ class Alert(Base):
     """The display name of that staff member."""
     arrival_missed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     """When the rules engine told the arrival recipients that nobody was on site in time."""
+    dispatched_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    """By when a dispatched case is to be resolved (the rules engine sets it, by severity)."""
+    overdue_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    """When the rules engine told the supervisors that the case was past its due time."""
+    reminders: Mapped[int] = mapped_column(default=0)
+    """How often the rules engine re-notified while the alert stayed acknowledged, unresolved."""
+    urged_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    """When a supervisor last urged the case on (督办)."""
+    urged_by: Mapped[str | None] = mapped_column(String(100))
 
     persons: Mapped[list["AlertPerson"]] = relationship(cascade="all, delete-orphan")
     events: Mapped[list["AlertEvent"]] = relationship(

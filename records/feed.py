@@ -40,6 +40,14 @@ class Change(StrEnum):
     """A staff member marked 已到场 (status and version unchanged)."""
     ARRIVAL_MISSED = "arrival_missed"
     """Nobody was on site in time: the rules told the arrival recipients."""
+    DUE = "due"
+    """A dispatched alert got its due time."""
+    OVERDUE = "overdue"
+    """A dispatched alert passed its due time: the rules told the supervisors."""
+    REMINDED = "reminded"
+    """An acknowledged alert still unresolved: the rules notified again."""
+    URGED = "urged"
+    """A supervisor urged the case on (督办; status and version unchanged)."""
 
 
 class AlertView(Protocol):
@@ -104,6 +112,16 @@ class AlertView(Protocol):
     def arrived_by(self) -> str | None: ...
     @property
     def arrival_missed_at(self) -> datetime | None: ...
+    @property
+    def dispatched_at(self) -> datetime | None: ...
+    @property
+    def due_at(self) -> datetime | None: ...
+    @property
+    def overdue_at(self) -> datetime | None: ...
+    @property
+    def urged_at(self) -> datetime | None: ...
+    @property
+    def urged_by(self) -> str | None: ...
 
 
 _VIEW_TYPES = {
@@ -214,6 +232,17 @@ class AlertChange:
 
 ARRIVAL_STAGE = "arrival"
 """The stage of the notice that nobody was on site in time (job `<alert>:arrival:…`)."""
+
+
+AFTER_ACKNOWLEDGEMENT = frozenset({ARRIVAL_STAGE, "overdue", "urge", "remind"})
+"""Stages (without their number) of notices about what follows acknowledgement: nobody on
+site, a case overdue or urged (督办), an acknowledged alert still unresolved."""
+
+
+def after_acknowledgement(stage: str) -> bool:
+    """Whether notices of `stage` (`urge12`, `remind2`…) are about what follows
+    acknowledgement, so acknowledging does not answer them."""
+    return stage.rstrip("0123456789") in AFTER_ACKNOWLEDGEMENT
 
 
 def job_stage(job_id: str) -> str:

@@ -3,7 +3,8 @@
 `transition` works inside the caller's transaction; `change_status` is the whole operation an
 API endpoint needs: transition, commit, stop the escalation ladder, publish to the live feed.
 `respond_as_family` records a guardian's "我来处理", which changes no status and stops nothing;
-`mark_arrival` a staff member's 已到场, which changes no status and stops the arrival timer.
+`mark_arrival` a staff member's 已到场, which changes no status and stops the arrival timer;
+`urge` a supervisor's 督办, which changes no status and is told to the staff on the case.
 """
 
 from datetime import datetime
@@ -97,6 +98,8 @@ def transition(
     values: dict[str, object] = {"status": to, "version": expected_version + 1, "updated_at": now}
     if to is S.ACKNOWLEDGED:
         values["acknowledged_at"] = now
+    if to is S.DISPATCHED:
+        values["dispatched_at"] = now
     if to is S.RESOLVED:
         values["resolved_at"] = now
     if to in (S.RESOLVED, S.FALSE_ALARM):
@@ -146,7 +149,8 @@ def change_status(
 ) -> Alert:
     """`transition` in its own transaction, then (after commit) stop the escalation ladder
     (in the partition of the alert's site, with `partitioner`) unless the alert is still new,
-    and publish the change to the live feed."""
+    make its lifecycle timer due (a due time, reminders…) and publish the change to the live
+    feed."""
     with sessions.begin() as session:
         alert = transition(
             session,
@@ -159,10 +163,10 @@ def change_status(
             now=now,
         )
         site = alert.site
+    prefix = _rules_prefix(rules_prefix, partitioner, site)
     if to is not S.NEW:
-        escalation_timers(client, _rules_prefix(rules_prefix, partitioner, site)).cancel(
-            str(alert_id)
-        )
+        escalation_timers(client, prefix).cancel(str(alert_id))
+    lifecycle_timers(client, prefix).poke(str(alert_id), int((now or utcnow()).timestamp() * 1000))
     publish_pending(sessions, client, streams or OutputStreams())
     return alert
 
@@ -263,6 +267,56 @@ def mark_arrival(
         return False
     publish_pending(sessions, client, streams or OutputStreams())
     return True
+
+
+def urge(
+    sessions: sessionmaker[Session],
+    client: redis.Redis,
+    alert_id: int,
+    *,
+    actor: str,
+    actor_id: int | None,
+    note: str,
+    streams: OutputStreams | None = None,
+    rules_prefix: str = RULES_PREFIX,
+    partitioner: Partitioner | None = None,
+    now: datetime | None = None,
+) -> Alert:
+    """Record a supervisor's 督办 on an open alert: the audit row with the note, the time and
+    name on the alert (the last urge), the live-feed change; the rules engine tells the staff
+    on the case (its lifecycle timer is made due). Status and version stay. Raises
+    AlertNotFound, NoteRequired, or InvalidTransition when the alert is closed."""
+    now = now or utcnow()
+    if not note.strip():
+        raise NoteRequired(f"a note is required to urge alert {alert_id} on")
+    with sessions.begin() as session:
+        alert = session.get(Alert, alert_id, populate_existing=True, with_for_update=True)
+        if alert is None:
+            raise AlertNotFound(f"alert {alert_id} does not exist")
+        if alert.status not in OPEN_STATUSES:
+            raise InvalidTransition(f"alert {alert_id} is {alert.status.value}: nothing to urge")
+        alert.urged_at, alert.urged_by, alert.updated_at = now, actor, now
+        session.add(
+            AlertTransition(
+                alert_id=alert_id,
+                from_status=alert.status,
+                to_status=alert.status,
+                version=alert.version,
+                actor=actor,
+                actor_id=actor_id,
+                at=now,
+                note=note.strip(),
+                action=AuditAction.URGE,
+            )
+        )
+        session.flush()
+        add_change(session, AlertChange.of(alert, Change.URGED, now))
+        site = alert.site
+    lifecycle_timers(client, _rules_prefix(rules_prefix, partitioner, site)).poke(
+        str(alert_id), int(now.timestamp() * 1000)
+    )
+    publish_pending(sessions, client, streams or OutputStreams())
+    return alert
 
 
 FIRST: dict[AuditAction, tuple[str, str, Change]] = {

@@ -25,6 +25,8 @@ class StaffRole(StrEnum):
     GRID_WORKER = "grid_worker"
     DUTY_OFFICER = "duty_officer"
     POLICE = "police"
+    SUPERVISOR = "supervisor"
+    """Leads a town's or county's office: told of overdue cases, urges them (督办)."""
 
 
 class SourceKind(StrEnum):
@@ -96,6 +98,8 @@ class AuditAction(StrEnum):
     """A guardian answered "我来处理" (家属已响应); the official ladder runs on."""
     ARRIVAL = "arrival"
     """A grid worker or officer is on site (已到场); it stops the arrival timer."""
+    URGE = "urge"
+    """A supervisor urged the case on (督办), with a note the staff on it are told."""
 
 
 OPEN_STATUSES = frozenset({AlertStatus.NEW, AlertStatus.ACKNOWLEDGED, AlertStatus.DISPATCHED})

@@ -16,16 +16,19 @@ class UserRole(StrEnum):
 
     `admin` sees and manages everything; `duty_officer` and `grid_worker` are linked to a staff
     record and see the alerts and watch lists of its area (town or county, or grid) and below;
-    `guardian` is linked to a guardian record and sees only alerts about their own wards.
+    `guardian` is linked to a guardian record and sees only alerts about their own wards;
+    `supervisor` is linked to a supervisor's staff record, sees as a duty officer does and
+    urges cases (督办).
     """
 
     ADMIN = "admin"
     DUTY_OFFICER = "duty_officer"
     GRID_WORKER = "grid_worker"
     GUARDIAN = "guardian"
+    SUPERVISOR = "supervisor"
 
 
-STAFF_ROLES = frozenset({UserRole.DUTY_OFFICER, UserRole.GRID_WORKER})
+STAFF_ROLES = frozenset({UserRole.DUTY_OFFICER, UserRole.GRID_WORKER, UserRole.SUPERVISOR})
 """Roles that act for a staff record (and need one)."""
 
 
@@ -36,7 +39,8 @@ class User(Base):
     __table_args__ = (
         CheckConstraint(
             "(role = 'guardian') = (guardian_id IS NOT NULL)"
-            " AND (role NOT IN ('duty_officer', 'grid_worker') OR staff_id IS NOT NULL)",
+            " AND (role NOT IN ('duty_officer', 'grid_worker', 'supervisor')"
+            " OR staff_id IS NOT NULL)",
             name="role_link",
         ),
     )

@@ -85,6 +85,12 @@ class AlertState:
     arrived_at: datetime | None
     arrived_by: str | None
     arrival_missed_at: datetime | None
+    dispatched_at: datetime | None
+    due_at: datetime | None
+    overdue_at: datetime | None
+    reminders: int
+    urged_at: datetime | None
+    urged_by: str | None
     person_ids: list[int]
 
 
@@ -102,6 +108,9 @@ ENGINE_COLUMNS = (
     "escalated_at",
     "notices_through",
     "arrival_missed_at",
+    "due_at",
+    "overdue_at",
+    "reminders",
     "updated_at",
 )
 """The columns the engine changes on existing alerts (people's transitions change the others)."""
@@ -403,6 +412,12 @@ class AlertBook:
             arrived_at=None,
             arrived_by=None,
             arrival_missed_at=None,
+            dispatched_at=None,
+            due_at=None,
+            overdue_at=None,
+            reminders=0,
+            urged_at=None,
+            urged_by=None,
             created_at=self.now,
             updated_at=self.now,
         )
@@ -428,13 +443,15 @@ class AlertBook:
 
     def reopen(self, alert: AlertState, rule_id: str, severity: Severity, note: str) -> None:
         """Reopen a closed alert rule `rule_id` found worse: status new at `severity`, a new
-        version, the rule's escalation ladder from its first step again, and the audit row
-        (written on flush, if nobody changed it meanwhile)."""
+        version, the rule's escalation ladder from its first step again, no due time or
+        reminders, and the audit row (written on flush, if nobody changed it meanwhile)."""
         previous, version = alert.status, alert.version
         alert.status, alert.severity, alert.version = AlertStatus.NEW, severity, version + 1
         alert.rule_id, alert.reopened_at = rule_id, self.now
         alert.escalation_step, alert.escalated_at = 0, None
         alert.acknowledged_at = alert.resolved_at = None
+        alert.due_at = alert.overdue_at = None  # a new dispatch, a new due time
+        alert.reminders = 0
         self._reopened.append(
             {
                 "alert_id": alert.id,

@@ -366,14 +366,15 @@ KIND_KEYS: dict[Kind, frozenset[str]] = {
 """The match keys each kind takes besides kind, types, watchlist and phases."""
 
 RECIPIENT = re.compile(
-    r"^(guardians|(grid_worker|duty_officer|police)(@(grid|village|town|county))?)$"
+    r"^(guardians|(grid_worker|duty_officer|police|supervisor)(@(grid|village|town|county))?)$"
 )
 
 
 def _recipient(value: str) -> str:
     if not RECIPIENT.fullmatch(value):
         raise ValueError(
-            f"unknown recipient {value!r}: use guardians, grid_worker, duty_officer or police, "
+            f"unknown recipient {value!r}: use guardians, grid_worker, duty_officer, police or "
+            "supervisor, "
             "a staff role optionally at a level (duty_officer@town; levels: grid, village, "
             "town, county)"
         )
@@ -384,7 +385,8 @@ Recipient = Annotated[
     str,
     AfterValidator(_recipient),
     Field(
-        description="guardians, or a staff role (grid_worker, duty_officer, police) optionally "
+        description="guardians, or a staff role (grid_worker, duty_officer, police, supervisor) "
+        "optionally "
         "at a level (@grid, @village, @town, @county; default: the nearest area that has one)."
     ),
 ]
@@ -482,10 +484,18 @@ class Rule(RuleModel):
 
 ARRIVAL_S = {Severity.CRITICAL: 180.0, Severity.HIGH: 300.0}
 """Someone on site within 3 minutes of a critical alert, 5 of a high one (the 1-3-5 circle)."""
+DUE_S = {
+    Severity.CRITICAL: 1800.0,
+    Severity.HIGH: 7200.0,
+    Severity.MEDIUM: 86400.0,
+    Severity.LOW: 259200.0,
+}
+"""A dispatched case resolved within 30 minutes (critical), 2 hours, 1 day or 3 days (low)."""
 
 
 class ResponseSpec(RuleModel):
-    """The response circle's defaults for every rule: how soon someone must be on site."""
+    """The response circle's defaults for every rule: how soon someone must be on site, by when
+    a dispatched case is due, how often an acknowledged critical alert is notified again."""
 
     arrival_s: dict[Severity, Annotated[float, Field(gt=0)]] = Field(
         default_factory=lambda: dict(ARRIVAL_S),
@@ -496,6 +506,23 @@ class ResponseSpec(RuleModel):
         default_factory=lambda: ["duty_officer", "police"],
         min_length=1,
         description="Told when nobody is on site in time.",
+    )
+
+    due_s: dict[Severity, Annotated[float, Field(gt=0)]] = Field(
+        default_factory=lambda: dict(DUE_S),
+        description="Seconds after dispatch (派单) by which a case of each severity is to be "
+        "resolved; past it the case is overdue (督办) and `overdue_notify` is told; severities "
+        "not named have no due time.",
+    )
+    overdue_notify: list[Recipient] = Field(
+        default_factory=lambda: ["supervisor"],
+        min_length=1,
+        description="Told when a dispatched case is past its due time.",
+    )
+    remind_s: dict[Severity, Annotated[float, Field(gt=0)]] = Field(
+        default_factory=lambda: {Severity.CRITICAL: 600.0},
+        description="An alert of each severity acknowledged but not resolved is notified again "
+        "to the staff told so far every this many seconds after its acknowledgement.",
     )
 
     def arrival(self, spec: AlertSpec, severity: Severity) -> float | None:

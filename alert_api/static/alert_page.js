@@ -47,6 +47,11 @@
         if (await Alerts.arrive(alert.id, slot)) await refresh(t("alert.arrive_done"));
       });
     });
+    document.querySelectorAll("[data-urge]").forEach((button) => {
+      button.addEventListener("click", async () => {
+        if (await Alerts.urge(alert.id, slot)) await refresh(t("alert.urge_done"));
+      });
+    });
     document.querySelectorAll("[data-on-it]").forEach((button) => {
       button.addEventListener("click", async () => {
         if (await Alerts.onIt(alert.id)) await refresh(t("g.on_it_done"));

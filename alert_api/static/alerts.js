@@ -66,6 +66,21 @@ const Alerts = (() => {
     return result.data.alert;
   }
 
+  /* A supervisor urges the case on (督办) with a required note; returns the alert after. */
+  async function urge(alertId, slot) {
+    const note = await askNote(slot, true, t("alert.urge_note"));
+    if (note === null) return null;
+    const result = await api("POST", `/api/alerts/${alertId}/urge`, { note });
+    if (!result.ok) { toast(t("alert.error"), "error"); return null; }
+    toast(t("alert.urge_done"), "ok");
+    return result.data;
+  }
+
+  /* A dispatched case past its due time (told by the rules, or seen from the due time). */
+  function overdue(alert) {
+    return alert.status === "dispatched" && Boolean(alert.overdue_at || (alert.due_at && Date.parse(alert.due_at) < Date.now()));
+  }
+
   function snapshot(alert, size) {
     return alert.snapshot_url
       ? el("img", { class: "snapshot " + size, src: alert.snapshot_url, alt: "snapshot", loading: "lazy" })
@@ -100,6 +115,8 @@ const Alerts = (() => {
       el("span", { class: "badge status status-" + alert.status, text: t("status." + alert.status) }),
       ...familyBadge(alert),
       ...arrivalBadge(alert),
+      ...(overdue(alert) ? [el("span", { class: "badge overdue", text: t("alert.overdue") })] : []),
+      ...(alert.urged_at ? [el("span", { class: "badge urged", text: `${t("alert.urged")} · ${alert.urged_by || ""}` })] : []),
       ...(origin ? [el("span", { class: "badge origin origin-" + origin, text: t("origin." + origin) })] : []),
     ];
   }
@@ -125,5 +142,5 @@ const Alerts = (() => {
     });
   }
 
-  return { nextStatuses, transition, onIt, arrive, snapshot, clip, badges, follow, time };
+  return { nextStatuses, transition, onIt, arrive, urge, overdue, snapshot, clip, badges, follow, time };
 })();

@@ -69,7 +69,7 @@
     }));
     const flash = a.severity === "critical" && a.status === "new";
     return el("article", {
-      class: `alert-card sev-${a.severity} status-${a.status}` + (flash ? " flash" : ""),
+      class: `alert-card sev-${a.severity} status-${a.status}` + (flash ? " flash" : "") + (Alerts.overdue(a) ? " overdue" : ""),
       "data-id": a.id, "data-status": a.status,
     },
       el("a", { href: `/alerts/${a.id}`, class: "thumb-link" }, Alerts.snapshot(a, "thumb")),

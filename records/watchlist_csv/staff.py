@@ -1,4 +1,5 @@
-"""`staff` CSV: grid workers, duty officers and police contacts, with their area."""
+"""`staff` CSV: grid workers, duty officers, police contacts and supervisors, with their
+area."""
 
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ ROLES = {
     **dict.fromkeys(("网格员", "网格长"), StaffRole.GRID_WORKER),
     **dict.fromkeys(("值班员", "值班", "综治中心", "值班人员"), StaffRole.DUTY_OFFICER),
     **dict.fromkeys(("派出所", "民警", "警务"), StaffRole.POLICE),
+    **dict.fromkeys(("督办", "督办领导", "分管领导"), StaffRole.SUPERVISOR),
 }
 
 

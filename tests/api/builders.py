@@ -48,6 +48,8 @@ class Users:
     """Guardian of P001 (王秀英, grid 1) only."""
     li_hong: int
     """Guardian of P002 and P003 (grid 2) only."""
+    supervisor: int
+    """The town's supervisor (督办), who urges cases on."""
 
 
 def add_user(
@@ -93,6 +95,7 @@ def village_users(sessions: sessionmaker[Session]) -> Users:
         grid2_worker=add_user(sessions, "gw2", UserRole.GRID_WORKER, staff_code="gw-002"),
         wang_li=add_user(sessions, "13900000001", UserRole.GUARDIAN, guardian_phone="13900000001"),
         li_hong=add_user(sessions, "13900000003", UserRole.GUARDIAN, guardian_phone="13900000003"),
+        supervisor=add_user(sessions, "sup", UserRole.SUPERVISOR, staff_code="sup-town-01"),
     )
 
 

@@ -319,6 +319,44 @@ def test_staff_mark_arrival_on_site_and_guardians_cannot(
     assert outside.status_code == 404
 
 
+def test_a_supervisor_urges_a_case_on_with_a_note(
+    client: TestClient,
+    context: AppContext,
+    village: Users,
+    sessions: sessionmaker[Session],
+    redis_client: redis.Redis,
+    streams: OutputStreams,
+) -> None:
+    from records.timers import lifecycle_timers
+
+    alert_id = raise_alert(sessions, redis_client, streams)
+    url = f"/api/alerts/{alert_id}/urge"
+    for user in (village.grid1_worker, village.town_officer, village.wang_li):
+        refused = client.post(url, json={"note": "快"}, headers=bearer(context, user))
+        assert refused.status_code == 403
+    supervisor = bearer(context, village.supervisor)
+    assert client.post(url, json={"note": ""}, headers=supervisor).status_code == 422
+    urged = client.post(url, json={"note": "十分钟内回报"}, headers=supervisor)
+    assert urged.status_code == 200
+    body = urged.json()
+    assert body["urged_by"] == "sup" and body["status"] == "new" and body["version"] == 1
+    assert body["transitions"][-1]["action"] == "urge"
+    assert body["transitions"][-1]["note"] == "十分钟内回报"
+    prefix = context.settings.api.rules_key_prefix
+    assert lifecycle_timers(redis_client, prefix).due_ms(str(alert_id)) is not None  # tell staff
+    last = redis_client.xrevrange(streams.alerts, count=1)[0][1]
+    assert last[b"change"] == b"urged"
+    with sessions.begin() as session:
+        from records.alerts import Alert
+        from records.types import AlertStatus
+
+        alert = session.get(Alert, alert_id)
+        assert alert is not None
+        alert.status = AlertStatus.RESOLVED
+    closed = client.post(url, json={"note": "再催"}, headers=supervisor)
+    assert closed.status_code == 422 and closed.json()["code"] == "invalid_transition"
+
+
 def test_statistics_per_grid_and_day(
     client: TestClient,
     context: AppContext,

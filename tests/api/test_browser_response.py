@@ -1,12 +1,17 @@
 """The response circle in a real headless Chromium (Debian's `chromium`, driven by
 Playwright): a grid worker on a phone marks arrival on site from the alert page, and the
-officer's dashboard shows it live."""
+officer's dashboard shows it live; an overdue case is red on the supervisor's dashboard, and
+the supervisor urges it on (督办) from the alert page."""
+
+from datetime import timedelta
 
 import redis
 from sqlalchemy.orm import Session, sessionmaker
 
 from records.alerts import Alert
+from records.base import utcnow
 from records.outbox import OutputStreams
+from records.types import AlertStatus
 from tests.api.browsing import BROWSER_TESTS, browser, screenshot, sign_in, sync_api
 from tests.api.builders import raise_alert
 
@@ -55,4 +60,54 @@ def test_a_grid_worker_marks_arrival_from_the_phone(
     badge = card.locator(".badge.arrived")
     badge.wait_for(timeout=5000)  # live on the dashboard, without reloading
     assert "gw1" in badge.inner_text()
+    assert errors == []
+
+
+def test_an_overdue_case_is_red_and_the_supervisor_urges_it_on(
+    live_server: str,
+    browser: "sync_api.Browser",
+    sessions: sessionmaker[Session],
+    redis_client: redis.Redis,
+    streams: OutputStreams,
+) -> None:
+    alert_id = raise_alert(sessions, redis_client, streams)
+    on_time = raise_alert(sessions, redis_client, streams, title="老人跌倒：另一位")
+    with sessions.begin() as session:
+        now = utcnow()
+        for found, due in (
+            (alert_id, now - timedelta(minutes=5)),
+            (on_time, now + timedelta(hours=1)),
+        ):
+            alert = session.get(Alert, found)
+            assert alert is not None
+            alert.status, alert.version = AlertStatus.DISPATCHED, 3
+            alert.dispatched_at, alert.due_at = now - timedelta(minutes=35), due
+            alert.overdue_at = now if due < now else None
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    sign_in(page, live_server, "sup")
+    page.wait_for_url(f"{live_server}/dashboard")
+    late = page.locator(f'.alert-card[data-id="{alert_id}"]')
+    late.wait_for()
+    assert "overdue" in (late.get_attribute("class") or "")
+    assert "已超时" in late.locator(".badge.overdue").inner_text()
+    fine = page.locator(f'.alert-card[data-id="{on_time}"]')
+    assert "overdue" not in (fine.get_attribute("class") or "")
+    screenshot(page, "dashboard-overdue")
+
+    page.goto(f"{live_server}/alerts/{alert_id}")
+    assert page.locator("#due").count() == 1 and page.locator("#overdue").count() == 1
+    page.locator("button[data-urge]").click()
+    page.fill("#note-slot textarea[name=note]", "十分钟内回报老人情况")
+    page.locator("#note-slot button[type=submit]").click()
+    page.locator("#urged").wait_for()
+    assert "已督办 · sup" in page.locator("#urged").inner_text()
+    assert "已督办" in page.locator("#action-result").inner_text()
+    audit = page.locator("#audit .audit-urge")
+    assert "督办" in audit.inner_text() and "十分钟内回报老人情况" in audit.inner_text()
+    with sessions() as session:
+        urged = session.get(Alert, alert_id)
+        assert urged is not None and urged.urged_by == "sup"
+        assert urged.status is AlertStatus.DISPATCHED
     assert errors == []

@@ -190,7 +190,7 @@ def test_a_family_reply_stops_the_familys_later_steps_not_the_staffs(
     assert len(vendors.of("SendSms")) == 1
 
 
-def test_a_notice_that_nobody_is_on_site_stops_once_someone_is_not_on_acknowledgement(
+def test_notices_after_acknowledgement_go_on_and_nobody_on_site_stops_once_someone_is(
     notifier_for: Callable[..., Notifier],
     sessions: sessionmaker[Session],
     redis_client: redis.Redis,
@@ -216,6 +216,14 @@ def test_a_notice_that_nobody_is_on_site_stops_once_someone_is_not_on_acknowledg
             )
             for a in (acknowledged, reached)
         ),
+        job(
+            "webpush",
+            "[60s] sms",
+            alert_id=acknowledged,
+            recipient_type="staff",
+            recipient_id=7,
+            stage="urge12",
+        ),
     )
     settle(notifier)
     acknowledge(sessions, acknowledged)
@@ -228,10 +236,11 @@ def test_a_notice_that_nobody_is_on_site_stops_once_someone_is_not_on_acknowledg
 
     sms = {d.job_id: d for d in deliveries(sessions) if d.channel == "sms"}
     assert sms[f"{acknowledged}:arrival:staff:7"].outcome == DeliveryOutcome.SENT
+    assert sms[f"{acknowledged}:urge12:staff:7"].outcome == DeliveryOutcome.SENT  # 督办
     withdrawn = sms[f"{reached}:arrival:staff:7"]
     assert withdrawn.outcome == DeliveryOutcome.WITHDRAWN
     assert withdrawn.last_error == "杨秀兰 on site before this step"
-    assert len(vendors.of("SendSms")) == 1
+    assert len(vendors.of("SendSms")) == 2
 
 
 def test_quiet_hours_hold_a_waiting_sms_of_a_high_alert_but_not_of_a_critical_one(

@@ -64,6 +64,7 @@ def test_the_feed_view_is_the_summary_and_holds_columns() -> None:
         "escalated_at",
         "reopened_at",
         "notices_through",
+        "reminders",
         "updated_at",
         "closed_at",
     }

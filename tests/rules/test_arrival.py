@@ -95,6 +95,7 @@ def test_nobody_on_site_in_time_is_told_though_staff_acknowledged(
         expected_version=1,
         streams=names.streams,
         rules_prefix=names.prefix,
+        now=datetime.fromtimestamp(clock.now, UTC),
     )
     assert escalation_timers(redis_client, names.prefix).due_ms(str(fallen)) is None
     clock.advance(145)  # 2 min 55 s
@@ -109,7 +110,8 @@ def test_nobody_on_site_in_time_is_told_though_staff_acknowledged(
     (alert,) = alerts(village)
     assert alert.status is AlertStatus.ACKNOWLEDGED and alert.arrival_missed_at is not None
     assert Change.ARRIVAL_MISSED in changes(redis_client, names)
-    assert lifecycle.due_ms(str(fallen)) is None
+    # What is left: the reminder, 10 minutes after the acknowledgement.
+    assert lifecycle.due_ms(str(fallen)) == created_ms + 30_000 + 600_000
     clock.advance(600)
     drain(consumer)
     assert len(arrival_jobs(redis_client, names)) == len(told)  # told once

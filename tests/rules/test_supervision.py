@@ -1,0 +1,196 @@
+"""督办: a dispatched case gets a due time by severity and, past it, the supervisors are told;
+a supervisor's urge is told to the staff on the case; an acknowledged critical alert still
+unresolved is notified again. On a shortened clock, with real Redis and both databases."""
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import redis
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from records.alerts import AlertTransition
+from records.feed import AlertChange, Change, NotificationJob
+from records.lifecycle import change_status, mark_arrival, urge
+from records.timers import lifecycle_timers
+from records.types import AlertStatus, AuditAction
+from rules.consumer import RulesConsumer
+from shouwang.contracts import EventType
+from tests.records.redis_fixtures import RedisNames
+from tests.rules.builders import event
+from tests.rules.conftest import Clock, add, alerts, drain
+
+pytestmark = pytest.mark.integration
+
+
+def jobs(client: redis.Redis, names: RedisNames, stage: str) -> list[NotificationJob]:
+    """The notification jobs whose stage starts with `stage`."""
+    found = [NotificationJob.from_fields(f) for _, f in client.xrange(names.streams.notifications)]
+    return [job for job in found if job.stage.startswith(stage)]
+
+
+def changes(client: redis.Redis, names: RedisNames) -> list[Change]:
+    return [AlertChange.from_fields(f).change for _, f in client.xrange(names.streams.alerts)]
+
+
+class Case:
+    """The elder_fall alert about 王秀英, moved along on the test's clock."""
+
+    def __init__(
+        self, village: sessionmaker[Session], client: redis.Redis, names: RedisNames, clock: Clock
+    ) -> None:
+        self.village, self.client, self.names, self.clock = village, client, names, clock
+        (alert,) = alerts(village)
+        self.id, self.version = alert.id, alert.version
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.clock.now, UTC)
+
+    def move(self, to: AlertStatus, note: str = "") -> None:
+        change_status(
+            self.village,
+            self.client,
+            self.id,
+            to,
+            actor="灯塔街道值班室",
+            expected_version=self.version,
+            note=note,
+            streams=self.names.streams,
+            rules_prefix=self.names.prefix,
+            now=self.now(),
+        )
+        self.version += 1
+
+
+@pytest.fixture
+def case(
+    consumer: RulesConsumer,
+    village: sessionmaker[Session],
+    redis_client: redis.Redis,
+    names: RedisNames,
+    clock: Clock,
+) -> Case:
+    add(redis_client, names, event(EventType.FALL, camera="cam-home-wang"))
+    drain(consumer)
+    found = Case(village, redis_client, names, clock)
+    # Someone is on site at once, so the arrival deadline tells nobody.
+    mark_arrival(village, redis_client, found.id, actor="杨秀兰", actor_id=None, now=found.now())
+    return found
+
+
+def test_a_dispatched_case_past_its_due_time_tells_the_supervisors_once_across_a_restart(
+    case: Case,
+    consumer: RulesConsumer,
+    consumer_for: Callable[..., RulesConsumer],
+    village: sessionmaker[Session],
+    redis_client: redis.Redis,
+    names: RedisNames,
+    clock: Clock,
+) -> None:
+    clock.advance(20)
+    case.move(AlertStatus.ACKNOWLEDGED)
+    clock.advance(20)
+    case.move(AlertStatus.DISPATCHED, "派杨秀兰上门")
+    dispatched = case.now()
+    drain(consumer)
+    (alert,) = alerts(village)
+    assert alert.dispatched_at == dispatched
+    assert alert.due_at == dispatched + timedelta(seconds=1800)  # critical: 30 minutes
+    assert Change.DUE in changes(redis_client, names)
+    timers = lifecycle_timers(redis_client, names.prefix)
+    # Next due: the reminder 10 minutes after the acknowledgement, before the due time.
+    assert timers.due_ms(str(case.id)) == int(
+        (dispatched + timedelta(seconds=580)).timestamp() * 1000
+    )
+
+    del consumer  # the worker stops; the timers stay in Redis
+    clock.advance(1801)
+    restarted = consumer_for()
+    drain(restarted)
+    drain(consumer_for())
+    told = jobs(redis_client, names, "overdue")
+    assert [(j.role, j.recipient_name) for j in told] == [("supervisor", "灯塔街道综治中心主任")]
+    assert "已超过处置时限" in told[0].body
+    (alert,) = alerts(village)
+    assert alert.overdue_at is not None and alert.status is AlertStatus.DISPATCHED
+    assert Change.OVERDUE in changes(redis_client, names)
+
+
+def test_a_case_resolved_in_time_is_never_overdue(
+    case: Case, consumer: RulesConsumer, redis_client: redis.Redis, names: RedisNames, clock: Clock
+) -> None:
+    case.move(AlertStatus.ACKNOWLEDGED)
+    case.move(AlertStatus.DISPATCHED)
+    drain(consumer)
+    clock.advance(300)
+    case.move(AlertStatus.RESOLVED, "老人已送医")
+    clock.advance(3600)
+    drain(consumer)
+    assert jobs(redis_client, names, "overdue") == []
+    assert jobs(redis_client, names, "remind") == []
+    assert lifecycle_timers(redis_client, names.prefix).due_ms(str(case.id)) is None
+
+
+def test_an_urge_is_recorded_and_told_to_the_staff_on_the_case(
+    case: Case,
+    consumer: RulesConsumer,
+    village: sessionmaker[Session],
+    redis_client: redis.Redis,
+    names: RedisNames,
+    clock: Clock,
+) -> None:
+    case.move(AlertStatus.ACKNOWLEDGED)
+    case.move(AlertStatus.DISPATCHED)
+    drain(consumer)
+    urge(
+        village,
+        redis_client,
+        case.id,
+        actor="灯塔街道综治中心主任",
+        actor_id=None,
+        note="十分钟内回报老人情况",
+        streams=names.streams,
+        rules_prefix=names.prefix,
+        now=case.now(),
+    )
+    drain(consumer)
+    told = jobs(redis_client, names, "urge")
+    assert {j.role for j in told} == {"grid_worker", "duty_officer"}  # staff, not the family
+    assert all("督办：十分钟内回报老人情况" in j.body for j in told)
+    (alert,) = alerts(village)
+    assert alert.urged_by == "灯塔街道综治中心主任" and alert.version == case.version
+    with village() as session:
+        (row,) = session.scalars(
+            select(AlertTransition).where(
+                AlertTransition.alert_id == case.id, AlertTransition.action == AuditAction.URGE
+            )
+        ).all()
+    assert row.note == "十分钟内回报老人情况"
+    drain(consumer)
+    assert len(jobs(redis_client, names, "urge")) == len(told)  # told once
+
+
+def test_an_acknowledged_critical_alert_unresolved_is_notified_again(
+    case: Case,
+    consumer: RulesConsumer,
+    redis_client: redis.Redis,
+    names: RedisNames,
+    clock: Clock,
+) -> None:
+    case.move(AlertStatus.ACKNOWLEDGED)
+    clock.advance(590)
+    drain(consumer)
+    assert jobs(redis_client, names, "remind") == []
+    clock.advance(20)
+    drain(consumer)
+    first = jobs(redis_client, names, "remind")
+    assert {j.role for j in first} == {"grid_worker", "duty_officer"}
+    assert all("已确认10分钟仍未处置" in j.body for j in first)
+    clock.advance(1200)  # two intervals later: one reminder, not two
+    drain(consumer)
+    assert {j.stage for j in jobs(redis_client, names, "remind")} == {"remind1", "remind3"}
+    case.move(AlertStatus.RESOLVED, "已处置")
+    clock.advance(1200)
+    drain(consumer)
+    assert {j.stage for j in jobs(redis_client, names, "remind")} == {"remind1", "remind3"}
