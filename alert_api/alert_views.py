@@ -6,9 +6,11 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from alert_api.contacts import Contact, age, guardians_of
 from alert_api.context import AppContext
 from alert_api.snapshots import clip_url, snapshot_url
 from records.alerts import Alert
+from records.base import utcnow
 from records.feed import alert_summary
 from records.lifecycle import ALLOWED
 from records.people import Person
@@ -86,6 +88,10 @@ class PersonOut(BaseModel):
     name: str
     category: str
     address: str
+    age: int | None = Field(description="This year, from the birth year.")
+    lives_alone: bool
+    conditions: list[str] = Field(description="Health conditions the carers need to know.")
+    guardians: list[Contact] = Field(description="Who looks after the person, to call.")
 
 
 class EventOut(BaseModel):
@@ -122,6 +128,9 @@ class AlertDetail(AlertOut):
     persons: list[PersonOut]
     events: list[EventOut]
     transitions: list[TransitionOut]
+    staff_contacts: list[Contact] = Field(
+        description="The nearest grid worker and duty office, to call."
+    )
     next_statuses: list[AlertStatus] = Field(
         description="Statuses the alert can move to next (empty for guardians)."
     )
@@ -154,10 +163,17 @@ def alert_out_from_summary(context: AppContext, summary: dict[str, Any]) -> Aler
 
 
 def alert_detail(
-    context: AppContext, alert: Alert, persons: list[Person], *, can_act: bool
+    context: AppContext,
+    alert: Alert,
+    persons: list[Person],
+    staff: list[Contact],
+    *,
+    can_act: bool,
 ) -> AlertDetail:
-    """The detail view (persons, events and transitions loaded)."""
+    """The detail view (persons with their households and guardians, events and transitions
+    loaded), with the staff to call."""
     base = alert_out(context, alert).model_dump()
+    now = utcnow()
     return AlertDetail(
         **base,
         persons=[
@@ -167,9 +183,14 @@ def alert_detail(
                 name=p.name,
                 category=p.category.value,
                 address=p.household.address,
+                age=age(p, context.zone, now),
+                lives_alone=p.lives_alone,
+                conditions=list(p.conditions),
+                guardians=guardians_of(p),
             )
             for p in persons
         ],
+        staff_contacts=staff,
         events=[
             EventOut(
                 id=e.id,

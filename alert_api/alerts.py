@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from alert_api.alert_views import AlertDetail, AlertOut, alert_detail, alert_out
+from alert_api.contacts import area_ids_of, staff_contacts
 from alert_api.context import AppContext
 from alert_api.feed import feed_cursor
 from alert_api.params import MAX_ID, NAME_PATTERN, RecordId, Text, aware
@@ -29,7 +30,7 @@ from records.lifecycle import (
     respond_as_family,
     urge,
 )
-from records.people import Person
+from records.people import Guardianship, Person
 from records.queries import AlertFilter, alerts_query, area_subtree_ids, get_alert
 from records.types import AlertStatus, Severity
 
@@ -118,12 +119,16 @@ def detail_for(context: AppContext, viewer: Viewer, alert_id: int) -> AlertDetai
         persons = list(
             session.scalars(
                 select(Person)
-                .options(selectinload(Person.household))
+                .options(
+                    selectinload(Person.household),
+                    selectinload(Person.guardianships).selectinload(Guardianship.guardian),
+                )
                 .where(Person.id.in_(ids))
                 .order_by(Person.id)
             )
         )
-        return alert_detail(context, alert, persons, can_act=not viewer.is_guardian)
+        staff = staff_contacts(session, area_ids_of(persons, alert.area_id))
+        return alert_detail(context, alert, persons, staff, can_act=not viewer.is_guardian)
 
 
 @router.get("", response_model=AlertPage)

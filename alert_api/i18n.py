@@ -95,6 +95,43 @@ TEXTS: dict[str, dict[Language, str]] = {
     "alert.arrival_missed": {"zh": "超时无人到场", "en": "Nobody on site in time"},
     "audit.arrival": {"zh": "已到场", "en": "Arrived on site"},
     "audit.urge": {"zh": "督办", "en": "Urged on"},
+    "alert.years": {"zh": "岁", "en": " years"},
+    "alert.lives_alone": {"zh": "独居", "en": "lives alone"},
+    "alert.call": {"zh": "一键拨打", "en": "Call"},
+    "g.call": {"zh": "紧急联系", "en": "Call for help"},
+    "g.call_120": {"zh": "拨打 120 急救", "en": "Call 120 (ambulance)"},
+    "g.todo": {"zh": "您可以这样做", "en": "What to do"},
+    "todo.fall": {
+        "zh": "先打电话问老人是否受伤；联系不上就请邻居或网格员上门。"
+        "有外伤、意识不清时拨打120，不要强行扶起。",
+        "en": "Call her to ask if she is hurt; if she does not answer, ask a neighbour or the "
+        "grid worker to go. If she is injured or confused, call 120 and do not lift her.",
+    },
+    "todo.person_down": {
+        "zh": "有人倒地未起：马上打电话确认；联系不上请邻居或网格员上门，必要时拨打120。",
+        "en": "Someone is down: call at once; if nobody answers, ask a neighbour or the grid "
+        "worker to go, and call 120 if needed.",
+    },
+    "todo.sos_button": {
+        "zh": "老人按了求助按钮：马上回电；联系不上请网格员上门，需要急救时拨打120。",
+        "en": "The SOS button was pressed: call back at once; if nobody answers, ask the grid "
+        "worker to go, and call 120 for an ambulance.",
+    },
+    "todo.smoke": {
+        "zh": "检测到烟雾：马上打电话提醒离开房间；有明火时拨打119，并请邻居协助。",
+        "en": "Smoke: call to tell them to leave the room; if there is fire, call 119 and ask "
+        "a neighbour to help.",
+    },
+    "todo.unattended_child": {
+        "zh": "孩子独自在危险区域：请附近的家人或邻居马上把孩子带离，并联系网格员。",
+        "en": "A child is alone near danger: ask family or a neighbour nearby to fetch the "
+        "child now, and call the grid worker.",
+    },
+    "todo.default": {
+        "zh": "先打电话确认家人是否安好；联系不上请邻居或网格员上门查看。",
+        "en": "Call to check they are well; if nobody answers, ask a neighbour or the grid "
+        "worker to look in.",
+    },
     "alert.urge": {"zh": "督办", "en": "Urge on"},
     "alert.urge_note": {"zh": "督办意见（必填）", "en": "What to do, by when (required)"},
     "alert.urge_done": {

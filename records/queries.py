@@ -8,8 +8,8 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
 from records.alerts import Alert, AlertPerson
-from records.people import Area, Guardianship
-from records.types import AlertStatus, Severity
+from records.people import Area, Guardianship, Staff
+from records.types import AlertStatus, Severity, StaffRole
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,3 +97,36 @@ def ward_ids(session: Session, guardian_id: int) -> set[int]:
             select(Guardianship.person_id).where(Guardianship.guardian_id == guardian_id)
         )
     )
+
+
+def nearest_staff(
+    session: Session, area_ids: Collection[int], roles: Collection[StaffRole]
+) -> dict[StaffRole, list[Staff]]:
+    """Active staff of each role at the nearest area that has any, from each of `area_ids`
+    upwards (closest first, by name; none: an empty list)."""
+    chains: list[list[int]] = []
+    for area_id in sorted(set(area_ids)):
+        chain, current = [], session.get(Area, area_id)
+        while current is not None:
+            chain.append(current.id)
+            current = current.parent
+        chains.append(chain)
+    wanted = {a for chain in chains for a in chain}
+    staff = session.scalars(
+        select(Staff)
+        .where(Staff.area_id.in_(sorted(wanted)), Staff.role.in_(list(roles)), Staff.active)
+        .order_by(Staff.name, Staff.id)
+    ).all()
+    found: dict[StaffRole, list[Staff]] = {role: [] for role in roles}
+    for role in roles:
+        for chain in chains:
+            nearest = next(
+                (
+                    people
+                    for a in chain
+                    if (people := [s for s in staff if s.role is role and s.area_id == a])
+                ),
+                [],
+            )
+            found[role] += [s for s in nearest if s not in found[role]]
+    return found

@@ -7,7 +7,9 @@ from typing import Literal
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
+from alert_api.contacts import staff_contacts
 from alert_api.i18n import translator
 from alert_api.pages.common import language, render
 from alert_api.viewer import Context, PageViewer
@@ -23,16 +25,19 @@ ICONS = STATIC / "icons"
 
 @router.get("/guardian", response_class=HTMLResponse)
 def guardian_page(request: Request, context: Context, viewer: PageViewer) -> Response:
-    """The phone page: the viewer's alerts (a guardian's: about their wards)."""
+    """The phone page: the viewer's alerts (a guardian's: about their wards) and whom to call
+    (their wards' grid worker and duty office, 120)."""
     with context.reads() as session:
         wards = list(
             session.scalars(
                 select(Person)
+                .options(selectinload(Person.household))
                 .where(Person.id.in_(sorted(viewer.scope.person_ids)))
                 .order_by(Person.code)
             )
         )
-    return render(request, context, "guardian.html", viewer, wards=wards)
+        calls = staff_contacts(session, {w.household.area_id for w in wards})
+    return render(request, context, "guardian.html", viewer, wards=wards, calls=calls)
 
 
 @router.get("/manifest.webmanifest")

@@ -14,10 +14,13 @@
           onclick: async () => { const updated = await Alerts.onIt(a.id); if (updated) upsert(updated); },
         })
       : null;
+    const open = ["new", "acknowledged", "dispatched"].includes(a.status);
+    const todo = t("todo." + a.type) === "todo." + a.type ? t("todo.default") : t("todo." + a.type);
     return el("article", { class: `g-card sev-${a.severity} status-${a.status}`, "data-id": a.id, "data-status": a.status },
       Alerts.clip(a, "wide"),
       el("h2", {}, el("a", { href: `/alerts/${a.id}`, text: a.title })),
       el("p", { class: "meta" }, ...Alerts.badges(a), " " + time(a.created_at)),
+      open ? el("p", { class: "todo" }, el("strong", { text: t("g.todo") + "：" }), todo) : null,
       onIt);
   }
 

@@ -357,6 +357,32 @@ def test_a_supervisor_urges_a_case_on_with_a_note(
     assert closed.status_code == 422 and closed.json()["code"] == "invalid_transition"
 
 
+def test_the_detail_has_the_ledger_and_whom_to_call(
+    client: TestClient,
+    context: AppContext,
+    village: Users,
+    sessions: sessionmaker[Session],
+    redis_client: redis.Redis,
+    streams: OutputStreams,
+) -> None:
+    from records.base import utcnow
+
+    alert_id = raise_alert(sessions, redis_client, streams)
+    for user in (village.town_officer, village.wang_li):
+        body = client.get(f"/api/alerts/{alert_id}", headers=bearer(context, user)).json()
+        (wang,) = body["persons"]
+        assert wang["age"] == utcnow().year - 1941 and wang["lives_alone"] is True
+        assert wang["conditions"] == ["高血压", "行动不便"]
+        assert [(g["name"], g["relation"], g["phone"]) for g in wang["guardians"]] == [
+            ("王丽", "女儿", "13900000001"),
+            ("王强", "儿子", "13900000002"),
+        ]
+        assert [(c["role"], c["name"], c["phone"]) for c in body["staff_contacts"]] == [
+            ("grid_worker", "杨秀兰", "13800000001"),
+            ("duty_officer", "灯塔街道值班室", "08565000001"),  # as imported
+        ]
+
+
 def test_statistics_per_grid_and_day(
     client: TestClient,
     context: AppContext,

@@ -1,7 +1,8 @@
 """The response circle in a real headless Chromium (Debian's `chromium`, driven by
 Playwright): a grid worker on a phone marks arrival on site from the alert page, and the
 officer's dashboard shows it live; an overdue case is red on the supervisor's dashboard, and
-the supervisor urges it on (督办) from the alert page."""
+the supervisor urges it on (督办) from the alert page; a guardian's phone has whom to call and
+what to do, and the alert page the ledger with tap-to-call links."""
 
 from datetime import timedelta
 
@@ -110,4 +111,36 @@ def test_an_overdue_case_is_red_and_the_supervisor_urges_it_on(
         urged = session.get(Alert, alert_id)
         assert urged is not None and urged.urged_by == "sup"
         assert urged.status is AlertStatus.DISPATCHED
+    assert errors == []
+
+
+def test_the_guardian_phone_calls_with_one_tap_and_says_what_to_do(
+    live_server: str,
+    browser: "sync_api.Browser",
+    sessions: sessionmaker[Session],
+    redis_client: redis.Redis,
+    streams: OutputStreams,
+) -> None:
+    alert_id = raise_alert(sessions, redis_client, streams)
+    phone = browser.new_page(viewport=PHONE, is_mobile=True, has_touch=True)
+    errors: list[str] = []
+    phone.on("pageerror", lambda error: errors.append(str(error)))
+    sign_in(phone, live_server, "13900000001")
+    phone.wait_for_url(f"{live_server}/guardian")
+    calls = phone.locator("#g-calls a.call")
+    assert [(a.get_attribute("href"), a.inner_text()) for a in calls.all()] == [
+        ("tel:13800000001", "网格员 杨秀兰"),
+        ("tel:08565000001", "值班员 灯塔街道值班室"),
+        ("tel:120", "拨打 120 急救"),
+    ]
+    todo = phone.locator(f'.g-card[data-id="{alert_id}"] .todo')
+    todo.wait_for()
+    assert "不要强行扶起" in todo.inner_text()  # what to do after a fall
+    screenshot(phone, "guardian-calls")
+
+    phone.goto(f"{live_server}/alerts/{alert_id}")
+    ledger = phone.locator(".ledger").inner_text()
+    assert "王秀英" in ledger and "岁" in ledger and "独居" in ledger and "高血压" in ledger
+    links = {a.get_attribute("href") for a in phone.locator(".case-facts a.call").all()}
+    assert links == {"tel:13900000001", "tel:13900000002", "tel:13800000001", "tel:08565000001"}
     assert errors == []
