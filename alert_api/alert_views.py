@@ -75,8 +75,9 @@ class AlertOut(BaseModel):
     urged_by: str | None = Field(description="That supervisor's name.")
     snapshot_url: str | None = Field(description="The best snapshot (signed URL), if any.")
     clip_url: str | None = Field(
-        description="The evidence clip (H.264 MP4, signed URL) of the event whose snapshot it "
-        "shows: the seconds before and after, once the edge has sent it."
+        description="The evidence clip (H.264 MP4, signed URL): the seconds before and after "
+        "the start of the episode whose snapshot it shows, else of its first episode that has "
+        "one, once the edge has sent it (the live feed announces it: change `clip`)."
     )
 
 
@@ -152,10 +153,10 @@ def alert_out_from_summary(context: AppContext, summary: dict[str, Any]) -> Aler
     )
     zone = summary.get("zone")
     values["zone_name"] = details.get("zone_name") or (None if zone == WHOLE_FRAME_ZONE else zone)
-    alert_id, snapshot_path = int(summary["id"]), summary.get("snapshot_path")
-    values["snapshot_url"] = snapshot_url(context.signer, alert_id, snapshot_path)
+    alert_id = int(summary["id"])
+    values["snapshot_url"] = snapshot_url(context.signer, alert_id, summary.get("snapshot_path"))
     values["clip_url"] = clip_url(
-        context.signer, context.settings.api.snapshot_dir, alert_id, snapshot_path
+        context.signer, context.settings.api.snapshot_dir, alert_id, summary.get("clip_path")
     )
     values["details"] = details
     values["person_ids"] = summary.get("person_ids") or []

@@ -16,7 +16,7 @@ from alert_api.contacts import area_ids_of, staff_contacts
 from alert_api.context import AppContext
 from alert_api.feed import feed_cursor
 from alert_api.params import MAX_ID, NAME_PATTERN, RecordId, Text, aware
-from alert_api.snapshots import clip_path, matching_path, snapshot_file
+from alert_api.snapshots import matching_path, snapshot_file
 from alert_api.viewer import Context, CurrentViewer, Viewer
 from records.alerts import Alert
 from records.lifecycle import (
@@ -222,7 +222,7 @@ def get_clip(
     range requests, as video players ask."""
     with context.reads() as session:
         alert = visible_alert(context, session, viewer, alert_id)
-        path = clip_path(alert.snapshot_path)
+        path = alert.clip_path
     signed = path is not None and context.signer.verify(signature, "clip", str(alert_id), path)
     found = snapshot_file(context.settings.api.snapshot_dir, path) if path and signed else None
     if found is None:

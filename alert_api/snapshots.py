@@ -1,7 +1,7 @@
 """Snapshot and clip URLs that cannot be guessed (signed with the alert id and path) and the
 files behind them, kept inside the snapshot directory."""
 
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from alert_api.tokens import UrlSigner
 
@@ -13,16 +13,8 @@ def snapshot_url(signer: UrlSigner, alert_id: int, path: str | None) -> str | No
     return f"/api/alerts/{alert_id}/snapshots/{signer.sign('snapshot', str(alert_id), path)}"
 
 
-def clip_path(snapshot_path: str | None) -> str | None:
-    """Where ingest keeps the evidence clip of a snapshot's event: beside it, as `.mp4`."""
-    return str(PurePosixPath(snapshot_path).with_suffix(".mp4")) if snapshot_path else None
-
-
-def clip_url(
-    signer: UrlSigner, snapshot_dir: Path, alert_id: int, snapshot_path: str | None
-) -> str | None:
-    """The URL of the clip of the event whose snapshot the alert shows, once it is stored."""
-    path = clip_path(snapshot_path)
+def clip_url(signer: UrlSigner, snapshot_dir: Path, alert_id: int, path: str | None) -> str | None:
+    """The URL of the clip the alert plays (its `clip_path`), while the file is kept."""
     if path is None or snapshot_file(snapshot_dir, path) is None:
         return None
     return f"/api/alerts/{alert_id}/clips/{signer.sign('clip', str(alert_id), path)}"

@@ -54,6 +54,9 @@ class Alert(Base):
     """Best snapshot so far, relative to the snapshot directory."""
     snapshot_event_id: Mapped[str | None] = mapped_column(String(128))
     snapshot_confidence: Mapped[float | None]
+    clip_path: Mapped[str | None] = mapped_column(String(500))
+    """The evidence clip it plays, relative to the snapshot directory: its snapshot event's,
+    else the first one stored of its episodes."""
     escalation_step: Mapped[int] = mapped_column(default=0)
     """How many escalation steps have notified (0: only the first recipients)."""
     escalated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -26,6 +26,8 @@ class Change(StrEnum):
     """Another event was grouped into it (count, last seen, details)."""
     SNAPSHOT = "snapshot"
     """A (better) snapshot was attached."""
+    CLIP = "clip"
+    """An evidence clip of one of its episodes was stored (the one it plays)."""
     ENDED = "ended"
     """The condition ended (the episode's `end`); the alert stays open until people close it."""
     ESCALATED = "escalated"
@@ -92,6 +94,8 @@ class AlertView(Protocol):
     def condition_ended_at(self) -> datetime | None: ...
     @property
     def snapshot_path(self) -> str | None: ...
+    @property
+    def clip_path(self) -> str | None: ...
     @property
     def escalation_step(self) -> int: ...
     @property

@@ -21,7 +21,7 @@ from records.types import OPEN_STATUSES, Severity
 from rules.book import AlertBook, AlertState
 from rules.coverage import Subjects, Ward
 from rules.definitions import GroupBy, Rule
-from rules.signals import Signal, SnapshotNote
+from rules.signals import ClipNote, Signal, SnapshotNote
 
 MAX_GROUP_KEY = 400
 SEVERITY_RANK = {severity: rank for rank, severity in enumerate(Severity)}
@@ -228,6 +228,19 @@ def attach_snapshot(book: AlertBook, note: SnapshotNote) -> list[AlertState]:
     for alert_id, confidence in recorded:
         alert = alerts.get(alert_id)
         if alert is not None and _offer_snapshot(alert, note.event_id, confidence, note.path):
+            book.changed(alert)
+            changed.append(alert)
+    return changed
+
+
+def attach_clip(book: AlertBook, note: ClipNote) -> list[AlertState]:
+    """Give a stored evidence clip to the alerts of its event and episode that play none yet,
+    or whose snapshot is its event's; returns the alerts whose clip changed."""
+    changed: list[AlertState] = []
+    for alert in book.alerts(book.clip_alerts(note.event_id)).values():
+        wanted = alert.clip_path is None or alert.snapshot_event_id == note.event_id
+        if wanted and alert.clip_path != note.path:
+            alert.clip_path = note.path
             book.changed(alert)
             changed.append(alert)
     return changed

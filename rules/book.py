@@ -71,6 +71,7 @@ class AlertState:
     snapshot_path: str | None
     snapshot_event_id: str | None
     snapshot_confidence: float | None
+    clip_path: str | None
     escalation_step: int
     escalated_at: datetime | None
     reopened_at: datetime | None
@@ -104,6 +105,7 @@ ENGINE_COLUMNS = (
     "snapshot_path",
     "snapshot_event_id",
     "snapshot_confidence",
+    "clip_path",
     "escalation_step",
     "escalated_at",
     "notices_through",
@@ -160,6 +162,15 @@ SELECT_PERSONS = (
     select(PERSONS.c.alert_id, PERSONS.c.person_id)
     .where(in_param(PERSONS.c.alert_id, "ids"))
     .order_by(PERSONS.c.person_id)
+)
+SELECT_CLIP_ALERTS = (
+    select(EVENTS.c.alert_id)
+    .where(
+        (EVENTS.c.episode_key == bindparam("episode_key"))
+        | (EVENTS.c.event_id == bindparam("event_id"))
+    )
+    .distinct()
+    .order_by(EVENTS.c.alert_id)
 )
 SELECT_EPISODE_RULES = (
     select(EVENTS.c.alert_id, EVENTS.c.rule_id)
@@ -330,6 +341,16 @@ class AlertBook:
         """One alert (loaded and locked if not held yet), or None if there is none."""
         return self.alerts([alert_id]).get(alert_id) if alert_id is not None else None
 
+    def clip_alerts(self, event_id: str) -> list[int]:
+        """The alerts an evidence clip belongs to: those that recorded its event or an entry
+        of the episode it starts (a clip is of an episode's start: its event id is the
+        episode's id)."""
+        self._write_rows()
+        rows = self.session.execute(
+            SELECT_CLIP_ALERTS, {"episode_key": f"episode:{event_id}", "event_id": event_id}
+        )
+        return list(rows.scalars())
+
     def episode_rules(self, episode_key: str) -> list[tuple[int, str]]:
         """The (alert, rule) pairs that recorded entries of an episode, by alert."""
         self._write_rows()
@@ -401,6 +422,7 @@ class AlertBook:
             values,
             status=AlertStatus.NEW,
             version=1,
+            clip_path=None,
             escalation_step=0,
             escalated_at=None,
             reopened_at=None,

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from records.db import TRANSIENT
 from records.feed import Change
 from records.timers import TimerSet, escalation_timers, lifecycle_timers
-from rules.alerting import Match, attach_snapshot, end_episode, prepare, record_match
+from rules.alerting import Match, attach_clip, attach_snapshot, end_episode, prepare, record_match
 from rules.book import AlertBook
 from rules.clears import clear_sensor_alerts, is_clear
 from rules.coverage import Source, Subjects, Watchers
@@ -26,7 +26,7 @@ from rules.matching import signal_matches, wards_for
 from rules.notifications import Notice
 from rules.recipients import Directory
 from rules.response import lifecycle_due_ms, respond
-from rules.signals import Signal, SnapshotNote, read_entry
+from rules.signals import ClipNote, Signal, SnapshotNote, read_entry
 from rules.silences import Note, SilenceState, episode_of
 from shouwang.contracts import Phase
 
@@ -44,6 +44,7 @@ class Outcome:
     reopened: list[int] = field(default_factory=list)
     ended: list[int] = field(default_factory=list)
     snapshots: list[int] = field(default_factory=list)
+    clips: list[int] = field(default_factory=list)
     escalated: list[int] = field(default_factory=list)
     responded: list[int] = field(default_factory=list)
     """Alerts whose lifecycle timer sent notices (a family response…)."""
@@ -80,7 +81,7 @@ AlertStep = Callable[[AlertBook, int, RuleSet, ZoneInfo], tuple[bool, int | None
 class Plan:
     """What the entry alone (and who its source watches) decides: the rules it meets."""
 
-    item: Signal | SnapshotNote | None
+    item: Signal | SnapshotNote | ClipNote | None
     fields: dict[str, str]
     matches: list[Match] = field(default_factory=list)
     awaited: bool = False
@@ -204,7 +205,7 @@ class Engine:
             plans.append(plan)
         return plans
 
-    def _candidates(self, item: Signal | SnapshotNote | None) -> list[Rule]:
+    def _candidates(self, item: Signal | SnapshotNote | ClipNote | None) -> list[Rule]:
         """The rules a raising entry meets by what it carries alone, or those whose alerts an
         end may end (its kind and condition); no database."""
         if not isinstance(item, Signal):
@@ -226,6 +227,10 @@ class Engine:
             for alert in attach_snapshot(book, item):
                 book.announce(alert, Change.SNAPSHOT, item.entry_id)
                 outcome.snapshots.append(alert.id)
+        elif isinstance(item, ClipNote):
+            for alert in attach_clip(book, item):
+                book.announce(alert, Change.CLIP, item.entry_id)
+                outcome.clips.append(alert.id)
         elif isinstance(item, Signal) and item.phase is Phase.END:
             self._end(book, item, outcome)
             outcome.episodes.discard(item.episode_key)

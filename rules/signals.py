@@ -57,6 +57,15 @@ class Signal:
 
 
 @dataclass(frozen=True, slots=True)
+class ClipNote:
+    """An evidence clip stored by ingest for an episode's start event (sent after it)."""
+
+    entry_id: str
+    event_id: str
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
 class SnapshotNote:
     """A snapshot stored by ingest for an event (either may arrive first)."""
 
@@ -74,7 +83,7 @@ def _require(fields: dict[str, str], name: str) -> str:
         raise BadEntry(f"entry has no {name!r} field") from None
 
 
-def read_entry(entry_id: str, fields: dict[str, str]) -> Signal | SnapshotNote | None:
+def read_entry(entry_id: str, fields: dict[str, str]) -> Signal | SnapshotNote | ClipNote | None:
     """What an entry holds for the rules; None for kinds the rules ignore."""
     kind = _require(fields, "kind")
     if kind == "snapshot":
@@ -86,6 +95,8 @@ def read_entry(entry_id: str, fields: dict[str, str]) -> Signal | SnapshotNote |
             bytes=int(_require(fields, "bytes")),
             received_at=datetime.fromtimestamp(received_ms / 1000, UTC),
         )
+    if kind == "clip":
+        return ClipNote(entry_id, _require(fields, "event_id"), _require(fields, "path"))
     if kind not in ("event", "sensor", "status"):
         return None
     payload = _require(fields, "payload")

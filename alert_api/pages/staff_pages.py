@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from alert_api.alerts import detail_for
 from alert_api.context import AppContext
 from alert_api.devices import get_assignments, get_devices, get_unassigned
+from alert_api.feed import feed_cursor
 from alert_api.health import system_health
 from alert_api.pages.common import render
 from alert_api.params import RecordId
@@ -93,7 +94,9 @@ def dashboard(request: Request, context: Context, viewer: PageViewer) -> Respons
 def alert_page(
     request: Request, context: Context, viewer: PageViewer, alert_id: RecordId
 ) -> Response:
-    """One alert: snapshot, persons, timeline, audit trail and the actions left."""
+    """One alert: snapshot, persons, timeline, audit trail and the actions left; its clip
+    appears when it arrives (the page follows the live feed from before it read the alert)."""
+    cursor = feed_cursor(context)
     alert = detail_for(context, viewer, alert_id)
     return render(
         request,
@@ -101,7 +104,7 @@ def alert_page(
         "alert.html",
         viewer,
         alert=alert,
-        script_config={"alertId": alert.id, "version": alert.version},
+        script_config={"alertId": alert.id, "version": alert.version, "feedCursor": cursor},
     )
 
 

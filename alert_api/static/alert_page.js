@@ -1,5 +1,6 @@
 /* An alert's page: tabs, the folded timeline, and actions whose result shows in the page's
-   head (which stays in view): the head and the audit trail are refreshed in place. */
+   head (which stays in view): the head and the audit trail are refreshed in place; the
+   evidence clip appears when it arrives (the live feed's `clip`). */
 "use strict";
 
 (() => {
@@ -65,6 +66,20 @@
       });
     }
   }
+
+  /* A clip (or a better snapshot) that arrives while the page is open replaces the media,
+     unless a video is playing. */
+  async function refreshMedia() {
+    const response = await fetch(location.pathname, { credentials: "same-origin" });
+    if (!response.ok) return;
+    const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+    const media = document.getElementById("case-media");
+    const video = media.querySelector("video");
+    if (!video || video.paused) media.replaceWith(fresh.getElementById("case-media"));
+  }
+  Alerts.follow(config.feedCursor, (payload) => {
+    if (payload.alert.id === alert.id && ["clip", "snapshot"].includes(payload.change)) refreshMedia();
+  }, refreshMedia, null);
 
   document.querySelectorAll("[data-tab]").forEach((tab) => {
     tab.addEventListener("click", (event) => { event.preventDefault(); showTab(tab.dataset.tab); });

@@ -1,16 +1,20 @@
-"""An evidence clip beside an alert's snapshot, as ingest stores it: H.264 made by the edge's
-own encoder from a few seconds of moving frames."""
+"""An evidence clip beside an alert's snapshot, as ingest stores it (H.264 made by the edge's
+own encoder from a few seconds of moving frames) and the rules engine gives it to the alert."""
 
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 
 import numpy as np
+import redis
 from sqlalchemy.orm import Session, sessionmaker
 
 from edge.config import ClipConfig
 from edge.evidence import BufferedFrame, ClipJob, buffer_jpeg, encode_clip
 from records.alerts import Alert
+from records.base import utcnow
+from records.feed import AlertChange, Change
+from records.outbox import OutputStreams, add_change, publish_pending
 
 SECONDS = 4.0
 
@@ -28,11 +32,22 @@ def clip_mp4() -> bytes:
     return encode_clip(ClipJob("evt-clip-test", "s1", "cam-1", tuple(frames)), config).video_bytes()
 
 
-def store_clip(sessions: sessionmaker[Session], snapshot_dir: Path, alert_id: int) -> Path:
-    """Write the clip beside the alert's snapshot; return its file."""
-    with sessions() as session:
+def store_clip(
+    sessions: sessionmaker[Session],
+    snapshot_dir: Path,
+    alert_id: int,
+    client: redis.Redis,
+    streams: OutputStreams,
+) -> Path:
+    """Write the clip beside the alert's snapshot, make it the alert's clip and announce it
+    on the live feed (change `clip`); return its file."""
+    with sessions.begin() as session:
         alert = session.get(Alert, alert_id)
         assert alert is not None and alert.snapshot_path
         path = (snapshot_dir / alert.snapshot_path).with_suffix(".mp4")
-    path.write_bytes(clip_mp4())
+        path.write_bytes(clip_mp4())
+        alert.clip_path = path.relative_to(snapshot_dir).as_posix()
+        session.flush()
+        add_change(session, AlertChange.of(alert, Change.CLIP, utcnow()))
+    publish_pending(sessions, client, streams)
     return path

@@ -24,7 +24,7 @@ def test_the_clip_is_linked_once_stored_and_served_in_ranges(
     other = raise_alert(sessions, redis_client, streams, snapshot_dir=snapshots)
     headers = bearer(context, village.grid1_worker)
     assert client.get(f"/api/alerts/{alert_id}", headers=headers).json()["clip_url"] is None
-    store_clip(sessions, snapshots, alert_id)
+    store_clip(sessions, snapshots, alert_id, redis_client, streams)
     url = client.get(f"/api/alerts/{alert_id}", headers=headers).json()["clip_url"]
     assert url and url.startswith(f"/api/alerts/{alert_id}/clips/")
     listed = client.get("/api/alerts", headers=headers).json()["items"]
@@ -39,7 +39,7 @@ def test_the_clip_is_linked_once_stored_and_served_in_ranges(
     assert part.headers["content-range"] == f"bytes 0-99/{len(clip_mp4())}"
 
     signature = url.rsplit("/", 1)[1]
-    store_clip(sessions, snapshots, other)
+    store_clip(sessions, snapshots, other, redis_client, streams)
     assert client.get(f"/api/alerts/{other}/clips/{signature}", headers=headers).status_code == 404
     assert (
         client.get(f"/api/alerts/{alert_id}/clips/{'0' * 32}", headers=headers).status_code == 404

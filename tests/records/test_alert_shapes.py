@@ -82,9 +82,9 @@ def test_the_api_model_is_the_summary_with_names_and_links() -> None:
     }
     assert {name: out.pop(name) for name in added} == added
     _same_as_the_columns(out)
-    # The API shows the snapshot as a signed URL, names site, source and zone in words and scopes
-    # by area, not household.
-    assert set(SUMMARY_FIELDS) - set(out) == {"snapshot_path", "household_id"}
+    # The API shows the snapshot and the clip as signed URLs, names site, source and zone in
+    # words and scopes by area, not household.
+    assert set(SUMMARY_FIELDS) - set(out) == {"snapshot_path", "clip_path", "household_id"}
 
 
 AT = datetime(2026, 12, 2, 8, 30, tzinfo=UTC)

@@ -138,3 +138,19 @@ def snapshot(event_fields: dict[str, str], *, at: datetime = NOON) -> dict[str, 
         "path": f"{SITE}/20261127/{event_id}.jpg",
         "bytes": "2048",
     }
+
+
+def clip(event_fields: dict[str, str], *, at: datetime = NOON) -> dict[str, str]:
+    """The evidence-clip entry of an episode's start event, as ingest announces it."""
+    event_id = event_fields["key"].removeprefix("event:")
+    return {
+        "kind": "clip",
+        "key": f"clip:{event_id}",
+        "site": SITE,
+        "source": event_fields["source"],
+        "topic": build_topic(SITE, event_fields["source"], "clip"),
+        "received_ms": str(int(at.timestamp() * 1000)),
+        "event_id": event_id,
+        "path": f"{SITE}/20261127/{event_id}.mp4",
+        "bytes": "40960",
+    }

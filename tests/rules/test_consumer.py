@@ -20,7 +20,7 @@ from records.types import AlertStatus
 from rules.consumer import RulesConsumer
 from shouwang.contracts import EventType, Phase, SensorType
 from tests.records.redis_fixtures import RedisNames
-from tests.rules.builders import NOON, event, sensor, snapshot
+from tests.rules.builders import NOON, clip, event, sensor, snapshot
 from tests.rules.conftest import Clock, add, alerts, drain
 
 pytestmark = pytest.mark.integration
@@ -204,6 +204,38 @@ def test_snapshots_arriving_before_or_after_their_event_become_the_best_one(
     assert paths == [snapshot(e)["path"] for e in (early, better, worse)]
     kinds = [c.change for c in changes(redis_client, names)]
     assert kinds == [Change.CREATED, Change.UPDATED, Change.UPDATED, Change.SNAPSHOT]
+
+
+def test_the_alert_plays_its_episodes_clip_even_when_its_best_snapshot_has_none(
+    consumer: RulesConsumer,
+    village: sessionmaker[Session],
+    redis_client: redis.Redis,
+    names: RedisNames,
+) -> None:
+    """The edge clips an episode's start only; a loitering or fall episode's end often has the
+    more confident snapshot. The start's clip, sent seconds later, is the alert's all the same,
+    and the live feed says so (the pages show it when it comes)."""
+    start = fall(confidence=0.8, snapshot=True)
+    episode = start["key"].removeprefix("event:")
+    end = fall(
+        at=NOON + timedelta(seconds=8),
+        phase=Phase.END,
+        episode_id=episode,
+        confidence=0.95,
+        snapshot=True,
+        attributes={"end_reason": "up"},
+    )
+    add(redis_client, names, start, snapshot(start), end, snapshot(end))
+    drain(consumer)
+    (alert,) = alerts(village)
+    assert (alert.snapshot_path, alert.clip_path) == (snapshot(end)["path"], None)
+    elsewhere = event(EventType.FALL, camera="cam-square", snapshot=True)  # not its clip
+    add(redis_client, names, clip(elsewhere), clip(start, at=NOON + timedelta(seconds=10)))
+    drain(consumer)
+    (alert,) = alerts(village)
+    assert (alert.snapshot_path, alert.clip_path) == (snapshot(end)["path"], clip(start)["path"])
+    assert [c.change for c in changes(redis_client, names)][-1] is Change.CLIP
+    assert changes(redis_client, names)[-1].alert["clip_path"] == clip(start)["path"]
 
 
 def test_end_records_that_the_condition_ended_but_never_closes(
