@@ -76,7 +76,7 @@ def serve(
 PasswordStdin = Annotated[
     bool, typer.Option("--password-stdin", help="Read the password from standard input.")
 ]
-StaffRoleName = Literal["admin", "duty_officer", "grid_worker"]
+StaffRoleName = Literal["admin", "duty_officer", "grid_worker", "supervisor"]
 
 
 def _password(from_stdin: bool) -> str:

@@ -53,6 +53,12 @@ def ensure_logins(database: str) -> list[DemoLogin]:
     staff = [
         ("duty officer, 灯塔街道值班室", "duty", UserRole.DUTY_OFFICER, "duty-town-01"),
         ("grid worker, 杨秀兰", "gridworker", UserRole.GRID_WORKER, "gw-001"),
+        (
+            "supervisor (督办), 灯塔街道综治中心主任",
+            "supervisor",
+            UserRole.SUPERVISOR,
+            "sup-town-01",
+        ),
     ]
     commands = [
         ["users", "add", login, "--role", role.value, "--staff-code", code, "--reset-password"]
