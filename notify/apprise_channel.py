@@ -17,11 +17,13 @@ NOTIFY_TYPES = {
 class AppriseChannel:
     """Sends through apprise. A URL apprise cannot parse is a permanent failure; a failed or
     timed-out notification is retried (apprise reports why only in its log lines, which
-    become the delivery's error)."""
+    become the delivery's error). Apprise's service plugins are loaded when the channel is
+    made, not by the first notification."""
 
     def __init__(self, timeout_s: float) -> None:
         self.timeout_s = timeout_s
         self.asset = apprise.AppriseAsset(async_mode=False)
+        apprise.NotificationManager().load_modules()  # once per process; seconds on a busy box
 
     def send(self, message: Message, target: Target) -> Result:
         """Notify the apprise URL `target.address`."""
