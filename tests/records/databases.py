@@ -1,11 +1,14 @@
 """Database fixtures: every records and rules test runs on SQLite and on PostgreSQL.
 
 SQLite gets a file in the test's tmp dir; PostgreSQL (127.0.0.1:5432, database `test`, user
-`postgres`) a fresh schema per test, dropped afterwards. Both are migrated with Alembic.
+`postgres`) a fresh schema per test, dropped afterwards. Both are migrated with Alembic: a
+PostgreSQL schema per test, SQLite once per run into a file each test gets a copy of.
 """
 
+import shutil
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
@@ -41,11 +44,25 @@ def database_url(
         admin.dispose()
 
 
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    """A migrated database."""
-    engine = make_engine(database_url)
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to the newest revision, once per run."""
+    path = tmp_path_factory.mktemp("migrated") / "records.sqlite3"
+    engine = make_engine(f"sqlite:///{path}")
     upgrade(engine)
+    engine.dispose()  # the last connection closing checkpoints the WAL into the file
+    return path
+
+
+@pytest.fixture
+def engine(database_url: str, request: pytest.FixtureRequest) -> Iterator[Engine]:
+    """A migrated database."""
+    if database_url.startswith("sqlite:///"):
+        shutil.copyfile(request.getfixturevalue("migrated_sqlite"), database_url[10:])
+        engine = make_engine(database_url)
+    else:
+        engine = make_engine(database_url)
+        upgrade(engine)
     yield engine
     engine.dispose()
 
