@@ -1,5 +1,6 @@
 """What the browser tests share: headless Chromium (Debian's `chromium`, driven by
-Playwright), signing in, and where screenshots go."""
+Playwright, one browser per test module), signing in, and where screenshots go. A browser
+test module imports `browser`; the `chromium` it comes from is in tests/api/conftest.py."""
 
 import shutil
 from collections.abc import Iterator
@@ -31,9 +32,9 @@ BROWSER_TESTS = [
 """`pytestmark` of a browser test module."""
 
 
-@pytest.fixture
-def browser() -> Iterator["sync_api.Browser"]:
-    """A headless Chromium for the test."""
+@pytest.fixture(scope="module")
+def chromium() -> Iterator["sync_api.Browser"]:
+    """A headless Chromium, launched once per test module."""
     with sync_api.sync_playwright() as playwright:
         launched = playwright.chromium.launch(
             executable_path=str(CHROMIUM if CHROMIUM.exists() else shutil.which("chromium")),
@@ -42,6 +43,15 @@ def browser() -> Iterator["sync_api.Browser"]:
         )
         yield launched
         launched.close()
+
+
+@pytest.fixture
+def browser(chromium: "sync_api.Browser") -> Iterator["sync_api.Browser"]:
+    """The module's Chromium for the test: every page and context the test opens starts
+    without cookies or storage, and is closed after the test."""
+    yield chromium
+    for context in chromium.contexts:
+        context.close()
 
 
 def sign_in(page: "sync_api.Page", base: str, login: str) -> None:

@@ -20,12 +20,13 @@ from alert_api.app import create_app
 from alert_api.context import AppContext
 from alert_api.settings import ApiSettings
 from records.outbox import OutputStreams
+from tests.api.browsing import chromium
 from tests.api.builders import Users, village_users
 from tests.records.databases import database_url, engine, sessions
 from tests.records.redis_fixtures import REDIS_URL
 from tests.records.village import import_village
 
-__all__ = ["database_url", "engine", "sessions"]
+__all__ = ["chromium", "database_url", "engine", "sessions"]
 
 
 @pytest.fixture
