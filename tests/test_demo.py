@@ -21,6 +21,9 @@ pytestmark = pytest.mark.slow
 EXPECTED = ("跌倒", "逗留", "上午没有活动", "SOS", "请更换传感器电池")
 """The camera alerts (a fall, loitering) and the simulated Zigbee sensors' (a morning without
 activity, the SOS button, the motion sensor's battery)."""
+STARTUP_S = 300
+"""Longest wait for the demo's services to start: seconds on a quiet machine, minutes on a
+loaded one. What the demo does is then awaited from the moment they have started."""
 
 
 def _processes_using(directory: Path) -> list[str]:
@@ -40,6 +43,19 @@ def _api(port: int, path: str, body: dict[str, str] | None = None, token: str = 
     )
     with urllib.request.urlopen(request, timeout=5) as reply:
         return json.loads(reply.read())
+
+
+def _wait_for_the_api(demo: subprocess.Popen[str], port: int, timeout: float) -> None:
+    """Wait until the demo's API answers (its services have started); fail at once if the
+    demo exits first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and demo.poll() is None:
+        try:
+            _api(port, "/api/health")
+            return
+        except OSError:
+            time.sleep(1)
+    raise AssertionError(f"the demo's API did not answer (demo exit code {demo.poll()})")
 
 
 def _alerts_seen_by_the_duty_officer(port: int, timeout: float) -> list[dict[str, object]]:
@@ -86,6 +102,7 @@ def test_demo_with_embedded_services_end_to_end_then_clean_exit(tmp_path: Path) 
         start_new_session=True,  # its own process group, as a terminal's foreground job
     )
     try:
+        _wait_for_the_api(demo, port, timeout=STARTUP_S)
         alerts = _alerts_seen_by_the_duty_officer(port, timeout=150)
     finally:
         os.killpg(demo.pid, signal.SIGINT)  # Ctrl-C: the terminal signals the whole group
@@ -154,7 +171,7 @@ def test_ctrl_c_with_embedded_services_stops_cleanly(tmp_path: Path) -> None:
         start_new_session=True,
     )
     try:
-        deadline = time.monotonic() + 150
+        deadline = time.monotonic() + STARTUP_S
         sensors_log = workdir / "logs" / "sensors.log"
         while not sensors_log.exists() and time.monotonic() < deadline:
             time.sleep(0.5)  # the last process the demo starts
