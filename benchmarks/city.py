@@ -14,6 +14,10 @@ one asyncio loop (paho-mqtt clients driven by the loop's sockets), each as a rea
   (a frame of the yard sample, encoded as the edge does: about 30 KB);
 - a local queue: what cannot be sent waits, and goes when the broker is back.
 
+Before measuring, a warm-up sends a fall from one box per county through every broker node
+and waits for each county's alert, so that connecting, subscribing, first queries and taking
+the partitions are not in the figures; its boxes, events and alerts are not counted.
+
 `--speed` runs the boxes' clocks faster (heartbeats, events) so that a few thousand boxes
 load the back office as `speed` times as many would. Halfway, one county's boxes lose their
 network for `--outage-s`: their sockets die (the broker sends their wills), events queue, and
@@ -103,6 +107,8 @@ EPISODES_PER_CAMERA_HOUR: dict[EventType, float] = {
 often; falls are rare). Each episode is a start and an end; a fall also sends its snapshot."""
 EPISODE_S = 20.0
 """How long (in box time) an episode lasts before its end."""
+WARM_UP_TIMEOUT_S = 60.0
+"""Longest wait for the warm-up's boxes to connect and be acknowledged, and for its alerts."""
 
 
 @dataclass
@@ -440,6 +446,58 @@ class Result:
     """From the network's return until the last event the county's boxes queued was stored."""
 
 
+async def warm_up_boxes(ports: list[int], tally: Tally) -> None:
+    """One box per county on every MQTT front: each connects and sends a fall (start and end)
+    and waits for the acknowledgements."""
+    loop = asyncio.get_running_loop()
+    jpeg = sample_snapshot()
+    boxes = [
+        Box(f"tongren-{county}-warm", f"edge-warm-{n}", port, tally, 1.0, jpeg)
+        for n, (county, port) in enumerate((c, p) for c in COUNTIES for p in ports)
+    ]
+    for box in boxes:
+        box.connect(loop)
+    deadline = time.monotonic() + WARM_UP_TIMEOUT_S
+    while not all(box.online for box in boxes) and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+    for box in boxes:
+        box.end(box.episode("cam-01", EventType.FALL))
+    while not all(sent.acked for sent in tally.events.values()) and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+    for box in boxes:
+        box.client.disconnect()
+    await asyncio.sleep(0.5)  # the DISCONNECTs go out
+    for box in boxes:
+        if box.driver is not None:
+            box.driver.detach()
+
+
+def warm_up(stack: Stack, ports: list[int]) -> None:
+    """Before measuring: a fall through every broker node into every county's partition,
+    waited for until each county has its alert, so that connections, subscriptions, first
+    queries and partition leases are not in the figures. Its boxes, events and alerts are
+    not counted (the measured run counts only its own)."""
+    tally = Tally()
+    asyncio.run(warm_up_boxes(ports, tally))
+    sites = {sent.site for sent in tally.events.values()}
+    alerted: set[str | None] = set()
+    client = stack.redis()
+    try:
+        deadline = time.monotonic() + WARM_UP_TIMEOUT_S
+        while time.monotonic() < deadline:
+            alerted = {
+                change.get("site")
+                for _, change in client.xrange(ALERTS_STREAM)
+                if change.get("change") == "created"
+            }
+            if sites <= alerted:
+                return
+            time.sleep(0.5)
+    finally:
+        client.close()
+    raise RuntimeError(f"warm-up: no alert within {WARM_UP_TIMEOUT_S:g} s for {sites - alerted}")
+
+
 def collect(stack: Stack, tally: Tally, args: argparse.Namespace, nodes: int) -> Result:
     """Wait until what was acknowledged is stored and decided, then read the streams."""
     acked = {key for key, sent in tally.events.items() if sent.acked}
@@ -526,6 +584,8 @@ def run(nodes: int, args: argparse.Namespace, directory: Path) -> Result:
     with back_office(directory / f"nodes-{nodes}", database, nodes) as stack:
         assert isinstance(stack.broker, NatsCluster)
         ports = stack.broker.mqtt_ports
+        progress.print(f"[dim]{nodes} node(s): warming up …[/dim]")
+        warm_up(stack, ports)
         tally = Tally()
         progress.print(f"[dim]{nodes} node(s): {args.boxes} boxes for {args.seconds:g} s …[/dim]")
         asyncio.run(simulate(ports, args, tally))
