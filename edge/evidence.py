@@ -163,7 +163,7 @@ def encode_clip(job: ClipJob, config: ClipConfig) -> Clip:
             with av.open(str(path), "w", format="mp4", options={"movflags": "+faststart"}) as out:
                 stream = out.add_stream("libx264")
                 stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-                stream.time_base = _MS
+                stream.time_base = stream.codec_context.time_base = _MS  # ms, not 1/24 s
                 stream.options = {"crf": str(config.crf), "preset": "veryfast", "profile": "main"}
                 last_pts = -1
                 for frame, image in zip(job.frames, images, strict=True):
