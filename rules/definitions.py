@@ -503,7 +503,7 @@ class ResponseSpec(RuleModel):
         "be on site (已到场); severities not named have no arrival timer.",
     )
     arrival_notify: list[Recipient] = Field(
-        default_factory=lambda: ["duty_officer", "police"],
+        default_factory=lambda: ["duty_officer"],
         min_length=1,
         description="Told when nobody is on site in time.",
     )

@@ -105,7 +105,7 @@ def test_nobody_on_site_in_time_is_told_though_staff_acknowledged(
     clock.advance(10)
     drain(consumer)
     told = arrival_jobs(redis_client, names)
-    assert {j.role for j in told} == {"duty_officer", "police"}
+    assert {j.role for j in told} == {"duty_officer"}
     assert all(j.body.startswith("【危急】3分钟内无人到场｜") for j in told)
     (alert,) = alerts(village)
     assert alert.status is AlertStatus.ACKNOWLEDGED and alert.arrival_missed_at is not None
@@ -163,7 +163,7 @@ def test_the_arrival_timer_survives_a_rules_worker_restart(
     drain(restarted)
     drain(consumer_for())
     told = arrival_jobs(redis_client, names)
-    assert {j.role for j in told} == {"duty_officer", "police"}
+    assert {j.role for j in told} == {"duty_officer"}
     assert len({j.job_id for j in told}) == len(told)
 
 
