@@ -53,6 +53,8 @@ def fill(feed: LiveFeed) -> None:
         fields = {"kind": "event", "type": "fall", "phase": "end" if n % 2 else "start"}
         fields |= {"source": "cam-room", "received_ms": str(RECEIVED_MS + n)}
         feed.client.xadd(feed.events_stream, {**fields, "payload": json.dumps(payload)})
+    clip = {"kind": "clip", "source": "cam-room", "received_ms": str(RECEIVED_MS + 40)}
+    feed.client.xadd(feed.events_stream, clip)
     feed.inbox.labels["wang-li"] = "王丽 (daughter)"
     feed.inbox.add("wang-li", {"title": "【危急】老人跌倒：王秀英", "message": "…"})
     feed.poll(block_ms=0)
@@ -72,6 +74,7 @@ def test_the_view_fits_80_by_24_alerts_first_in_words(feed: LiveFeed) -> None:
     assert "fall ended" in text and "fall end:" not in text and "11:40:00" in text
     assert "堂屋" in text and "cam-room" not in text  # the camera's name, not its id
     assert feed.counts["fall ended"] == 20 and feed.counts["fall started"] == 20
+    assert "evidence clips: 1" in feed.summary() and "clip:" not in feed.summary()
 
 
 def test_plain_lines_when_the_output_is_not_a_terminal(feed: LiveFeed) -> None:

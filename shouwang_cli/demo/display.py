@@ -22,6 +22,7 @@ PHASES = {"start": "started", "update": "continues", "end": "ended"}
 KINDS = {
     "sensor": "sensor readings",
     "snapshot": "snapshots",
+    "clip": "evidence clips",
     "status": "edge status changes",
     "heartbeat": "heartbeats",
 }
