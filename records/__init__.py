@@ -8,6 +8,6 @@ them) — then `db` (engines, sessions, transient errors), `settings`, `migrate`
 alert-change and notification streams), `outbox` (publishing them after commit),
 `channel_order` (a person's notification channels with their waits), `timers` (Redis timers,
 among them the escalation timers acknowledgement stops), `device_registry` (the sensor bridge's
-device table, the unassigned list and its audited assignments), `watchlist_csv` (import/export)
-and `cli`.
+device table, the unassigned list and its audited assignments), `watchlist_csv` (import/export),
+`refusals` (why a watch-list row was refused, by language) and `cli`.
 """
