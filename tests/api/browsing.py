@@ -23,6 +23,7 @@ ARGS = [
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 BROWSER_TESTS = [
+    pytest.mark.slow,
     pytest.mark.skipif(
         not CHROMIUM.exists() and shutil.which("chromium") is None,
         reason="no Chromium at /usr/bin/chromium (apt-get install -y chromium)",

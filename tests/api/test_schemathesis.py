@@ -5,6 +5,7 @@ admin, a grid worker and a guardian, on SQLite and PostgreSQL): whatever the inp
 Hypothesis drives each operation's strategy directly (schemathesis' pytest plugin and this
 pytest version disagree about test ids)."""
 
+import pytest
 import redis
 import schemathesis
 from fastapi import FastAPI
@@ -16,6 +17,7 @@ from alert_api.context import AppContext
 from records.outbox import OutputStreams
 from tests.api.builders import GRID_1, GRID_2, Users, bearer, raise_alert
 
+pytestmark = pytest.mark.slow
 ROLES = ("admin", "grid1_worker", "wang_li")
 EXAMPLES = 15
 

@@ -3,6 +3,7 @@
 import json
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -71,6 +72,7 @@ def _check(topic: str, payload: bytes) -> None:
         assert rejection.detail
 
 
+@pytest.mark.slow
 @settings(max_examples=4000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(topics, payloads)
 def test_random_topics_and_payloads_are_accepted_or_rejected_with_a_reason(
@@ -79,6 +81,7 @@ def test_random_topics_and_payloads_are_accepted_or_rejected_with_a_reason(
     _check(topic, payload)
 
 
+@pytest.mark.slow
 @settings(max_examples=6000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutated_messages())
 def test_mutated_valid_messages_are_accepted_or_rejected_with_a_reason(
