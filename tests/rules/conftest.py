@@ -1,7 +1,9 @@
 """Fixtures for the rules tests: databases (SQLite and PostgreSQL), Redis, the example village,
-a clock the test moves, and consumers wired to all of them."""
+a clock the test moves, consumers wired to all of them, and the fall alert most tests start
+from; helpers to feed, drain and restart a consumer and to read what it wrote."""
 
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,13 +13,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from records.alerts import Alert
+from records.feed import AlertChange, NotificationJob
+from records.lifecycle import acknowledge
 from rules.config import RulesSettings
 from rules.consumer import RulesConsumer
 from rules.definitions import RuleSet, load_rules
+from shouwang.contracts import EventType
 from tests.records.databases import database_url, engine, sessions
 from tests.records.redis_fixtures import REDIS_URL, RedisNames, names, redis_client
 from tests.records.village import import_village
-from tests.rules.builders import NOON
+from tests.rules.builders import NOON, event
 
 __all__ = ["database_url", "engine", "names", "redis_client", "sessions"]
 
@@ -35,6 +40,10 @@ class Clock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
+
+    def at(self) -> datetime:
+        """The clock's time as an aware datetime."""
+        return datetime.fromtimestamp(self.now, UTC)
 
 
 @pytest.fixture
@@ -104,6 +113,22 @@ def consumer(consumer_for: Callable[..., RulesConsumer]) -> RulesConsumer:
     return consumer_for()
 
 
+@pytest.fixture
+def fallen(
+    consumer: RulesConsumer,
+    village: sessionmaker[Session],
+    redis_client: redis.Redis,
+    names: RedisNames,
+) -> int:
+    """The id of a critical elder_fall alert about 王秀英 (guardians 王丽 and 王强), raised at
+    the clock's time by `consumer`: ladder 60 s, 180 s, 300 s; someone on site within 3
+    minutes."""
+    add(redis_client, names, event(EventType.FALL, camera="cam-home-wang"))
+    drain(consumer)
+    (alert,) = alerts(village)
+    return alert.id
+
+
 def add(client: redis.Redis, names: RedisNames, *entries: dict[str, str]) -> list[str]:
     """Append entries to this test's events stream."""
     return [str(client.xadd(names.events, entry)) for entry in entries]
@@ -116,6 +141,47 @@ def drain(consumer: RulesConsumer, rounds: int = 2, *, failures: bool = False) -
         idle = 0 if consumer.poll(block_ms=0) else idle + 1
     if not failures:
         assert consumer.counts.get("failures", 0) == 0, "an entry failed; see the log"
+
+
+def restart(
+    consumer_for: Callable[..., RulesConsumer], clock: Clock, down_s: float
+) -> RulesConsumer:
+    """The rules worker was down for `down_s` (its timers stay in Redis): a new one, which
+    has handled what came due meanwhile."""
+    clock.advance(down_s)
+    restarted = consumer_for()
+    drain(restarted)
+    return restarted
+
+
+def staff_acknowledge(
+    village: sessionmaker[Session],
+    client: redis.Redis,
+    names: RedisNames,
+    alert_id: int,
+    now: datetime | None = None,
+) -> None:
+    """The duty officer acknowledges the new alert (at version 1) through the lifecycle."""
+    acknowledge(
+        village,
+        client,
+        alert_id,
+        actor="值班员",
+        expected_version=1,
+        streams=names.streams,
+        rules_prefix=names.prefix,
+        now=now,
+    )
+
+
+def notified(client: redis.Redis, names: RedisNames) -> list[NotificationJob]:
+    """Every notification job on this test's stream, oldest first."""
+    return [NotificationJob.from_fields(f) for _, f in client.xrange(names.streams.notifications)]
+
+
+def changes(client: redis.Redis, names: RedisNames) -> list[AlertChange]:
+    """Every change on this test's live feed, oldest first."""
+    return [AlertChange.from_fields(f) for _, f in client.xrange(names.streams.alerts)]
 
 
 def alerts(sessions: sessionmaker[Session]) -> list[Alert]:

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from records.alerts import AlertTransition
-from records.feed import AlertChange, Change, NotificationJob
-from records.lifecycle import acknowledge, mark_arrival
+from records.feed import Change, NotificationJob
+from records.lifecycle import mark_arrival
 from records.timers import escalation_timers, lifecycle_timers
 from records.types import AlertStatus, AuditAction
 from rules.consumer import RulesConsumer
@@ -20,36 +20,28 @@ from rules.definitions import parse_rules
 from shouwang.contracts import EventType
 from tests.records.redis_fixtures import RedisNames
 from tests.rules.builders import event
-from tests.rules.conftest import DEFAULT_RULES, Clock, add, alerts, drain
+from tests.rules.conftest import (
+    DEFAULT_RULES,
+    Clock,
+    add,
+    alerts,
+    changes,
+    drain,
+    notified,
+    restart,
+    staff_acknowledge,
+)
 
 pytestmark = pytest.mark.integration
 
 
 def arrival_jobs(client: redis.Redis, names: RedisNames) -> list[NotificationJob]:
     """The notices that nobody was on site in time."""
-    return [
-        job
-        for _, fields in client.xrange(names.streams.notifications)
-        if ":arrival:" in (job := NotificationJob.from_fields(fields)).job_id
-    ]
+    return [job for job in notified(client, names) if ":arrival:" in job.job_id]
 
 
-def changes(client: redis.Redis, names: RedisNames) -> list[Change]:
-    return [AlertChange.from_fields(f).change for _, f in client.xrange(names.streams.alerts)]
-
-
-@pytest.fixture
-def fallen(
-    consumer: RulesConsumer,
-    village: sessionmaker[Session],
-    redis_client: redis.Redis,
-    names: RedisNames,
-) -> int:
-    """A critical elder_fall alert about 王秀英 (someone on site within 3 minutes)."""
-    add(redis_client, names, event(EventType.FALL, camera="cam-home-wang"))
-    drain(consumer)
-    (alert,) = alerts(village)
-    return alert.id
+def changed(client: redis.Redis, names: RedisNames) -> list[Change]:
+    return [c.change for c in changes(client, names)]
 
 
 def arrive(
@@ -70,7 +62,7 @@ def arrive(
         actor_id=user_id,
         note=note,
         streams=names.streams,
-        now=datetime.fromtimestamp(clock.now, UTC),
+        now=clock.at(),
     )
 
 
@@ -87,16 +79,7 @@ def test_nobody_on_site_in_time_is_told_though_staff_acknowledged(
     lifecycle = lifecycle_timers(redis_client, names.prefix)
     assert lifecycle.due_ms(str(fallen)) == created_ms + 180_000
     clock.advance(30)
-    acknowledge(
-        village,
-        redis_client,
-        fallen,
-        actor="值班员",
-        expected_version=1,
-        streams=names.streams,
-        rules_prefix=names.prefix,
-        now=datetime.fromtimestamp(clock.now, UTC),
-    )
+    staff_acknowledge(village, redis_client, names, fallen, clock.at())
     assert escalation_timers(redis_client, names.prefix).due_ms(str(fallen)) is None
     clock.advance(145)  # 2 min 55 s
     drain(consumer)
@@ -109,7 +92,7 @@ def test_nobody_on_site_in_time_is_told_though_staff_acknowledged(
     assert all(j.body.startswith("【危急】3分钟内无人到场｜") for j in told)
     (alert,) = alerts(village)
     assert alert.status is AlertStatus.ACKNOWLEDGED and alert.arrival_missed_at is not None
-    assert Change.ARRIVAL_MISSED in changes(redis_client, names)
+    assert Change.ARRIVAL_MISSED in changed(redis_client, names)
     # What is left: the reminder, 10 minutes after the acknowledgement.
     assert lifecycle.due_ms(str(fallen)) == created_ms + 30_000 + 600_000
     clock.advance(600)
@@ -145,7 +128,7 @@ def test_arrival_stops_the_arrival_timer_only(
         (AuditAction.STATUS, "rules", "raised by rule elder_fall"),
         (AuditAction.ARRIVAL, "杨秀兰", "院子门口"),
     ]
-    assert Change.ARRIVED in changes(redis_client, names)
+    assert Change.ARRIVED in changed(redis_client, names)
 
 
 def test_the_arrival_timer_survives_a_rules_worker_restart(
@@ -158,9 +141,7 @@ def test_the_arrival_timer_survives_a_rules_worker_restart(
     clock: Clock,
 ) -> None:
     del consumer  # the worker stops before the deadline; the timer stays in Redis
-    clock.advance(200)
-    restarted = consumer_for()
-    drain(restarted)
+    restart(consumer_for, clock, 200)
     drain(consumer_for())
     told = arrival_jobs(redis_client, names)
     assert {j.role for j in told} == {"duty_officer"}

@@ -10,8 +10,8 @@ import pytest
 import redis
 from sqlalchemy.orm import Session, sessionmaker
 
-from records.feed import AlertChange, Change, NotificationJob
-from records.lifecycle import acknowledge, transition
+from records.feed import Change, NotificationJob
+from records.lifecycle import transition
 from records.timers import escalation_timers
 from records.types import AlertStatus
 from rules import engine
@@ -20,28 +20,24 @@ from rules.consumer import RulesConsumer
 from shouwang.contracts import EventType, Phase, SensorType
 from tests.records.redis_fixtures import RedisNames
 from tests.rules.builders import NOON, event, sensor
-from tests.rules.conftest import Clock, add, alerts, drain
+from tests.rules.conftest import (
+    Clock,
+    add,
+    alerts,
+    changes,
+    drain,
+    notified,
+    restart,
+    staff_acknowledge,
+)
 
 pytestmark = pytest.mark.integration
 
 
 def steps_notified(client: redis.Redis, names: RedisNames) -> list[tuple[int, str]]:
-    jobs = [NotificationJob.from_fields(f) for _, f in client.xrange(names.streams.notifications)]
+    """The escalation steps notified, as (step, role)."""
+    jobs = notified(client, names)
     return sorted({(job.step, job.role) for job in jobs if job.step > 0 and job.stage.isdigit()})
-
-
-@pytest.fixture
-def fallen(
-    consumer: RulesConsumer,
-    village: sessionmaker[Session],
-    redis_client: redis.Redis,
-    names: RedisNames,
-) -> int:
-    """An elder_fall alert raised at the clock's time (ladder: 60 s, 180 s, 300 s)."""
-    add(redis_client, names, event(EventType.FALL, camera="cam-home-wang"))
-    drain(consumer)
-    (alert,) = alerts(village)
-    return alert.id
 
 
 def test_ladder_climbs_while_nobody_acknowledges(
@@ -63,11 +59,7 @@ def test_ladder_climbs_while_nobody_acknowledges(
     assert steps_notified(redis_client, names) == [(1, "grid_worker"), (2, "duty_officer")]
     (alert,) = alerts(village)
     assert alert.escalation_step == 2 and alert.status is AlertStatus.NEW
-    escalated = [
-        c
-        for _, f in redis_client.xrange(names.streams.alerts)
-        if (c := AlertChange.from_fields(f)).change is Change.ESCALATED
-    ]
+    escalated = [c for c in changes(redis_client, names) if c.change is Change.ESCALATED]
     assert [c.alert["escalation_step"] for c in escalated] == [1, 2]
 
 
@@ -88,15 +80,7 @@ def test_a_reopened_alert_climbs_the_reopening_rules_ladder_again(
     drain(consumer)
     (alert,) = alerts(village)
     assert (alert.rule_id, alert.escalation_step) == ("elder_person_down", 1)
-    acknowledge(
-        village,
-        redis_client,
-        alert.id,
-        actor="值班员",
-        expected_version=1,
-        streams=names.streams,
-        rules_prefix=names.prefix,
-    )
+    staff_acknowledge(village, redis_client, names, alert.id)
     with village.begin() as session:
         transition(
             session,
@@ -128,10 +112,7 @@ def test_a_reopened_alert_climbs_the_reopening_rules_ladder_again(
     assert alert.reopened_at is not None
 
     def ladder() -> list[tuple[int, str, str]]:
-        jobs = [
-            NotificationJob.from_fields(f)
-            for _, f in redis_client.xrange(names.streams.notifications)
-        ]
+        jobs = notified(redis_client, names)
         return sorted({(j.step, j.stage, j.role) for j in jobs if j.stage.startswith("reopened4.")})
 
     clock.advance(59)
@@ -157,15 +138,7 @@ def test_acknowledgement_stops_the_ladder(
 ) -> None:
     clock.advance(61)
     drain(consumer)
-    acknowledge(
-        village,
-        redis_client,
-        fallen,
-        actor="值班员",
-        expected_version=1,
-        streams=names.streams,
-        rules_prefix=names.prefix,
-    )
+    staff_acknowledge(village, redis_client, names, fallen)
     assert escalation_timers(redis_client, names.prefix).due_ms(str(fallen)) is None
     clock.advance(600)
     drain(consumer)
@@ -199,19 +172,9 @@ def test_ladder_survives_a_restart_of_the_rules_worker(
     clock: Clock,
 ) -> None:
     del consumer  # the worker that raised the alert stops; its timers stay in Redis
-    clock.advance(200)  # it was down while steps 1 and 2 came due
-    restarted = consumer_for()
-    drain(restarted)
+    restart(consumer_for, clock, 200)  # it was down while steps 1 and 2 came due
     assert steps_notified(redis_client, names) == [(1, "grid_worker"), (2, "duty_officer")]
-    acknowledge(
-        village,
-        redis_client,
-        fallen,
-        actor="值班员",
-        expected_version=1,
-        streams=names.streams,
-        rules_prefix=names.prefix,
-    )
+    staff_acknowledge(village, redis_client, names, fallen)
     clock.advance(200)
     drain(consumer_for())
     assert steps_notified(redis_client, names) == [(1, "grid_worker"), (2, "duty_officer")]
@@ -253,11 +216,7 @@ def test_every_overdue_step_fires_once(
         (2, "duty_officer"),
         (3, "police"),
     ]
-    jobs = [
-        job
-        for _, f in redis_client.xrange(names.streams.notifications)
-        if (job := NotificationJob.from_fields(f)).stage.isdigit()
-    ]
+    jobs = [job for job in notified(redis_client, names) if job.stage.isdigit()]
     assert len({job.job_id for job in jobs}) == len(jobs) == 4 + 3
     assert escalation_timers(redis_client, names.prefix).due_ms(str(fallen)) is None
 
@@ -296,5 +255,4 @@ def test_alerts_due_together_escalate_together_and_one_failing_holds_back_no_oth
 
 
 def jobs_at_step(client: redis.Redis, names: RedisNames, step: int) -> list[NotificationJob]:
-    jobs = [NotificationJob.from_fields(f) for _, f in client.xrange(names.streams.notifications)]
-    return [job for job in jobs if job.step == step and job.stage.isdigit()]
+    return [job for job in notified(client, names) if job.step == step and job.stage.isdigit()]

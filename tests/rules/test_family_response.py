@@ -4,7 +4,6 @@ staff acknowledgement stops the acknowledge ladder. On a shortened clock, with r
 both databases."""
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 import pytest
 import redis
@@ -12,29 +11,28 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from records.alerts import AlertTransition
-from records.feed import AlertChange, Change, NotificationJob
-from records.lifecycle import acknowledge, respond_as_family
+from records.feed import Change, NotificationJob
+from records.lifecycle import respond_as_family
 from records.people import Guardian
 from records.timers import escalation_timers, lifecycle_timers
 from records.types import AlertStatus, AuditAction
 from records.users import User, UserRole
 from rules.consumer import RulesConsumer
-from shouwang.contracts import EventType
 from tests.records.redis_fixtures import RedisNames
-from tests.rules.builders import event
-from tests.rules.conftest import Clock, add, alerts, drain
+from tests.rules.conftest import Clock, alerts, changes, drain, notified, restart, staff_acknowledge
 
 pytestmark = pytest.mark.integration
 
 
-def jobs(client: redis.Redis, names: RedisNames) -> list[NotificationJob]:
-    return [NotificationJob.from_fields(f) for _, f in client.xrange(names.streams.notifications)]
+def family_jobs(client: redis.Redis, names: RedisNames) -> list[NotificationJob]:
+    """The notices that a guardian answered."""
+    return [j for j in notified(client, names) if ":family" in j.job_id]
 
 
 def ladder(client: redis.Redis, names: RedisNames) -> list[tuple[int, str]]:
     """The escalation steps notified, as (step, role)."""
     return sorted(
-        {(j.step, j.role) for j in jobs(client, names) if j.step > 0 and j.stage.isdigit()}
+        {(j.step, j.role) for j in notified(client, names) if j.step > 0 and j.stage.isdigit()}
     )
 
 
@@ -52,20 +50,6 @@ def guardian_user(sessions: sessionmaker[Session], name: str) -> int:
         session.add(user)
         session.flush()
         return user.id
-
-
-@pytest.fixture
-def fallen(
-    consumer: RulesConsumer,
-    village: sessionmaker[Session],
-    redis_client: redis.Redis,
-    names: RedisNames,
-) -> int:
-    """An elder_fall alert about 王秀英 (guardians 王丽 and 王强; ladder 60 s, 180 s, 300 s)."""
-    add(redis_client, names, event(EventType.FALL, camera="cam-home-wang"))
-    drain(consumer)
-    (alert,) = alerts(village)
-    return alert.id
 
 
 def answer(
@@ -86,7 +70,7 @@ def answer(
         note="我来处理",
         streams=names.streams,
         rules_prefix=names.prefix,
-        now=datetime.fromtimestamp(clock.now, UTC),
+        now=clock.at(),
     )
 
 
@@ -110,15 +94,13 @@ def test_a_guardians_tap_does_not_stop_the_ladder(
     assert escalation_timers(redis_client, names.prefix).due_ms(str(fallen)) is not None
     # The others notified so far hear of it: her brother, the grid worker, the duty office;
     # not 王丽 herself.
-    told = {(j.recipient_name, j.role) for j in jobs(redis_client, names) if ":family" in j.job_id}
+    told = {(j.recipient_name, j.role) for j in family_jobs(redis_client, names)}
     assert told == {
         ("王强", "guardian"),
         ("杨秀兰", "grid_worker"),
         ("灯塔街道值班室", "duty_officer"),
     }
-    assert all(
-        "家属已响应：王丽" in j.body for j in jobs(redis_client, names) if ":family" in j.job_id
-    )
+    assert all("家属已响应：王丽" in j.body for j in family_jobs(redis_client, names))
     with village() as session:
         trail = session.scalars(
             select(AlertTransition).where(AlertTransition.alert_id == fallen)
@@ -127,8 +109,7 @@ def test_a_guardians_tap_does_not_stop_the_ladder(
         (AuditAction.STATUS, "rules"),
         (AuditAction.FAMILY_RESPONSE, "王丽"),
     ]
-    changes = [AlertChange.from_fields(f) for _, f in redis_client.xrange(names.streams.alerts)]
-    (family,) = [c for c in changes if c.change is Change.FAMILY_RESPONSE]
+    (family,) = [c for c in changes(redis_client, names) if c.change is Change.FAMILY_RESPONSE]
     assert family.alert["family_response_by"] == "王丽" and family.status == "new"
 
     # The grid worker and the duty office are still called at 1 and 3 minutes.
@@ -140,15 +121,7 @@ def test_a_guardians_tap_does_not_stop_the_ladder(
     assert ladder(redis_client, names) == [(1, "grid_worker"), (2, "duty_officer")]
 
     # Staff acknowledgement stops the ladder.
-    acknowledge(
-        village,
-        redis_client,
-        fallen,
-        actor="值班员",
-        expected_version=1,
-        streams=names.streams,
-        rules_prefix=names.prefix,
-    )
+    staff_acknowledge(village, redis_client, names, fallen)
     clock.advance(600)
     drain(consumer)
     assert ladder(redis_client, names) == [(1, "grid_worker"), (2, "duty_officer")]
@@ -167,12 +140,11 @@ def test_a_second_guardians_tap_is_told_once_and_survives_a_restart(
     assert answer(village, redis_client, names, fallen, wang_li, "王丽", clock)
     del consumer  # the worker stops before the timer fires; it stays in Redis
     assert lifecycle_timers(redis_client, names.prefix).due_ms(str(fallen)) is not None
-    restarted = consumer_for()
-    drain(restarted)
+    restarted = restart(consumer_for, clock, 0)
     assert answer(village, redis_client, names, fallen, wang_qiang, "王强", clock)
     drain(restarted)
     drain(restarted)
-    family = [j for j in jobs(redis_client, names) if ":family" in j.job_id]
+    family = family_jobs(redis_client, names)
     assert len({j.job_id for j in family}) == len(family)
     by_response: dict[str, set[str]] = {}
     for j in family:

@@ -3,7 +3,7 @@ a supervisor's urge is told to the staff on the case; an acknowledged critical a
 unresolved is notified again. On a shortened clock, with real Redis and both databases."""
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 import redis
@@ -11,27 +11,24 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from records.alerts import AlertTransition
-from records.feed import AlertChange, Change, NotificationJob
+from records.feed import Change, NotificationJob
 from records.lifecycle import change_status, mark_arrival, urge
 from records.timers import lifecycle_timers
 from records.types import AlertStatus, AuditAction
 from rules.consumer import RulesConsumer
-from shouwang.contracts import EventType
 from tests.records.redis_fixtures import RedisNames
-from tests.rules.builders import event
-from tests.rules.conftest import Clock, add, alerts, drain
+from tests.rules.conftest import Clock, alerts, changes, drain, notified, restart
 
 pytestmark = pytest.mark.integration
 
 
 def jobs(client: redis.Redis, names: RedisNames, stage: str) -> list[NotificationJob]:
     """The notification jobs whose stage starts with `stage`."""
-    found = [NotificationJob.from_fields(f) for _, f in client.xrange(names.streams.notifications)]
-    return [job for job in found if job.stage.startswith(stage)]
+    return [job for job in notified(client, names) if job.stage.startswith(stage)]
 
 
-def changes(client: redis.Redis, names: RedisNames) -> list[Change]:
-    return [AlertChange.from_fields(f).change for _, f in client.xrange(names.streams.alerts)]
+def changed(client: redis.Redis, names: RedisNames) -> list[Change]:
+    return [c.change for c in changes(client, names)]
 
 
 class Case:
@@ -44,9 +41,6 @@ class Case:
         (alert,) = alerts(village)
         self.id, self.version = alert.id, alert.version
 
-    def now(self) -> datetime:
-        return datetime.fromtimestamp(self.clock.now, UTC)
-
     def move(self, to: AlertStatus, note: str = "") -> None:
         change_status(
             self.village,
@@ -58,24 +52,22 @@ class Case:
             note=note,
             streams=self.names.streams,
             rules_prefix=self.names.prefix,
-            now=self.now(),
+            now=self.clock.at(),
         )
         self.version += 1
 
 
 @pytest.fixture
 def case(
-    consumer: RulesConsumer,
+    fallen: int,
     village: sessionmaker[Session],
     redis_client: redis.Redis,
     names: RedisNames,
     clock: Clock,
 ) -> Case:
-    add(redis_client, names, event(EventType.FALL, camera="cam-home-wang"))
-    drain(consumer)
     found = Case(village, redis_client, names, clock)
     # Someone is on site at once, so the arrival deadline tells nobody.
-    mark_arrival(village, redis_client, found.id, actor="杨秀兰", actor_id=None, now=found.now())
+    mark_arrival(village, redis_client, fallen, actor="杨秀兰", actor_id=None, now=clock.at())
     return found
 
 
@@ -92,12 +84,12 @@ def test_a_dispatched_case_past_its_due_time_tells_the_supervisors_once_across_a
     case.move(AlertStatus.ACKNOWLEDGED)
     clock.advance(20)
     case.move(AlertStatus.DISPATCHED, "派杨秀兰上门")
-    dispatched = case.now()
+    dispatched = clock.at()
     drain(consumer)
     (alert,) = alerts(village)
     assert alert.dispatched_at == dispatched
     assert alert.due_at == dispatched + timedelta(seconds=1800)  # critical: 30 minutes
-    assert Change.DUE in changes(redis_client, names)
+    assert Change.DUE in changed(redis_client, names)
     timers = lifecycle_timers(redis_client, names.prefix)
     # Next due: the reminder 10 minutes after the acknowledgement, before the due time.
     assert timers.due_ms(str(case.id)) == int(
@@ -105,16 +97,14 @@ def test_a_dispatched_case_past_its_due_time_tells_the_supervisors_once_across_a
     )
 
     del consumer  # the worker stops; the timers stay in Redis
-    clock.advance(1801)
-    restarted = consumer_for()
-    drain(restarted)
+    restart(consumer_for, clock, 1801)
     drain(consumer_for())
     told = jobs(redis_client, names, "overdue")
     assert [(j.role, j.recipient_name) for j in told] == [("supervisor", "灯塔街道综治中心主任")]
     assert "已超过处置时限" in told[0].body
     (alert,) = alerts(village)
     assert alert.overdue_at is not None and alert.status is AlertStatus.DISPATCHED
-    assert Change.OVERDUE in changes(redis_client, names)
+    assert Change.OVERDUE in changed(redis_client, names)
 
 
 def test_a_case_resolved_in_time_is_never_overdue(
@@ -152,7 +142,7 @@ def test_an_urge_is_recorded_and_told_to_the_staff_on_the_case(
         note="十分钟内回报老人情况",
         streams=names.streams,
         rules_prefix=names.prefix,
-        now=case.now(),
+        now=clock.at(),
     )
     drain(consumer)
     told = jobs(redis_client, names, "urge")
