@@ -126,31 +126,27 @@ def status(state: EdgeState, *, edge: str = "edge-01", at: datetime = NOON) -> d
 
 def snapshot(event_fields: dict[str, str], *, at: datetime = NOON) -> dict[str, str]:
     """The snapshot entry of an event entry."""
-    event_id = event_fields["key"].removeprefix("event:")
-    return {
-        "kind": "snapshot",
-        "key": f"snapshot:{event_id}",
-        "site": SITE,
-        "source": event_fields["source"],
-        "topic": build_topic(SITE, event_fields["source"], "snapshot"),
-        "received_ms": str(int(at.timestamp() * 1000)),
-        "event_id": event_id,
-        "path": f"{SITE}/20261127/{event_id}.jpg",
-        "bytes": "2048",
-    }
+    return _evidence(event_fields, "snapshot", "jpg", 2048, at)
 
 
 def clip(event_fields: dict[str, str], *, at: datetime = NOON) -> dict[str, str]:
     """The evidence-clip entry of an episode's start event, as ingest announces it."""
+    return _evidence(event_fields, "clip", "mp4", 40960, at)
+
+
+def _evidence(
+    event_fields: dict[str, str], kind: str, extension: str, size: int, at: datetime
+) -> dict[str, str]:
+    """The entry of a file (`kind`: snapshot or clip) stored for an event entry."""
     event_id = event_fields["key"].removeprefix("event:")
     return {
-        "kind": "clip",
-        "key": f"clip:{event_id}",
+        "kind": kind,
+        "key": f"{kind}:{event_id}",
         "site": SITE,
         "source": event_fields["source"],
-        "topic": build_topic(SITE, event_fields["source"], "clip"),
+        "topic": build_topic(SITE, event_fields["source"], kind),
         "received_ms": str(int(at.timestamp() * 1000)),
         "event_id": event_id,
-        "path": f"{SITE}/20261127/{event_id}.mp4",
-        "bytes": "40960",
+        "path": f"{SITE}/20261127/{event_id}.{extension}",
+        "bytes": str(size),
     }
