@@ -5,13 +5,14 @@ non-critical alerts."""
 
 from collections.abc import Callable
 from datetime import time, timedelta
+from typing import Any
 
 import redis
 from sqlalchemy.orm import Session, sessionmaker
 
 from notify.worker import Notifier
 from records.alerts import Alert
-from records.feed import ARRIVAL_STAGE
+from records.feed import ARRIVAL_STAGE, NotificationJob
 from records.notifications import Delivery, DeliveryOutcome, set_quiet_hours
 from records.types import AlertStatus
 from tests.notify.builders import T0, Clock, browser, job, publish
@@ -30,11 +31,23 @@ def by_channel(sessions: sessionmaker[Session]) -> dict[str, Delivery]:
     return {d.channel: d for d in deliveries(sessions)}
 
 
-def acknowledge(sessions: sessionmaker[Session], alert_id: int) -> None:
+def sms_by_job(sessions: sessionmaker[Session]) -> dict[str, Delivery]:
+    return {d.job_id: d for d in deliveries(sessions) if d.channel == "sms"}
+
+
+def answer(sessions: sessionmaker[Session], alert_id: int, **columns: Any) -> None:
+    """Set the alert's columns as an answer (acknowledgement, family response, arrival)
+    made elsewhere would, behind the notifier's back."""
     with sessions.begin() as session:
         alert = session.get(Alert, alert_id)
         assert alert is not None
-        alert.status = AlertStatus.ACKNOWLEDGED
+        for column, value in columns.items():
+            setattr(alert, column, value)
+
+
+def to_staff(*steps: str, alert_id: int, stage: str = "") -> NotificationJob:
+    """A job for the staff member with id 7."""
+    return job(*steps, alert_id=alert_id, recipient_type="staff", recipient_id=7, stage=stage)
 
 
 def test_without_a_reply_push_then_sms_after_a_minute_then_a_call(
@@ -85,7 +98,7 @@ def test_an_answer_before_the_wait_withdraws_the_later_steps(
     publish(redis_client, names.stream, job(*ORDER, alert_id=alert_id))
     settle(notifier)
     clock.advance(30)
-    acknowledge(sessions, alert_id)
+    answer(sessions, alert_id, status=AlertStatus.ACKNOWLEDGED)
     clock.advance(90)
     settle(notifier)
 
@@ -172,17 +185,14 @@ def test_a_family_reply_stops_the_familys_later_steps_not_the_staffs(
         redis_client,
         names.stream,
         job("webpush", "[60s] sms", alert_id=alert_id),
-        job("webpush", "[60s] sms", alert_id=alert_id, recipient_type="staff", recipient_id=7),
+        to_staff("webpush", "[60s] sms", alert_id=alert_id),
     )
     settle(notifier)
-    with sessions.begin() as session:
-        alert = session.get(Alert, alert_id)
-        assert alert is not None
-        alert.family_response_at, alert.family_response_by = clock.now, "王小红"
+    answer(sessions, alert_id, family_response_at=clock.now, family_response_by="王小红")
     clock.advance(60)
     settle(notifier)
 
-    sms = {d.job_id: d for d in deliveries(sessions) if d.channel == "sms"}
+    sms = sms_by_job(sessions)
     family, staff = sms[f"{alert_id}:0:guardian:1"], sms[f"{alert_id}:0:staff:7"]
     assert family.outcome == DeliveryOutcome.WITHDRAWN
     assert family.last_error == "王小红 (family) answered before this step"
@@ -206,35 +216,18 @@ def test_notices_after_acknowledgement_go_on_and_nobody_on_site_stops_once_someo
         redis_client,
         names.stream,
         *(
-            job(
-                "webpush",
-                "[60s] sms",
-                alert_id=a,
-                recipient_type="staff",
-                recipient_id=7,
-                stage=ARRIVAL_STAGE,
-            )
+            to_staff("webpush", "[60s] sms", alert_id=a, stage=ARRIVAL_STAGE)
             for a in (acknowledged, reached)
         ),
-        job(
-            "webpush",
-            "[60s] sms",
-            alert_id=acknowledged,
-            recipient_type="staff",
-            recipient_id=7,
-            stage="urge12",
-        ),
+        to_staff("webpush", "[60s] sms", alert_id=acknowledged, stage="urge12"),
     )
     settle(notifier)
-    acknowledge(sessions, acknowledged)
-    with sessions.begin() as session:
-        alert = session.get(Alert, reached)
-        assert alert is not None
-        alert.arrived_at, alert.arrived_by = clock.now, "杨秀兰"
+    answer(sessions, acknowledged, status=AlertStatus.ACKNOWLEDGED)
+    answer(sessions, reached, arrived_at=clock.now, arrived_by="杨秀兰")
     clock.advance(60)
     settle(notifier)
 
-    sms = {d.job_id: d for d in deliveries(sessions) if d.channel == "sms"}
+    sms = sms_by_job(sessions)
     assert sms[f"{acknowledged}:arrival:staff:7"].outcome == DeliveryOutcome.SENT
     assert sms[f"{acknowledged}:urge12:staff:7"].outcome == DeliveryOutcome.SENT  # 督办
     withdrawn = sms[f"{reached}:arrival:staff:7"]
