@@ -166,7 +166,7 @@ def change_status(
     prefix = _rules_prefix(rules_prefix, partitioner, site)
     if to is not S.NEW:
         escalation_timers(client, prefix).cancel(str(alert_id))
-    lifecycle_timers(client, prefix).poke(str(alert_id), int((now or utcnow()).timestamp() * 1000))
+    _tell_rules(client, prefix, alert_id, now or utcnow())
     publish_pending(sessions, client, streams or OutputStreams())
     return alert
 
@@ -206,6 +206,19 @@ def _rules_prefix(rules_prefix: str, partitioner: Partitioner | None, site: str)
     return partitioner.name(rules_prefix, site) if partitioner else rules_prefix
 
 
+def _tell_rules(client: redis.Redis, prefix: str, alert_id: int, now: datetime) -> None:
+    """Make the alert's lifecycle timer due: the rules engine looks at it again."""
+    lifecycle_timers(client, prefix).poke(str(alert_id), int(now.timestamp() * 1000))
+
+
+def _locked(session: Session, alert_id: int) -> Alert:
+    """The alert, read afresh and locked for update. Raises AlertNotFound."""
+    alert = session.get(Alert, alert_id, populate_existing=True, with_for_update=True)
+    if alert is None:
+        raise AlertNotFound(f"alert {alert_id} does not exist")
+    return alert
+
+
 def respond_as_family(
     sessions: sessionmaker[Session],
     client: redis.Redis,
@@ -236,9 +249,7 @@ def respond_as_family(
     )
     if site is None:
         return False
-    lifecycle_timers(client, _rules_prefix(rules_prefix, partitioner, site)).poke(
-        str(alert_id), int(now.timestamp() * 1000)
-    )
+    _tell_rules(client, _rules_prefix(rules_prefix, partitioner, site), alert_id, now)
     publish_pending(sessions, client, streams or OutputStreams())
     return True
 
@@ -290,31 +301,15 @@ def urge(
     if not note.strip():
         raise NoteRequired(f"a note is required to urge alert {alert_id} on")
     with sessions.begin() as session:
-        alert = session.get(Alert, alert_id, populate_existing=True, with_for_update=True)
-        if alert is None:
-            raise AlertNotFound(f"alert {alert_id} does not exist")
+        alert = _locked(session, alert_id)
         if alert.status not in OPEN_STATUSES:
             raise InvalidTransition(f"alert {alert_id} is {alert.status.value}: nothing to urge")
-        alert.urged_at, alert.urged_by, alert.updated_at = now, actor, now
-        session.add(
-            AlertTransition(
-                alert_id=alert_id,
-                from_status=alert.status,
-                to_status=alert.status,
-                version=alert.version,
-                actor=actor,
-                actor_id=actor_id,
-                at=now,
-                note=note.strip(),
-                action=AuditAction.URGE,
-            )
+        alert.urged_at, alert.urged_by = now, actor
+        _keep_status(
+            session, alert, AuditAction.URGE, Change.URGED, actor, actor_id, note.strip(), now
         )
-        session.flush()
-        add_change(session, AlertChange.of(alert, Change.URGED, now))
         site = alert.site
-    lifecycle_timers(client, _rules_prefix(rules_prefix, partitioner, site)).poke(
-        str(alert_id), int(now.timestamp() * 1000)
-    )
+    _tell_rules(client, _rules_prefix(rules_prefix, partitioner, site), alert_id, now)
     publish_pending(sessions, client, streams or OutputStreams())
     return alert
 
@@ -346,9 +341,7 @@ def _record_action(
     Returns the alert's site, or None when nothing was recorded (closed, or done before)."""
     at_column, by_column, change = FIRST[action]
     with sessions.begin() as session:
-        alert = session.get(Alert, alert_id, populate_existing=True, with_for_update=True)
-        if alert is None:
-            raise AlertNotFound(f"alert {alert_id} does not exist")
+        alert = _locked(session, alert_id)
         done_before = actor_id is not None and session.scalar(
             select(AlertTransition.id).where(
                 AlertTransition.alert_id == alert_id,
@@ -361,20 +354,35 @@ def _record_action(
         if getattr(alert, at_column) is None:
             setattr(alert, at_column, now)
             setattr(alert, by_column, actor)
-        alert.updated_at = now
-        session.add(
-            AlertTransition(
-                alert_id=alert_id,
-                from_status=alert.status,
-                to_status=alert.status,
-                version=alert.version,
-                actor=actor,
-                actor_id=actor_id,
-                at=now,
-                note=note.strip(),
-                action=action,
-            )
-        )
-        session.flush()
-        add_change(session, AlertChange.of(alert, change, now))
+        _keep_status(session, alert, action, change, actor, actor_id, note.strip(), now)
         return alert.site
+
+
+def _keep_status(
+    session: Session,
+    alert: Alert,
+    action: AuditAction,
+    change: Change,
+    actor: str,
+    actor_id: int | None,
+    note: str,
+    now: datetime,
+) -> None:
+    """Record an action that keeps the alert's status and version: its update time, the
+    audit row and the live-feed change, in `session`."""
+    alert.updated_at = now
+    session.add(
+        AlertTransition(
+            alert_id=alert.id,
+            from_status=alert.status,
+            to_status=alert.status,
+            version=alert.version,
+            actor=actor,
+            actor_id=actor_id,
+            at=now,
+            note=note,
+            action=action,
+        )
+    )
+    session.flush()
+    add_change(session, AlertChange.of(alert, change, now))
