@@ -3,7 +3,7 @@ notes and conflicts), the one-tap "I'm on it" (a guardian's is a family response
 arrival on site (已到场)."""
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, TypedDict
 
 from fastapi import APIRouter, HTTPException, Path, Query, status
 from fastapi.responses import FileResponse, JSONResponse
@@ -23,6 +23,7 @@ from records.lifecycle import (
     AlertNotFound,
     InvalidTransition,
     NoteRequired,
+    TransitionError,
     VersionConflict,
     acknowledge,
     change_status,
@@ -30,9 +31,11 @@ from records.lifecycle import (
     respond_as_family,
     urge,
 )
+from records.outbox import OutputStreams
 from records.people import Guardianship, Person
 from records.queries import AlertFilter, alerts_query, area_subtree_ids, get_alert
 from records.types import AlertStatus, Severity
+from shouwang.partitions import Partitioner
 
 router = APIRouter(prefix="/api/alerts", tags=["alerts"])
 
@@ -232,9 +235,41 @@ def get_clip(
     )
 
 
-def _problem(code: int, kind: str, exc: Exception, **extra: object) -> JSONResponse:
+REFUSALS: dict[type[TransitionError], tuple[int, str]] = {
+    VersionConflict: (409, "version_conflict"),
+    NoteRequired: (422, "note_required"),
+    InvalidTransition: (422, "invalid_transition"),
+    AlertNotFound: (404, "not_found"),
+}
+"""The HTTP status and problem code of each refusal of the lifecycle."""
+
+
+def _refused(exc: TransitionError) -> JSONResponse:
+    """The problem answer to a refusal of the lifecycle (a conflict says what is current)."""
+    code, kind = REFUSALS[type(exc)]
+    extra = (
+        {"current_version": exc.current, "status": exc.status}
+        if isinstance(exc, VersionConflict)
+        else {}
+    )
     body = Problem(detail=str(exc), code=kind, **extra)
     return JSONResponse(body.model_dump(mode="json"), status_code=code)
+
+
+class _Outputs(TypedDict):
+    streams: OutputStreams
+    rules_prefix: str
+    partitioner: Partitioner
+
+
+def _outputs(context: AppContext) -> _Outputs:
+    """Where a change made through the API is told: the live feed, and the rules engine's
+    timers in the partition of the alert's site."""
+    return _Outputs(
+        streams=context.streams,
+        rules_prefix=context.settings.api.rules_key_prefix,
+        partitioner=context.partitioner,
+    )
 
 
 @router.post(
@@ -267,20 +302,10 @@ def post_transition(
             expected_version=body.version,
             note=body.note,
             actor_id=viewer.user_id,
-            streams=context.streams,
-            rules_prefix=context.settings.api.rules_key_prefix,
-            partitioner=context.partitioner,
+            **_outputs(context),
         )
-    except VersionConflict as exc:
-        return _problem(
-            409, "version_conflict", exc, current_version=exc.current, status=exc.status
-        )
-    except NoteRequired as exc:
-        return _problem(422, "note_required", exc)
-    except InvalidTransition as exc:
-        return _problem(422, "invalid_transition", exc)
-    except AlertNotFound as exc:
-        return _problem(404, "not_found", exc)
+    except TransitionError as exc:
+        return _refused(exc)
     return detail_for(context, viewer, alert_id)
 
 
@@ -298,9 +323,7 @@ def post_on_it(context: Context, viewer: CurrentViewer, alert_id: RecordId) -> O
             actor=viewer.display_name,
             actor_id=viewer.user_id,
             note=ON_IT_NOTE,
-            streams=context.streams,
-            rules_prefix=context.settings.api.rules_key_prefix,
-            partitioner=context.partitioner,
+            **_outputs(context),
         )
         alert = detail_for(context, viewer, alert_id)
         return OnItOut(acknowledged=False, family_response=recorded, alert=alert)
@@ -359,14 +382,10 @@ def post_urge(
             actor=viewer.display_name,
             actor_id=viewer.user_id,
             note=body.note,
-            streams=context.streams,
-            rules_prefix=context.settings.api.rules_key_prefix,
-            partitioner=context.partitioner,
+            **_outputs(context),
         )
-    except NoteRequired as exc:
-        return _problem(422, "note_required", exc)
-    except InvalidTransition as exc:
-        return _problem(422, "invalid_transition", exc)
+    except TransitionError as exc:
+        return _refused(exc)
     return detail_for(context, viewer, alert_id)
 
 
@@ -387,9 +406,7 @@ def _acknowledge_if_new(context: AppContext, viewer: Viewer, alert_id: int) -> b
                 expected_version=version,
                 note=ON_IT_NOTE,
                 actor_id=viewer.user_id,
-                streams=context.streams,
-                rules_prefix=context.settings.api.rules_key_prefix,
-                partitioner=context.partitioner,
+                **_outputs(context),
             )
         except VersionConflict:
             continue
