@@ -1,8 +1,10 @@
 """Records the API tests start from: users of every role in the example village, their tokens,
-and alerts raised the way the rules engine raises them (with the live-feed change published)."""
+alerts raised the way the rules engine raises them (with the live-feed change published) and
+moved along by people, and the last change on the feed."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ from alert_api.sessions import BEARER, COOKIE, issue
 from records.alerts import Alert, AlertEvent, AlertPerson, AlertTransition
 from records.base import utcnow
 from records.feed import AlertChange, Change
+from records.lifecycle import mark_arrival, transition
 from records.outbox import OutputStreams, add_change, publish_pending
 from records.people import Area, Guardian, Person, Staff
 from records.types import AlertStatus, Severity
@@ -197,6 +200,40 @@ def raise_alert(
         alert_id = alert.id
     publish_pending(sessions, client, streams)
     return alert_id
+
+
+def raise_and_move(
+    sessions: sessionmaker[Session],
+    client: redis.Redis,
+    streams: OutputStreams,
+    start: datetime,
+    steps: Sequence[tuple[AlertStatus | None, float]],
+    **alert: Any,
+) -> int:
+    """An alert raised at `start` (`alert`: as for raise_alert), then moved through `steps`
+    in order: (status, seconds after `start`), a None status being the grid worker's arrival
+    on site."""
+    alert_id = raise_alert(sessions, client, streams, created_at=start, **alert)
+    version = 1
+    for to, after_s in steps:
+        now = start + timedelta(seconds=after_s)
+        if to is None:
+            mark_arrival(
+                sessions, client, alert_id, actor="杨秀兰", actor_id=None, streams=streams, now=now
+            )
+            continue
+        with sessions.begin() as session:
+            transition(
+                session, alert_id, to, actor="t", expected_version=version, note="n", now=now
+            )
+        version += 1
+    return alert_id
+
+
+def last_change(client: redis.Redis, streams: OutputStreams) -> dict[bytes, bytes]:
+    """The fields of the newest entry on the live feed."""
+    fields: dict[bytes, bytes] = client.xrevrange(streams.alerts, count=1)[0][1]
+    return fields
 
 
 T0 = datetime(2026, 11, 28, 9, 30, tzinfo=UTC)

@@ -13,7 +13,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from alert_api.context import AppContext
 from records.outbox import OutputStreams
 from records.types import Severity
-from tests.api.builders import GRID_2, JPEG, Users, bearer, raise_alert
+from tests.api.builders import (
+    GRID_1,
+    GRID_2,
+    JPEG,
+    Users,
+    bearer,
+    last_change,
+    raise_alert,
+    raise_and_move,
+)
 
 
 def test_list_filters_and_pages(
@@ -245,7 +254,7 @@ def test_acknowledging_stops_the_escalation_and_tells_the_feed(
     headers = bearer(context, village.grid1_worker)
     assert transition(client, headers, alert_id, "acknowledged", 1).status_code == 200
     assert redis_client.zscore(timers.key, str(alert_id)) is None
-    last = redis_client.xrevrange(streams.alerts, count=1)[0][1]
+    last = last_change(redis_client, streams)
     assert last[b"change"] == b"transition" and last[b"status"] == b"acknowledged"
 
 
@@ -273,7 +282,7 @@ def test_a_guardians_on_it_is_a_family_response_and_a_staff_tap_acknowledges(
     # The ladder runs on; the rules engine is asked to tell the others.
     assert escalation_timers(redis_client, prefix).due_ms(str(alert_id)) == 10**13
     assert lifecycle_timers(redis_client, prefix).due_ms(str(alert_id)) is not None
-    last = redis_client.xrevrange(streams.alerts, count=1)[0][1]
+    last = last_change(redis_client, streams)
     assert last[b"change"] == b"family_response" and last[b"status"] == b"new"
     again = client.post(f"/api/alerts/{alert_id}/on-it", headers=bearer(context, village.wang_li))
     assert again.json()["family_response"] is False  # recorded once per guardian
@@ -310,7 +319,7 @@ def test_staff_mark_arrival_on_site_and_guardians_cannot(
     assert audit["note"] == "已到王秀英家院门口" and audit["actor"] == body["alert"]["arrived_by"]
     # Arrival leaves the acknowledge ladder alone.
     assert escalation_timers(redis_client, prefix).due_ms(str(alert_id)) == 10**13
-    last = redis_client.xrevrange(streams.alerts, count=1)[0][1]
+    last = last_change(redis_client, streams)
     assert last[b"change"] == b"arrived" and last[b"status"] == b"new"
     assert client.post(url, json={}, headers=worker).json()["arrived"] is False  # once
     other = client.post(url, json={}, headers=bearer(context, village.town_officer)).json()
@@ -344,7 +353,7 @@ def test_a_supervisor_urges_a_case_on_with_a_note(
     assert body["transitions"][-1]["note"] == "十分钟内回报"
     prefix = context.settings.api.rules_key_prefix
     assert lifecycle_timers(redis_client, prefix).due_ms(str(alert_id)) is not None  # tell staff
-    last = redis_client.xrevrange(streams.alerts, count=1)[0][1]
+    last = last_change(redis_client, streams)
     assert last[b"change"] == b"urged"
     with sessions.begin() as session:
         from records.alerts import Alert
@@ -392,31 +401,19 @@ def test_statistics_per_grid_and_day(
     streams: OutputStreams,
 ) -> None:
     from records.base import utcnow
-    from records.lifecycle import transition as move
     from records.types import AlertStatus as S
 
     start = utcnow().replace(microsecond=0) - timedelta(days=1)
     # grid 1: acknowledged after 60 s and 120 s, one resolved after 600 s; grid 2: false alarm
     plan = [
-        (GRID_1 := "520603100201-01", ("P001",), [(S.ACKNOWLEDGED, 60), (S.RESOLVED, 600)]),
+        (GRID_1, ("P001",), [(S.ACKNOWLEDGED, 60), (S.RESOLVED, 600)]),
         (GRID_1, ("P001",), [(S.ACKNOWLEDGED, 120)]),
         (GRID_2, ("P002",), [(S.FALSE_ALARM, 30)]),
     ]
     for grid, persons, steps in plan:
-        alert_id = raise_alert(
-            sessions, redis_client, streams, grid=grid, person_codes=persons, created_at=start
+        raise_and_move(
+            sessions, redis_client, streams, start, steps, grid=grid, person_codes=persons
         )
-        for version, (to, after_s) in enumerate(steps, start=1):
-            with sessions.begin() as session:
-                move(
-                    session,
-                    alert_id,
-                    to,
-                    actor="t",
-                    expected_version=version,
-                    note="n",
-                    now=start + timedelta(seconds=after_s),
-                )
     headers = bearer(context, village.town_officer)
     stats = client.get("/api/stats", params={"group_by": "grid"}, headers=headers).json()
     totals = stats["totals"]

@@ -12,11 +12,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from alert_api.context import AppContext
 from records.base import utcnow
-from records.lifecycle import mark_arrival, transition
 from records.outbox import OutputStreams
 from records.types import AlertStatus as S
 from records.types import Severity
-from tests.api.builders import GRID_1, GRID_2, Users, bearer, raise_alert
+from tests.api.builders import GRID_1, GRID_2, Users, bearer, raise_and_move
 
 HISTORY = [
     # grid, severity, (status, seconds after raised), arrival after seconds
@@ -34,36 +33,17 @@ def build_history(
 ) -> None:
     start = utcnow().replace(microsecond=0) - timedelta(days=1)
     for grid, severity, steps, arrival_s in HISTORY:
-        persons = ("P001",) if grid == GRID_1 else ("P002",)
-        alert_id = raise_alert(
+        arrive = [(None, arrival_s)] if arrival_s is not None else []
+        raise_and_move(
             sessions,
             client,
             streams,
+            start,
+            sorted([*steps, *arrive], key=lambda step: step[1]),
             grid=grid,
             severity=severity,
-            person_codes=persons,
-            created_at=start,
+            person_codes=("P001",) if grid == GRID_1 else ("P002",),
         )
-        arrive = [(arrival_s, None)] if arrival_s is not None else []
-        version = 1
-        for after_s, to in sorted([*((after, to) for to, after in steps), *arrive]):
-            now = start + timedelta(seconds=after_s)
-            if to is None:
-                mark_arrival(
-                    sessions,
-                    client,
-                    alert_id,
-                    actor="杨秀兰",
-                    actor_id=None,
-                    streams=streams,
-                    now=now,
-                )
-                continue
-            with sessions.begin() as session:
-                transition(
-                    session, alert_id, to, actor="t", expected_version=version, note="n", now=now
-                )
-            version += 1
 
 
 def test_the_1_3_5_shares_and_the_time_to_arrive(
