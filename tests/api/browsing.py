@@ -1,10 +1,12 @@
 """What the browser tests share: headless Chromium (Debian's `chromium`, driven by
-Playwright, one browser per test module), signing in, and where screenshots go. A browser
+Playwright, one browser per test module), a signed-in page that keeps its script errors, and
+where screenshots go. A browser
 test module imports `browser`; the `chromium` it comes from is in tests/api/conftest.py."""
 
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -61,6 +63,18 @@ def sign_in(page: "sync_api.Page", base: str, login: str) -> None:
     page.fill("input[name=login]", login)
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
+
+
+def signed_in(
+    opener: "sync_api.Browser | sync_api.BrowserContext", base: str, login: str, **options: Any
+) -> tuple["sync_api.Page", list[str]]:
+    """A new page (`options`: as for `new_page`) signed in as `login`, and the list that
+    collects its JavaScript errors."""
+    page = opener.new_page(**options)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    sign_in(page, base, login)
+    return page, errors
 
 
 def screenshot(page: "sync_api.Page", name: str) -> None:

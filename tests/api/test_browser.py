@@ -14,7 +14,7 @@ from alert_api.context import AppContext
 from records.alerts import Alert
 from records.device_registry import report_unassigned
 from records.outbox import OutputStreams
-from tests.api.browsing import BROWSER_TESTS, SCREENSHOTS, browser, sign_in, sync_api
+from tests.api.browsing import BROWSER_TESTS, SCREENSHOTS, browser, signed_in, sync_api
 from tests.api.builders import GRID_2, Users, bearer, raise_alert
 
 __all__ = ["browser"]  # the fixture
@@ -38,10 +38,7 @@ def test_an_officer_sees_a_new_alert_live_and_acts_on_it(
     redis_client: redis.Redis,
     streams: OutputStreams,
 ) -> None:
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    sign_in(page, live_server, "town")
+    page, errors = signed_in(browser, live_server, "town", viewport={"width": 1400, "height": 900})
     page.wait_for_url(f"{live_server}/dashboard")
     page.wait_for_selector("#live.on")  # the live feed is connected
     alert_id = raise_alert(
@@ -105,10 +102,7 @@ def test_a_guardian_phone_lists_the_ward_answers_and_installs(
     phone = browser.new_context(
         viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
     )
-    page = phone.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    sign_in(page, live_server, "13900000001")
+    page, errors = signed_in(phone, live_server, "13900000001")
     page.wait_for_url(f"{live_server}/guardian")
     card = page.locator(f'.g-card[data-id="{wang}"]')
     card.wait_for()
@@ -148,10 +142,7 @@ def test_the_officer_sees_the_family_response_live_and_in_the_audit_trail(
     streams: OutputStreams,
 ) -> None:
     alert_id = raise_alert(sessions, redis_client, streams)
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    sign_in(page, live_server, "town")
+    page, errors = signed_in(browser, live_server, "town", viewport={"width": 1400, "height": 900})
     page.wait_for_url(f"{live_server}/dashboard")
     page.wait_for_selector("#live.on")
     card = page.locator(f'.alert-card[data-id="{alert_id}"]')
@@ -192,10 +183,7 @@ def test_a_grid_worker_assigns_an_unknown_sensor_on_the_devices_page(
             payload='{"contact": true, "battery": 100}',
             seen_at=datetime(2026, 11, 27, 1, 0, tzinfo=UTC),
         )
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    sign_in(page, live_server, "gw1")
+    page, errors = signed_in(browser, live_server, "gw1", viewport={"width": 1400, "height": 900})
     page.wait_for_url(f"{live_server}/dashboard")
     waiting = page.locator("#unassigned-devices a")
     assert waiting.inner_text() == "新传感器待分配: 1"

@@ -16,7 +16,7 @@ from tests.api.browsing import (
     BROWSER_TESTS,
     browser,
     screenshot,
-    sign_in,
+    signed_in,
     sync_api,
     wait_until,
 )
@@ -51,10 +51,7 @@ def test_critical_first_repeating_sound_flashing_title_live_statistics(
         type_="loitering",
         title="门口有人逗留",
     )
-    page = browser.new_page(viewport={"width": 1366, "height": 768})
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    sign_in(page, live_server, "town")
+    page, errors = signed_in(browser, live_server, "town", viewport={"width": 1366, "height": 768})
     page.wait_for_url(f"{live_server}/dashboard")
     page.wait_for_selector("#live.on")
     assert card_ids(page) == [fall, loitering]  # the older fall above the newer loitering

@@ -15,6 +15,7 @@ from tests.api.browsing import (
     browser,
     screenshot,
     sign_in,
+    signed_in,
     sync_api,
     wait_until,
 )
@@ -68,10 +69,7 @@ def test_a_long_case_keeps_its_head_in_view_and_shows_each_result_there(
     streams: OutputStreams,
 ) -> None:
     alert_id = long_alert(sessions, redis_client, streams, context.settings.api.snapshot_dir)
-    page = browser.new_page(viewport={"width": 1366, "height": 768})
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    sign_in(page, live_server, "town")
+    page, errors = signed_in(browser, live_server, "town", viewport={"width": 1366, "height": 768})
     page.wait_for_url(f"{live_server}/dashboard")
     page.goto(f"{live_server}/alerts/{alert_id}")
     rows = page.locator(".timeline li:not(.fold):visible")

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from alert_api.context import AppContext
 from records.outbox import OutputStreams
-from tests.api.browsing import BROWSER_TESTS, browser, screenshot, sign_in, sync_api, wait_until
+from tests.api.browsing import BROWSER_TESTS, browser, screenshot, signed_in, sync_api, wait_until
 from tests.api.builders import Users, raise_alert
 from tests.api.evidence import store_clip
 
@@ -37,10 +37,7 @@ def test_the_clip_plays_on_the_alert_page_and_the_guardian_phone(
 ) -> None:
     snapshots = context.settings.api.snapshot_dir
     alert_id = raise_alert(sessions, redis_client, streams, snapshot_dir=snapshots)
-    page = browser.new_page(viewport={"width": 1366, "height": 768})
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    sign_in(page, live_server, "town")
+    page, errors = signed_in(browser, live_server, "town", viewport={"width": 1366, "height": 768})
     page.wait_for_url(f"{live_server}/dashboard")
     page.goto(f"{live_server}/alerts/{alert_id}")
     page.wait_for_load_state("networkidle")
@@ -49,9 +46,7 @@ def test_the_clip_plays_on_the_alert_page_and_the_guardian_phone(
     phone = browser.new_context(
         viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
     )
-    mobile = phone.new_page()
-    mobile.on("pageerror", lambda error: errors.append(str(error)))
-    sign_in(mobile, live_server, "13900000001")
+    mobile, mobile_errors = signed_in(phone, live_server, "13900000001")
     mobile.wait_for_url(f"{live_server}/guardian")
     card = f'.g-card[data-id="{alert_id}"]'
     mobile.locator(card).wait_for()
@@ -73,5 +68,5 @@ def test_the_clip_plays_on_the_alert_page_and_the_guardian_phone(
     screenshot(mobile, "guardian-clip")
     mobile.goto(f"{live_server}/alerts/{alert_id}")
     plays(mobile, "video#clip")
-    assert errors == []
+    assert errors == [] and mobile_errors == []
     phone.close()

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from records.people import Person, WatchlistChange
 from records.watchlist_csv import import_csv
-from tests.api.browsing import BROWSER_TESTS, browser, screenshot, sign_in, sync_api, wait_until
+from tests.api.browsing import BROWSER_TESTS, browser, screenshot, signed_in, sync_api, wait_until
 from tests.api.builders import GRID_1, GRID_2, SITE, Users
 
 __all__ = ["browser"]  # the fixture
@@ -54,10 +54,7 @@ def test_the_edit_form_checks_as_the_csv_import_and_audits(
     village: Users,
     sessions: sessionmaker[Session],
 ) -> None:
-    page = browser.new_page(viewport={"width": 1366, "height": 768})
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    sign_in(page, live_server, "gw1")
+    page, errors = signed_in(browser, live_server, "gw1", viewport={"width": 1366, "height": 768})
     page.wait_for_url(f"{live_server}/dashboard")
     page.goto(f"{live_server}/watchlist")
     page.click("text=新增重点人员")

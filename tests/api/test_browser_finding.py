@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from alert_api.context import AppContext
 from records.outbox import OutputStreams
 from records.types import Severity
-from tests.api.browsing import BROWSER_TESTS, browser, screenshot, sign_in, sync_api, wait_until
+from tests.api.browsing import BROWSER_TESTS, browser, screenshot, signed_in, sync_api, wait_until
 from tests.api.builders import Users, raise_alert
 
 __all__ = ["browser"]  # the fixture
@@ -38,10 +38,7 @@ def test_search_filters_in_the_address_and_invites(
     )
     web = browser.new_context(viewport={"width": 1366, "height": 768})
     web.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server)
-    page = web.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    sign_in(page, live_server, "admin")
+    page, errors = signed_in(web, live_server, "admin")
     page.wait_for_url(f"{live_server}/dashboard")
     page.goto(f"{live_server}/watchlist")
     everyone = names(page)

@@ -13,7 +13,7 @@ from records.alerts import Alert
 from records.base import utcnow
 from records.outbox import OutputStreams
 from records.types import AlertStatus
-from tests.api.browsing import BROWSER_TESTS, browser, screenshot, sign_in, sync_api
+from tests.api.browsing import BROWSER_TESTS, browser, screenshot, sign_in, signed_in, sync_api
 from tests.api.builders import raise_alert
 
 __all__ = ["browser"]  # the fixture
@@ -39,10 +39,9 @@ def test_a_grid_worker_marks_arrival_from_the_phone(
     card.wait_for()
     assert card.locator(".badge.arrived").count() == 0
 
-    phone = browser.new_page(viewport=PHONE, is_mobile=True, has_touch=True)
-    errors: list[str] = []
-    phone.on("pageerror", lambda error: errors.append(str(error)))
-    sign_in(phone, live_server, "gw1")
+    phone, errors = signed_in(
+        browser, live_server, "gw1", viewport=PHONE, is_mobile=True, has_touch=True
+    )
     phone.goto(f"{live_server}/alerts/{alert_id}")
     phone.locator("button[data-arrive]").tap()
     phone.fill("#note-slot textarea[name=note]", "院门口")
@@ -84,10 +83,7 @@ def test_an_overdue_case_is_red_and_the_supervisor_urges_it_on(
             alert.status, alert.version = AlertStatus.DISPATCHED, 3
             alert.dispatched_at, alert.due_at = now - timedelta(minutes=35), due
             alert.overdue_at = now if due < now else None
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    sign_in(page, live_server, "sup")
+    page, errors = signed_in(browser, live_server, "sup", viewport={"width": 1400, "height": 900})
     page.wait_for_url(f"{live_server}/dashboard")
     late = page.locator(f'.alert-card[data-id="{alert_id}"]')
     late.wait_for()
@@ -122,10 +118,9 @@ def test_the_guardian_phone_calls_with_one_tap_and_says_what_to_do(
     streams: OutputStreams,
 ) -> None:
     alert_id = raise_alert(sessions, redis_client, streams)
-    phone = browser.new_page(viewport=PHONE, is_mobile=True, has_touch=True)
-    errors: list[str] = []
-    phone.on("pageerror", lambda error: errors.append(str(error)))
-    sign_in(phone, live_server, "13900000001")
+    phone, errors = signed_in(
+        browser, live_server, "13900000001", viewport=PHONE, is_mobile=True, has_touch=True
+    )
     phone.wait_for_url(f"{live_server}/guardian")
     calls = phone.locator("#g-calls a.call")
     assert [(a.get_attribute("href"), a.inner_text()) for a in calls.all()] == [
