@@ -166,8 +166,7 @@ def change_status(
     prefix = _rules_prefix(rules_prefix, partitioner, site)
     if to is not S.NEW:
         escalation_timers(client, prefix).cancel(str(alert_id))
-    _tell_rules(client, prefix, alert_id, now or utcnow())
-    publish_pending(sessions, client, streams or OutputStreams())
+    _announce(sessions, client, streams, prefix, alert_id, now or utcnow())
     return alert
 
 
@@ -206,9 +205,18 @@ def _rules_prefix(rules_prefix: str, partitioner: Partitioner | None, site: str)
     return partitioner.name(rules_prefix, site) if partitioner else rules_prefix
 
 
-def _tell_rules(client: redis.Redis, prefix: str, alert_id: int, now: datetime) -> None:
-    """Make the alert's lifecycle timer due: the rules engine looks at it again."""
+def _announce(
+    sessions: sessionmaker[Session],
+    client: redis.Redis,
+    streams: OutputStreams | None,
+    prefix: str,
+    alert_id: int,
+    now: datetime,
+) -> None:
+    """After a commit: make the alert's lifecycle timer due (the rules engine looks at it
+    again) and publish the changes to the live feed."""
     lifecycle_timers(client, prefix).poke(str(alert_id), int(now.timestamp() * 1000))
+    publish_pending(sessions, client, streams or OutputStreams())
 
 
 def _locked(session: Session, alert_id: int) -> Alert:
@@ -249,8 +257,9 @@ def respond_as_family(
     )
     if site is None:
         return False
-    _tell_rules(client, _rules_prefix(rules_prefix, partitioner, site), alert_id, now)
-    publish_pending(sessions, client, streams or OutputStreams())
+    _announce(
+        sessions, client, streams, _rules_prefix(rules_prefix, partitioner, site), alert_id, now
+    )
     return True
 
 
@@ -309,8 +318,9 @@ def urge(
             session, alert, AuditAction.URGE, Change.URGED, actor, actor_id, note.strip(), now
         )
         site = alert.site
-    _tell_rules(client, _rules_prefix(rules_prefix, partitioner, site), alert_id, now)
-    publish_pending(sessions, client, streams or OutputStreams())
+    _announce(
+        sessions, client, streams, _rules_prefix(rules_prefix, partitioner, site), alert_id, now
+    )
     return alert
 
 
