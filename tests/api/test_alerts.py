@@ -6,12 +6,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import httpx
+import pytest
 import redis
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from alert_api.context import AppContext
 from records.outbox import OutputStreams
+from records.timers import escalation_timers, lifecycle_timers
 from records.types import Severity
 from tests.api.builders import (
     GRID_1,
@@ -238,19 +240,34 @@ def test_two_officers_at_once_one_wins_one_gets_a_conflict(
     assert detail["version"] == 2 and len(detail["transitions"]) == 2
 
 
-def test_acknowledging_stops_the_escalation_and_tells_the_feed(
-    client: TestClient,
+LADDER_DUE_MS = 10**13
+"""When the laddered alert's next escalation step is due: long after any test."""
+
+
+@pytest.fixture
+def laddered(
     context: AppContext,
-    village: Users,
     sessions: sessionmaker[Session],
     redis_client: redis.Redis,
     streams: OutputStreams,
-) -> None:
-    from records.timers import escalation_timers
-
+) -> int:
+    """A new alert whose escalation ladder waits for its next step (due at LADDER_DUE_MS)."""
     alert_id = raise_alert(sessions, redis_client, streams)
+    prefix = context.settings.api.rules_key_prefix
+    escalation_timers(redis_client, prefix).schedule(str(alert_id), LADDER_DUE_MS)
+    return alert_id
+
+
+def test_acknowledging_stops_the_escalation_and_tells_the_feed(
+    laddered: int,
+    client: TestClient,
+    context: AppContext,
+    village: Users,
+    redis_client: redis.Redis,
+    streams: OutputStreams,
+) -> None:
+    alert_id = laddered
     timers = escalation_timers(redis_client, context.settings.api.rules_key_prefix)
-    timers.schedule(str(alert_id), 10**13)
     headers = bearer(context, village.grid1_worker)
     assert transition(client, headers, alert_id, "acknowledged", 1).status_code == 200
     assert redis_client.zscore(timers.key, str(alert_id)) is None
@@ -259,18 +276,15 @@ def test_acknowledging_stops_the_escalation_and_tells_the_feed(
 
 
 def test_a_guardians_on_it_is_a_family_response_and_a_staff_tap_acknowledges(
+    laddered: int,
     client: TestClient,
     context: AppContext,
     village: Users,
-    sessions: sessionmaker[Session],
     redis_client: redis.Redis,
     streams: OutputStreams,
 ) -> None:
-    from records.timers import escalation_timers, lifecycle_timers
-
-    alert_id = raise_alert(sessions, redis_client, streams)
+    alert_id = laddered
     prefix = context.settings.api.rules_key_prefix
-    escalation_timers(redis_client, prefix).schedule(str(alert_id), 10**13)
     first = client.post(f"/api/alerts/{alert_id}/on-it", headers=bearer(context, village.wang_li))
     assert first.status_code == 200
     body = first.json()
@@ -280,7 +294,7 @@ def test_a_guardians_on_it_is_a_family_response_and_a_staff_tap_acknowledges(
     assert body["alert"]["family_response_at"] is not None
     assert body["alert"]["transitions"][-1]["action"] == "family_response"
     # The ladder runs on; the rules engine is asked to tell the others.
-    assert escalation_timers(redis_client, prefix).due_ms(str(alert_id)) == 10**13
+    assert escalation_timers(redis_client, prefix).due_ms(str(alert_id)) == LADDER_DUE_MS
     assert lifecycle_timers(redis_client, prefix).due_ms(str(alert_id)) is not None
     last = last_change(redis_client, streams)
     assert last[b"change"] == b"family_response" and last[b"status"] == b"new"
@@ -294,18 +308,15 @@ def test_a_guardians_on_it_is_a_family_response_and_a_staff_tap_acknowledges(
 
 
 def test_staff_mark_arrival_on_site_and_guardians_cannot(
+    laddered: int,
     client: TestClient,
     context: AppContext,
     village: Users,
-    sessions: sessionmaker[Session],
     redis_client: redis.Redis,
     streams: OutputStreams,
 ) -> None:
-    from records.timers import escalation_timers
-
-    alert_id = raise_alert(sessions, redis_client, streams)
+    alert_id = laddered
     prefix = context.settings.api.rules_key_prefix
-    escalation_timers(redis_client, prefix).schedule(str(alert_id), 10**13)
     url = f"/api/alerts/{alert_id}/arrival"
     guardian = client.post(url, json={}, headers=bearer(context, village.wang_li))
     assert guardian.status_code == 403
@@ -318,7 +329,7 @@ def test_staff_mark_arrival_on_site_and_guardians_cannot(
     (audit,) = [t for t in body["alert"]["transitions"] if t["action"] == "arrival"]
     assert audit["note"] == "已到王秀英家院门口" and audit["actor"] == body["alert"]["arrived_by"]
     # Arrival leaves the acknowledge ladder alone.
-    assert escalation_timers(redis_client, prefix).due_ms(str(alert_id)) == 10**13
+    assert escalation_timers(redis_client, prefix).due_ms(str(alert_id)) == LADDER_DUE_MS
     last = last_change(redis_client, streams)
     assert last[b"change"] == b"arrived" and last[b"status"] == b"new"
     assert client.post(url, json={}, headers=worker).json()["arrived"] is False  # once
@@ -336,8 +347,6 @@ def test_a_supervisor_urges_a_case_on_with_a_note(
     redis_client: redis.Redis,
     streams: OutputStreams,
 ) -> None:
-    from records.timers import lifecycle_timers
-
     alert_id = raise_alert(sessions, redis_client, streams)
     url = f"/api/alerts/{alert_id}/urge"
     for user in (village.grid1_worker, village.town_officer, village.wang_li):
