@@ -119,6 +119,10 @@ class Translator:
     # Zigbee2MQTT.
 
     def _zigbee2mqtt(self, topic: zigbee2mqtt.Z2mTopic, message: Incoming) -> Translation:
+        if not message.payload:  # a retained message deleted, e.g. a removed device's state
+            if topic.kind is TopicKind.DEVICE_LIST:
+                self.z2m_devices.pop(topic.base, None)
+            return Translation("cleared")
         if topic.kind is TopicKind.DEVICE_LIST:
             try:
                 self.z2m_devices[topic.base] = zigbee2mqtt.parse_device_list(message.payload)

@@ -151,6 +151,8 @@ def test_zigbee2mqtt_and_home_assistant_messages_become_readings_through_ingest(
             assert wait_for(lambda: redis_client.xlen(ns.stream) >= len(messages) + 1)
         finally:
             publisher.publish(f"{base}/bridge/devices", b"", retain=True)
+        # The deletion reaches the bridge too: it forgets the list and dead-letters nothing.
+        assert wait_for(lambda: base not in bridge.translator.z2m_devices)
     readings = stream_readings(redis_client, ns.stream)
     got = [
         (r.device, r.sensor_type.value, r.value, r.battery_pct, bool(r.attributes.get("repeated")))

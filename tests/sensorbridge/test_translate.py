@@ -151,6 +151,20 @@ def test_door_sensor_found_by_friendly_name_through_the_device_list(
     assert (closed.device, closed.value) == ("door-wang", False)
 
 
+def test_a_deleted_retained_message_is_no_dead_letter(translator: Translator) -> None:
+    """An empty payload deletes a retained message (Zigbee2MQTT does so for a removed device):
+    it is neither read nor dead-lettered; a deleted device list is forgotten."""
+    translator.translate(
+        Incoming("zigbee2mqtt/bridge/devices", json.dumps(p.DEVICE_LIST).encode(), NOW, True)
+    )
+    for topic in ("zigbee2mqtt/bridge/devices", "zigbee2mqtt/tuya-door"):
+        cleared = translator.translate(Incoming(topic, b"", NOW))
+        assert (cleared.outcome, cleared.readings, cleared.dead_letter) == ("cleared", [], None)
+    assert "zigbee2mqtt" not in translator.z2m_devices
+    unknown = z2m(translator, "wang/front-door", p.AQARA_DOOR_MCCGQ11LM)
+    assert unknown.dead_letter is not None and unknown.dead_letter.reason == "unknown_device"
+
+
 def test_a_multi_sensor_gives_one_reading_per_kind(translator: Translator) -> None:
     state = {"occupancy": True, "temperature": 19.5, "battery": 55}
     readings = z2m(translator, "kitchen/multi", state).readings
