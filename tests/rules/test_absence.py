@@ -12,12 +12,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from records.alerts import Alert, AlertEvent
-from records.feed import AlertChange, Change, NotificationJob
+from records.feed import Change
 from rules.consumer import RulesConsumer
 from shouwang.contracts import EventType, Phase, SensorType
 from tests.records.redis_fixtures import RedisNames
 from tests.rules.builders import event, sensor
-from tests.rules.conftest import Clock, add, alerts, drain
+from tests.rules.conftest import Clock, add, alerts, changes, drain, notified
 
 pytestmark = pytest.mark.integration
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -82,9 +82,7 @@ def test_a_morning_without_activity_raises_one_alert_at_eleven(
     )
     assert alert.first_seen_at == at(11) and [p.person_id for p in alert.persons]
     assert (alert.source, alert.details["source_name"]) == ("P001", "王秀英")  # not the code
-    jobs = [
-        NotificationJob.from_fields(f) for _, f in redis_client.xrange(names.streams.notifications)
-    ]
+    jobs = notified(redis_client, names)
     assert {(j.role, j.recipient_name) for j in jobs if j.alert_id == alert.id} == {
         ("guardian", "王丽"),
         ("guardian", "王强"),
@@ -186,8 +184,8 @@ def test_activity_after_the_alert_ends_its_condition(
     assert ended.condition_ended_at == at(11)  # no earlier than it was raised
     add(redis_client, names, reading(SensorType.MOTION, True, at(11, 20)))
     run_until(worker, clock, at(11, 30))
-    changes = [AlertChange.from_fields(f) for _, f in redis_client.xrange(names.streams.alerts)]
-    assert [c.change for c in changes if c.alert_id == alert.id] == [Change.CREATED, Change.ENDED]
+    announced = changes(redis_client, names)
+    assert [c.change for c in announced if c.alert_id == alert.id] == [Change.CREATED, Change.ENDED]
     with village() as session:
         phases = session.scalars(
             select(AlertEvent.phase).where(AlertEvent.alert_id == alert.id).order_by(AlertEvent.id)

@@ -40,10 +40,6 @@ def arrival_jobs(client: redis.Redis, names: RedisNames) -> list[NotificationJob
     return [job for job in notified(client, names) if ":arrival:" in job.job_id]
 
 
-def changed(client: redis.Redis, names: RedisNames) -> list[Change]:
-    return [c.change for c in changes(client, names)]
-
-
 def arrive(
     village: sessionmaker[Session],
     client: redis.Redis,
@@ -92,7 +88,7 @@ def test_nobody_on_site_in_time_is_told_though_staff_acknowledged(
     assert all(j.body.startswith("【危急】3分钟内无人到场｜") for j in told)
     (alert,) = alerts(village)
     assert alert.status is AlertStatus.ACKNOWLEDGED and alert.arrival_missed_at is not None
-    assert Change.ARRIVAL_MISSED in changed(redis_client, names)
+    assert Change.ARRIVAL_MISSED in {c.change for c in changes(redis_client, names)}
     # What is left: the reminder, 10 minutes after the acknowledgement.
     assert lifecycle.due_ms(str(fallen)) == created_ms + 30_000 + 600_000
     clock.advance(600)
@@ -128,7 +124,7 @@ def test_arrival_stops_the_arrival_timer_only(
         (AuditAction.STATUS, "rules", "raised by rule elder_fall"),
         (AuditAction.ARRIVAL, "杨秀兰", "院子门口"),
     ]
-    assert Change.ARRIVED in changed(redis_client, names)
+    assert Change.ARRIVED in {c.change for c in changes(redis_client, names)}
 
 
 def test_the_arrival_timer_survives_a_rules_worker_restart(

@@ -14,24 +14,20 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from records.alerts import AlertEvent, AlertTransition
 from records.db import make_engine, make_sessionmaker
-from records.feed import AlertChange, Change
+from records.feed import Change
 from records.lifecycle import transition
 from records.types import AlertStatus
 from rules.consumer import RulesConsumer
 from shouwang.contracts import EventType, Phase, SensorType
 from tests.records.redis_fixtures import RedisNames
 from tests.rules.builders import NOON, clip, event, sensor, snapshot
-from tests.rules.conftest import Clock, add, alerts, drain
+from tests.rules.conftest import Clock, add, alerts, changes, drain
 
 pytestmark = pytest.mark.integration
 
 
 def fall(**kwargs: object) -> dict[str, str]:
     return event(EventType.FALL, camera="cam-home-wang", **kwargs)  # type: ignore[arg-type]
-
-
-def changes(client: redis.Redis, names: RedisNames) -> list[AlertChange]:
-    return [AlertChange.from_fields(f) for _, f in client.xrange(names.streams.alerts)]
 
 
 def pending(client: redis.Redis, names: RedisNames) -> int:

@@ -14,12 +14,12 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from records.alerts import AlertEvent, OutboxEntry
-from records.feed import AlertChange, Change
+from records.feed import Change
 from rules.consumer import RulesConsumer
 from shouwang.contracts import EventType, Phase
 from tests.records.redis_fixtures import RedisNames
 from tests.rules.builders import NOON, event
-from tests.rules.conftest import add, alerts, drain
+from tests.rules.conftest import add, alerts, changes, drain
 
 pytestmark = pytest.mark.integration
 
@@ -57,10 +57,6 @@ def phases(sessions: sessionmaker[Session]) -> list[str]:
     """The phases on the alerts' timelines, in the order recorded."""
     with sessions() as session:
         return list(session.scalars(select(AlertEvent.phase).order_by(AlertEvent.id)))
-
-
-def changes(client: redis.Redis, names: RedisNames) -> list[AlertChange]:
-    return [AlertChange.from_fields(f) for _, f in client.xrange(names.streams.alerts)]
 
 
 def remembered(client: redis.Redis, names: RedisNames) -> list[str]:

@@ -4,19 +4,15 @@ import pytest
 import redis
 from sqlalchemy.orm import Session, sessionmaker
 
-from records.feed import AlertChange, Change, NotificationJob
+from records.feed import Change
 from records.types import AlertStatus, Severity
 from rules.consumer import RulesConsumer
 from shouwang.contracts import EventType, Phase
 from tests.records.redis_fixtures import RedisNames
 from tests.rules.builders import NOON, event
-from tests.rules.conftest import add, alerts, drain
+from tests.rules.conftest import add, alerts, changes, drain, notified
 
 pytestmark = pytest.mark.integration
-
-
-def jobs(client: redis.Redis, names: RedisNames) -> list[NotificationJob]:
-    return [NotificationJob.from_fields(f) for _, f in client.xrange(names.streams.notifications)]
 
 
 def test_stranger_lying_on_a_bench_at_noon_raises_nothing(
@@ -83,7 +79,7 @@ def test_elder_falls_at_home_one_critical_alert_for_guardians_grid_worker_and_du
     assert alert.event_count == 4
     assert alert.details["address"] == "马岩村一组12号"
     assert (alert.details["source_name"], alert.details["zone_name"]) == ("堂屋", "床边")
-    sent = jobs(redis_client, names)
+    sent = notified(redis_client, names)
     assert {(j.role, j.recipient_name) for j in sent} == {
         ("guardian", "王丽"),
         ("guardian", "王强"),
@@ -94,9 +90,10 @@ def test_elder_falls_at_home_one_critical_alert_for_guardians_grid_worker_and_du
     wang_li = next(j for j in sent if j.recipient_name == "王丽")
     assert wang_li.channels == ("webpush", "dingtalk://example-token-2")
     assert wang_li.body == "【危急】老人跌倒：王秀英｜马岩村一组12号 · 堂屋｜11-27 12:00"
-    changes = [AlertChange.from_fields(f) for _, f in redis_client.xrange(names.streams.alerts)]
-    assert [c.change for c in changes] == [Change.CREATED] + [Change.UPDATED] * 3
-    assert changes[-1].alert["event_count"] == 4 and changes[0].person_ids == changes[-1].person_ids
+    announced = changes(redis_client, names)
+    assert [c.change for c in announced] == [Change.CREATED] + [Change.UPDATED] * 3
+    assert announced[-1].alert["event_count"] == 4
+    assert announced[0].person_ids == announced[-1].person_ids
 
 
 def test_elder_found_on_the_floor_high_then_critical_after_the_long_lie(
@@ -137,5 +134,7 @@ def test_elder_found_on_the_floor_high_then_critical_after_the_long_lie(
     assert set(by_rule) == {"elder_person_down", "elder_long_lie"}
     assert by_rule["elder_long_lie"].severity == Severity.CRITICAL
     assert all(a.condition_ended_at is not None for a in by_rule.values())
-    critical = [j for j in jobs(redis_client, names) if j.alert_id == by_rule["elder_long_lie"].id]
+    critical = [
+        j for j in notified(redis_client, names) if j.alert_id == by_rule["elder_long_lie"].id
+    ]
     assert {j.role for j in critical} == {"guardian", "grid_worker", "duty_officer"}

@@ -12,12 +12,12 @@ import redis
 from sqlalchemy.orm import Session, sessionmaker
 
 from records.alerts import Alert
-from records.feed import AlertChange, Change, NotificationJob
+from records.feed import Change
 from rules.consumer import RulesConsumer
 from shouwang.contracts import SensorType
 from tests.records.redis_fixtures import RedisNames
 from tests.rules.builders import sensor
-from tests.rules.conftest import Clock, add, alerts, drain
+from tests.rules.conftest import Clock, add, alerts, changes, drain, notified
 
 pytestmark = pytest.mark.integration
 START = datetime(2026, 11, 27, 8, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -32,9 +32,8 @@ def run_until(consumer: RulesConsumer, clock: Clock, when: datetime) -> None:
     drain(consumer)
 
 
-def changes(client: redis.Redis, names: RedisNames, alert_id: int) -> list[Change]:
-    found = [AlertChange.from_fields(f) for _, f in client.xrange(names.streams.alerts)]
-    return [c.change for c in found if c.alert_id == alert_id]
+def changes_of(client: redis.Redis, names: RedisNames, alert_id: int) -> list[Change]:
+    return [c.change for c in changes(client, names) if c.alert_id == alert_id]
 
 
 @pytest.fixture
@@ -85,9 +84,7 @@ def test_a_silent_sensor_is_offline_after_its_kinds_interval_until_it_reports(
         "传感器离线（厨房），请检查",
     )
     assert thermometer.details["attributes"]["sensor_type"] == "temperature"
-    jobs = [
-        NotificationJob.from_fields(f) for _, f in redis_client.xrange(names.streams.notifications)
-    ]
+    jobs = notified(redis_client, names)
     assert {(j.role, j.recipient_name) for j in jobs} == {("grid_worker", "杨秀兰")}
     run_until(
         worker, clock, START + 2 * hour + timedelta(hours=25)
@@ -104,7 +101,7 @@ def test_a_silent_sensor_is_offline_after_its_kinds_interval_until_it_reports(
     run_until(worker, clock, START + 28 * hour)
     door = next(a for a in of_rule(village, "sensor_offline") if a.source == "door-wang")
     assert door.condition_ended_at == START + 28 * hour
-    assert changes(redis_client, names, door.id) == [Change.CREATED, Change.ENDED]
+    assert changes_of(redis_client, names, door.id) == [Change.CREATED, Change.ENDED]
 
 
 def test_low_battery_asks_for_a_replacement_until_it_reads_high_again(
@@ -138,7 +135,7 @@ def test_low_battery_asks_for_a_replacement_until_it_reads_high_again(
     run_until(worker, clock, START + timedelta(minutes=60))
     (replaced,) = of_rule(village, "sensor_battery_low")
     assert replaced.condition_ended_at == START + timedelta(minutes=50)
-    assert changes(redis_client, names, low.id) == [Change.CREATED, Change.ENDED]
+    assert changes_of(redis_client, names, low.id) == [Change.CREATED, Change.ENDED]
     # A device that only says battery_low (Tuya smoke detectors) opens and ends it too.
     add(
         redis_client,
@@ -185,7 +182,11 @@ def test_a_clear_reading_ends_the_sensor_episode(
     run_until(worker, clock, START + 10 * minute)
     (alert,) = of_rule(village, rule)
     assert (alert.event_count, alert.condition_ended_at) == (2, START + 5 * minute)
-    assert changes(redis_client, names, alert.id) == [Change.CREATED, Change.UPDATED, Change.ENDED]
+    assert changes_of(redis_client, names, alert.id) == [
+        Change.CREATED,
+        Change.UPDATED,
+        Change.ENDED,
+    ]
     # The alarm again within the cooldown: the alert takes it and the condition is on again.
     add(redis_client, names, sensor(kind, True, device=device, at=START + 8 * minute))
     run_until(worker, clock, START + 12 * minute)
