@@ -7,7 +7,7 @@ from functools import cache
 
 import pytest
 
-from benchmarks.edge_accuracy import Options, Run, run_all
+from benchmarks.edge_accuracy import Options, Run, load_notes, run_all
 from edge.conditions import HELD, LONG_LIE, Condition
 from edge.evaluate import load_clips
 from shouwang.contracts import EventType, Phase
@@ -23,9 +23,15 @@ falls, docs/edge.md says why), and a deep crouch behind a platform."""
 
 
 @cache
-def runs(condition: Condition) -> tuple[Run, ...]:
-    """Every clip in `condition`, analysed once per test session, two at a time."""
+def runs(condition: Condition, down_at_end: frozenset[str] | None = None) -> tuple[Run, ...]:
+    """Every clip in `condition` (with `down_at_end`: those whose end footage_notes.csv says
+    that of), analysed once per test session, two at a time."""
     clips = load_clips(footage())
+    if down_at_end is not None:
+        notes = load_notes()
+        clips = [
+            c for c in clips if c.name not in notes or notes[c.name].down_at_end in down_at_end
+        ]
     done = tuple(run_all(clips, [condition], Options(), jobs=2))
     errors = {r.error for r in done if r.error}
     if errors:
@@ -43,7 +49,9 @@ def test_held_falls_are_found_in_time_with_few_false_alarms() -> None:
 
 
 def test_person_down_for_everyone_left_on_the_floor_and_nobody_else() -> None:
-    long_lie = runs(LONG_LIE)
+    # The clips that end with someone down and those that end with nobody down; the ones
+    # ending on a mat or unclearly are scored by neither assertion (the benchmark shows them).
+    long_lie = runs(LONG_LIE, frozenset({"yes", "no"}))
     table = "\n".join(f"{r.clip}: {r.down} {r.down_frames}" for r in long_lie)
     assert not [r for r in long_lie if r.down == "false_alarm"], table
     expected = [r for r in long_lie if r.down in ("raised", "missed")]
