@@ -1,6 +1,7 @@
 """How many cameras one box sustains at 5 detect-fps with 10% motion duty.
 
     python -m benchmarks.edge_capacity [--quick] [--max-cameras 64] [--seconds 40]
+        [--input-size 640]
 
 The scene is a camera's sub-stream (640×360, 25 fps, H.264): an empty room with sensor noise
 where people walk through for 2 s of every 20 s (`benchmarks.scenes.duty_cycle_scenes`). The
@@ -179,8 +180,10 @@ def run_step(
     *,
     seconds: float,
     warmup: float,
+    input_size: int | None = None,
 ) -> Step:
-    """Run the agent with `cameras` cameras and measure it."""
+    """Run the agent with `cameras` cameras (pose input `input_size`, else the default) and
+    measure it."""
     work = folder / f"step-{cameras}"
     work.mkdir()
     config = agent_config(
@@ -192,6 +195,8 @@ def run_step(
         broker_port,
     )
     config["publish"]["heartbeat_interval_s"] = HEARTBEAT_S
+    if input_size is not None:
+        config["detector"] = {"input_size": input_size}
     listener = HeartbeatListener(broker_port, config["site"], config["edge_id"])
     try:
         with running_agent(config, work) as process:
@@ -249,6 +254,7 @@ def measure(
     max_cameras: int = 64,
     seconds: float | None = None,
     warmup: float = 10.0,
+    input_size: int | None = None,
     say: Callable[[str], None] = console.print,
 ) -> Capacity:
     """Search for the most cameras the box sustains; every step is kept."""
@@ -263,7 +269,15 @@ def measure(
         count: int | None = 4
         while count is not None and steps_left > 0:
             say(f"cameras: {count} cameras for {seconds:.0f} s …")
-            step = run_step(count, scenes, broker.port, folder, seconds=seconds, warmup=warmup)
+            step = run_step(
+                count,
+                scenes,
+                broker.port,
+                folder,
+                seconds=seconds,
+                warmup=warmup,
+                input_size=input_size,
+            )
             say(
                 f"cameras: {count}: agent CPU {step.cpu_cores:.2f} cores "
                 f"({100 * step.cpu_per_camera:.1f}% of a core each), fps min "
@@ -282,6 +296,7 @@ def main() -> None:
     parser.add_argument("--max-cameras", type=int, default=64)
     parser.add_argument("--seconds", type=float, help="measurement per step (default 40)")
     parser.add_argument("--warmup", type=float, default=10.0)
+    parser.add_argument("--input-size", type=int, help="pose model input (default: the config's)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         capacity = measure(
@@ -290,6 +305,7 @@ def main() -> None:
             max_cameras=args.max_cameras,
             seconds=args.seconds,
             warmup=args.warmup,
+            input_size=args.input_size,
         )
     table = Table(
         title=f"edge run at {DETECT_FPS:.0f} detect-fps, motion in "

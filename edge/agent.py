@@ -149,11 +149,19 @@ class EdgeAgent:
             settings=settings.publish,
             heartbeat=self.heartbeat,
         )
-        detector, fall_detector = build_detectors(settings.detector)
         cameras = [camera for camera in settings.cameras if camera.enabled]
+        default_size = settings.detector.input_size
+        sizes = {camera.input_size or default_size for camera in cameras}
+        detectors = {size: build_detectors(settings.detector, size) for size in sorted(sizes)}
         self.clips = ClipWriter(self.publisher, {camera.id: camera.clip for camera in cameras})
         self.workers = [
-            CameraWorker(camera, settings, detector, fall_detector, self.publisher, self.clips)
+            CameraWorker(
+                camera,
+                settings,
+                *detectors[camera.input_size or default_size],
+                self.publisher,
+                self.clips,
+            )
             for camera in cameras
         ]
         self._last_beat = (time.monotonic(), {w.camera.id: (0, 0, 0.0) for w in self.workers})

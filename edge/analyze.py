@@ -44,7 +44,7 @@ class VideoAnalysis:
         start: datetime | None = None,
     ) -> None:
         self.video, self.camera, self.out = video, camera, out
-        detector, fall_detector = build_detectors(settings.detector)
+        detector, fall_detector = build_detectors(settings.detector, camera.input_size)
         factory = EventFactory.for_camera(settings.site, settings.edge_id, camera, detector.info)
         self.pipeline = CameraPipeline(camera, detector, factory, fall_detector)
         self.start = start or datetime.now(ZoneInfo(settings.timezone))

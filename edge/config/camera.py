@@ -85,6 +85,16 @@ class CameraConfig(Section):
         description="Frames analysed per second; the others are grabbed and discarded "
         "without being decoded to colour.",
     )
+    input_size: int | None = Field(
+        None,
+        ge=160,
+        le=1280,
+        multiple_of=32,
+        title="Input size",
+        description="Pose model input for this camera (longest side, pixels); default "
+        "`detector.input_size`. Raise it for a camera whose people are small: a far scene, a "
+        "doorbell fisheye, a low-resolution stream (docs/edge.md gives accuracy and cost).",
+    )
     reconnect_max_s: float = Field(
         60.0,
         ge=1,

@@ -9,14 +9,17 @@ from edge.detect.yolo import YoloOnnxDetector
 log = structlog.get_logger(__name__)
 
 
-def build_detectors(config: DetectorConfig) -> tuple[Detector, Detector | None]:
-    """The person/pose detector and, when enabled and prepared, the fall model.
+def build_detectors(
+    config: DetectorConfig, input_size: int | None = None
+) -> tuple[Detector, Detector | None]:
+    """The person/pose detector (at `input_size`, else the config's) and, when enabled and
+    prepared, the fall model. Detectors of one model file share its onnxruntime session.
 
     A missing fall model is logged and skipped: falls are then judged on pose alone.
     """
     detector = YoloOnnxDetector(
         config.path,
-        input_size=config.input_size,
+        input_size=input_size or config.input_size,
         threads=config.threads,
         confidence=config.confidence,
     )

@@ -13,6 +13,7 @@ import pytest
 
 from edge.agent import EdgeAgent
 from edge.config import EdgeSettings
+from edge.detect.yolo import YoloOnnxDetector
 from shouwang.contracts import BehaviourEvent, Snapshot
 from tests.edge.footage import clip, footage
 from tests.helpers.mosquitto import Mosquitto
@@ -159,3 +160,23 @@ def test_broker_down_events_queue_then_arrive_in_order(tmp_path: Path, broker: M
     finally:
         agent.stop()
         sub.stop()
+
+
+def test_each_camera_detects_at_its_own_input_size(tmp_path: Path) -> None:
+    video = str(_video(tmp_path / "motion.avi", seconds=0.5))
+    settings = _settings(
+        tmp_path,
+        1,  # never started: nothing connects
+        [
+            {"id": "cam-near", "source": video},
+            {"id": "cam-far", "source": video, "input_size": 640},
+        ],
+    )
+    agent = EdgeAgent(settings)
+    near, far = (worker.pipeline.detector for worker in agent.workers)
+    assert isinstance(near, YoloOnnxDetector) and isinstance(far, YoloOnnxDetector)
+    assert (near.info.input_size, far.info.input_size) == (416, 640)
+    frame = np.zeros((360, 640, 3), np.uint8)
+    assert near.prepare(frame)[0].shape[2:] == (256, 416)
+    assert far.prepare(frame)[0].shape[2:] == (384, 640)
+    assert near.session is far.session  # one model in memory
