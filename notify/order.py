@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from records.alerts import Alert
-from records.feed import ARRIVAL_STAGE, after_acknowledgement, job_stage
+from records.feed import ARRIVAL_STAGE, after_acknowledgement, job_stage, stage_kind
 from records.notifications import Delivery, DeliveryOutcome, RecipientType
 from records.types import OPEN_STATUSES, AlertStatus
 
@@ -80,7 +80,7 @@ class Answers:
     def reason(self, alert_id: int, recipient_type: RecipientType, job_id: str) -> str | None:
         """Why a waiting step of this job to this recipient is not sent any more (None: it is)."""
         stage = job_stage(job_id)
-        if stage == ARRIVAL_STAGE and alert_id in self.on_site:
+        if stage_kind(stage) == ARRIVAL_STAGE and alert_id in self.on_site:
             return f"{self.on_site[alert_id]} on site before this step"
         if after_acknowledgement(stage):
             return f"alert {self.closed[alert_id]}" if alert_id in self.closed else None

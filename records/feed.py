@@ -235,7 +235,8 @@ class AlertChange:
 
 
 ARRIVAL_STAGE = "arrival"
-"""The stage of the notice that nobody was on site in time (job `<alert>:arrival:…`)."""
+"""The stage of the notice that nobody was on site in time (job `<alert>:arrival:…`;
+`arrival<version>` after a reopening)."""
 
 
 AFTER_ACKNOWLEDGEMENT = frozenset({ARRIVAL_STAGE, "overdue", "urge", "remind"})
@@ -246,7 +247,12 @@ site, a case overdue or urged (督办), an acknowledged alert still unresolved."
 def after_acknowledgement(stage: str) -> bool:
     """Whether notices of `stage` (`urge12`, `remind2`…) are about what follows
     acknowledgement, so acknowledging does not answer them."""
-    return stage.rstrip("0123456789") in AFTER_ACKNOWLEDGEMENT
+    return stage_kind(stage) in AFTER_ACKNOWLEDGEMENT
+
+
+def stage_kind(stage: str) -> str:
+    """A stage without its number (`urge12` → `urge`)."""
+    return stage.rstrip("0123456789")
 
 
 def job_stage(job_id: str) -> str:

@@ -346,7 +346,8 @@ def _record_action(
     note: str,
     now: datetime,
 ) -> str | None:
-    """Record an action that keeps the status on an open alert, once per user: the first
+    """Record an action that keeps the status on an open alert, once per user since it was
+    last (re)opened: the first
     one's time and actor on the alert, the audit row, the live-feed change; committed.
     Returns the alert's site, or None when nothing was recorded (closed, or done before)."""
     at_column, by_column, change = FIRST[action]
@@ -357,6 +358,7 @@ def _record_action(
                 AlertTransition.alert_id == alert_id,
                 AlertTransition.action == action,
                 AlertTransition.actor_id == actor_id,
+                AlertTransition.at >= (alert.reopened_at or alert.created_at),
             )
         )
         if alert.status not in OPEN_STATUSES or done_before:

@@ -134,6 +134,8 @@ REOPEN_ALERT = (
         reopened_at=bindparam("reopened_at"),
         acknowledged_at=None,
         resolved_at=None,
+        arrived_at=None,
+        arrived_by=None,
     )
 )
 """Executed with the alert id, the version the engine read, the new severity and rule, and
@@ -465,13 +467,15 @@ class AlertBook:
 
     def reopen(self, alert: AlertState, rule_id: str, severity: Severity, note: str) -> None:
         """Reopen a closed alert rule `rule_id` found worse: status new at `severity`, a new
-        version, the rule's escalation ladder from its first step again, no due time or
-        reminders, and the audit row (written on flush, if nobody changed it meanwhile)."""
+        version, the rule's escalation ladder and arrival deadline from now again, nobody on
+        site, no due time or reminders, and the audit row (written on flush, if nobody changed
+        it meanwhile)."""
         previous, version = alert.status, alert.version
         alert.status, alert.severity, alert.version = AlertStatus.NEW, severity, version + 1
         alert.rule_id, alert.reopened_at = rule_id, self.now
         alert.escalation_step, alert.escalated_at = 0, None
         alert.acknowledged_at = alert.resolved_at = None
+        alert.arrived_at = alert.arrived_by = alert.arrival_missed_at = None
         alert.due_at = alert.overdue_at = None  # a new dispatch, a new due time
         alert.reminders = 0
         self._reopened.append(

@@ -275,6 +275,8 @@ class Engine:
             )
             if (due := step_due_ms(alert, rule, 0)) is not None:
                 book.set_timer(self.escalations, alert, due)
+            if (due := lifecycle_due_ms(alert, rule, self.rules)) is not None:
+                book.set_timer(self.lifecycle, alert, due)
             outcome.reopened.append(alert.id)
         else:
             outcome.updated.append(alert.id)

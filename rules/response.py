@@ -65,8 +65,9 @@ def _ms(moment: datetime) -> int:
 
 
 def arrival_due_ms(alert: AlertState, rule: Rule, rules: RuleSet) -> int | None:
-    """When nobody on site is late (ms), while that is still to tell: the alert is open,
-    nobody has arrived and the arrival recipients were not told yet (None otherwise)."""
+    """When nobody on site is late (ms, counted from the alert's creation or last reopening),
+    while that is still to tell: the alert is open, nobody has arrived and the arrival
+    recipients were not told yet (None otherwise)."""
     within = rules.response.arrival(rule.alert, alert.severity)
     if (
         within is None
@@ -75,7 +76,7 @@ def arrival_due_ms(alert: AlertState, rule: Rule, rules: RuleSet) -> int | None:
         or alert.arrival_missed_at is not None
     ):
         return None
-    return _ms(alert.created_at) + int(within * 1000)
+    return _ms(alert.reopened_at or alert.created_at) + int(within * 1000)
 
 
 def overdue_due_ms(alert: AlertState, rules: RuleSet) -> int | None:
@@ -199,10 +200,12 @@ class Circle:
         due = arrival_due_ms(self.alert, self.rule, self.rules)
         if due is None or due > self.now_ms:
             return False
-        minutes = (due - _ms(self.alert.created_at)) / 60000
-        self.alert.arrival_missed_at = self.book.now
+        alert = self.alert
+        minutes = (due - _ms(alert.reopened_at or alert.created_at)) / 60000
+        alert.arrival_missed_at = self.book.now
         specs = self.rules.response.arrival_recipients(self.rule.alert)
-        self._tell(specs, ARRIVAL_STAGE, f"{minutes:g}分钟内无人到场", Change.ARRIVAL_MISSED)
+        stage = ARRIVAL_STAGE if alert.reopened_at is None else f"{ARRIVAL_STAGE}{alert.version}"
+        self._tell(specs, stage, f"{minutes:g}分钟内无人到场", Change.ARRIVAL_MISSED)
         return True
 
     def set_due(self) -> None:

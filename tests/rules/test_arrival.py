@@ -3,7 +3,7 @@ on site in time; a staff member's arrival stops it, acknowledgement does not. On
 clock, with real Redis and both databases."""
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import redis
@@ -11,15 +11,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from records.alerts import AlertTransition
-from records.feed import Change, NotificationJob
-from records.lifecycle import mark_arrival
+from records.feed import Change, NotificationJob, job_stage
+from records.lifecycle import mark_arrival, transition
 from records.timers import escalation_timers, lifecycle_timers
 from records.types import AlertStatus, AuditAction
 from rules.consumer import RulesConsumer
 from rules.definitions import parse_rules
-from shouwang.contracts import EventType
+from shouwang.contracts import EventType, Phase
 from tests.records.redis_fixtures import RedisNames
-from tests.rules.builders import event
+from tests.rules.builders import NOON, event
 from tests.rules.conftest import (
     DEFAULT_RULES,
     Clock,
@@ -37,7 +37,7 @@ pytestmark = pytest.mark.integration
 
 def arrival_jobs(client: redis.Redis, names: RedisNames) -> list[NotificationJob]:
     """The notices that nobody was on site in time."""
-    return [job for job in notified(client, names) if ":arrival:" in job.job_id]
+    return [job for job in notified(client, names) if ":arrival" in job.job_id]
 
 
 def arrive(
@@ -125,6 +125,66 @@ def test_arrival_stops_the_arrival_timer_only(
         (AuditAction.ARRIVAL, "杨秀兰", "院子门口"),
     ]
     assert Change.ARRIVED in {c.change for c in changes(redis_client, names)}
+
+
+def test_a_reopened_alert_restarts_the_arrival_deadline(
+    consumer: RulesConsumer,
+    village: sessionmaker[Session],
+    redis_client: redis.Redis,
+    names: RedisNames,
+    clock: Clock,
+) -> None:
+    """She is found on the floor (high: 5 minutes to be on site); the grid worker arrives and
+    the case is resolved while she is still down; the long lie reopens it critical: nobody is
+    on site any more, the 3 minutes run from the reopening, and she may arrive again."""
+    down = event(EventType.PERSON_DOWN, at=NOON, attributes={"down_s": 20.0})
+    add(redis_client, names, down)
+    drain(consumer)
+    (alert,) = alerts(village)
+    clock.advance(60)
+    assert arrive(village, redis_client, names, alert.id, clock)
+    staff_acknowledge(village, redis_client, names, alert.id, clock.at())
+    with village.begin() as session:
+        transition(
+            session,
+            alert.id,
+            AlertStatus.RESOLVED,
+            actor="值班员",
+            expected_version=2,
+            note="已处理",
+        )
+    clock.advance(300)
+    drain(consumer)
+    long_lie = event(
+        EventType.PERSON_DOWN,
+        phase=Phase.UPDATE,
+        at=NOON + timedelta(seconds=361),
+        started_at=NOON,
+        episode_id=down["key"].removeprefix("event:"),
+        attributes={"down_s": 381.0, "long_lie": True},
+    )
+    add(redis_client, names, long_lie)
+    drain(consumer)
+    (alert,) = alerts(village)
+    assert alert.status is AlertStatus.NEW and alert.reopened_at is not None
+    assert (alert.arrived_at, alert.arrived_by, alert.arrival_missed_at) == (None, None, None)
+    reopened_ms = int(alert.reopened_at.timestamp() * 1000)
+    assert lifecycle_timers(redis_client, names.prefix).due_ms(str(alert.id)) == (
+        reopened_ms + 180_000
+    )
+
+    clock.advance(179)
+    drain(consumer)
+    assert arrival_jobs(redis_client, names) == []
+    clock.advance(2)
+    drain(consumer)
+    told = arrival_jobs(redis_client, names)
+    assert {j.role for j in told} == {"duty_officer"}
+    assert all(j.body.startswith("【危急】3分钟内无人到场｜") for j in told)
+    assert {job_stage(j.job_id) for j in told} == {f"arrival{alert.version}"}
+    assert arrive(village, redis_client, names, alert.id, clock)  # on site again
+    (alert,) = alerts(village)
+    assert alert.arrived_by == "杨秀兰" and alert.arrived_at == clock.at()
 
 
 def test_the_arrival_timer_survives_a_rules_worker_restart(
