@@ -19,7 +19,7 @@ from alert_api.i18n import Language, chosen_language
 from alert_api.viewer import Context, StaffViewer, Viewer
 from records.people import Area, Household, Person, Site, WatchlistChange
 from records.queries import area_subtree_ids
-from records.watchlist_csv import KINDS, ImportReport, RowError, import_csv
+from records.watchlist_csv import KINDS, ImportReport, RowError, column_label, import_csv
 from records.watchlist_csv.encoding import EncodingError, decode, encode
 
 router = APIRouter(prefix="/api/watchlist", tags=["watch lists"])
@@ -127,10 +127,9 @@ def _devices_out_of_scope(
 
 
 def _report(report: ImportReport, dry_run: bool, language: Language) -> JSONResponse:
-    headers = {c.name: c.zh if language == "zh" else c.name for c in KINDS[report.kind].columns}
     errors = []
     for error in report.errors:
-        label = headers.get(error.column, error.column) if error.column else None
+        label = column_label(report.kind, error.column, language) if error.column else None
         errors.append(
             RowErrorOut(
                 line=error.line,

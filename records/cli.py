@@ -100,15 +100,20 @@ def watchlist_import(
         bool, typer.Option(help="Write the good rows even if some are bad (default: all or none).")
     ] = False,
     dry_run: Annotated[bool, typer.Option(help="Check every row, write nothing.")] = False,
+    lang: Annotated[str, typer.Option(help="Language of the refusals: zh or en.")] = "zh",
 ) -> None:
     """Import a CSV file. Every bad row is listed with its line, column and reason; unless
     --skip-bad-rows, one bad row means nothing is written (exit 1)."""
     from records.db import make_sessionmaker
-    from records.watchlist_csv import import_csv
+    from records.refusals import Language
+    from records.watchlist_csv import column_label, import_csv
     from records.watchlist_csv.encoding import ENCODINGS
 
     if encoding not in ENCODINGS:
         raise fail(f"unknown encoding {encoding!r}; use auto, utf-8 or gbk")
+    if lang not in ("zh", "en"):
+        raise fail(f"unknown language {lang!r}; use zh or en")
+    language: Language = "zh" if lang == "zh" else "en"
     sessions = make_sessionmaker(_engine(config))
     with sessions() as session:
         report = import_csv(
@@ -124,7 +129,9 @@ def watchlist_import(
             session.rollback()
             report.applied = False
     for error in report.errors:
-        console.print(f"{file}: {error}", soft_wrap=True, highlight=False, markup=False)
+        label = column_label(report.kind, error.column, language) if error.column else None
+        text = error.text(language, label)
+        console.print(f"{file}: {text}", soft_wrap=True, highlight=False, markup=False)
     typer.echo(report.summary() + (" (dry run)" if dry_run else ""))
     if report.errors and not report.applied:
         raise typer.Exit(code=1)

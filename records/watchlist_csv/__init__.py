@@ -7,7 +7,7 @@ sensors). See docs/rules.md for the columns.
 
 from records.watchlist_csv.exporter import export_csv
 from records.watchlist_csv.importer import import_csv
-from records.watchlist_csv.registry import KINDS
+from records.watchlist_csv.registry import KINDS, column_label
 from records.watchlist_csv.report import ImportReport, RowError
 
-__all__ = ["KINDS", "ImportReport", "RowError", "export_csv", "import_csv"]
+__all__ = ["KINDS", "ImportReport", "RowError", "column_label", "export_csv", "import_csv"]

@@ -1,5 +1,6 @@
 """The CSV kinds by name."""
 
+from records.refusals import Language
 from records.watchlist_csv.areas import AreasCsv
 from records.watchlist_csv.cameras import CamerasCsv
 from records.watchlist_csv.devices import DevicesCsv
@@ -14,3 +15,10 @@ KINDS: dict[str, type[CsvKind]] = {
     for kind in (AreasCsv, SitesCsv, StaffCsv, PersonsCsv, GuardiansCsv, CamerasCsv, DevicesCsv)
 }
 """In the order a new deployment imports them (later kinds refer to earlier ones)."""
+
+
+def column_label(kind: str, column: str, language: Language) -> str:
+    """How a column of `kind` is named to people in `language` (its Chinese header in zh)."""
+    if language == "en":
+        return column
+    return next((c.zh for c in KINDS[kind].columns if c.name == column), column)

@@ -68,6 +68,10 @@ def test_bad_rows_are_listed_and_nothing_is_written_unless_skipping(
     args = ["import", "staff", str(staff), "-c", str(config)]
     refused = runner.invoke(watchlist_app, args)
     assert refused.exit_code == 1
+    assert "第 3 行，“电话”列：须为电话号码（数字，可带 +）（填的是 '电话'）" in refused.output
+    assert "第 4 行，“区域编号”列：没有这个区域（请先导入区域）" in refused.output
+    refused = runner.invoke(watchlist_app, [*args, "--lang", "en"])
+    assert refused.exit_code == 1
     assert "line 3, column phone: must be a phone number" in refused.output
     assert "line 4, column role: must be one of duty_officer, grid_worker, police" in refused.output
     assert "line 4, column area_code: no such area" in refused.output
@@ -99,6 +103,12 @@ def test_wrong_options_are_refused(config: Path) -> None:
         "unknown header language"
         in runner.invoke(
             watchlist_app, ["export", "areas", "-", "-c", str(config), "--headers", "fr"]
+        ).output
+    )
+    assert (
+        "unknown language 'fr'"
+        in runner.invoke(
+            watchlist_app, ["import", "areas", area, "-c", str(config), "--lang", "fr"]
         ).output
     )
 
