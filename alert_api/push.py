@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from alert_api.i18n import chosen_language
 from alert_api.params import Text
 from alert_api.viewer import Context, CurrentViewer, Viewer
 from records.channel_order import parse_order
@@ -24,6 +25,7 @@ from records.notifications import (
     vapid_public_key,
 )
 from records.people import Guardian, Staff
+from records.refusals import Refusal, message
 
 router = APIRouter(prefix="/api/push", tags=["push"])
 
@@ -191,13 +193,17 @@ def get_channels(context: Context, viewer: CurrentViewer) -> ChannelsOut:
 
 
 @router.put("/channels", response_model=ChannelsOut)
-def put_channels(context: Context, viewer: CurrentViewer, body: ChannelsIn) -> ChannelsOut:
-    """Set the user's channel order (used for the alerts raised from now on)."""
+def put_channels(
+    context: Context, viewer: CurrentViewer, body: ChannelsIn, request: Request
+) -> ChannelsOut:
+    """Set the user's channel order (used for the alerts raised from now on); a wrong entry is
+    refused in the viewer's language."""
     entries = [entry.strip() for entry in body.channels if entry.strip()]
     try:
         parse_order(entries)
-    except ValueError as exc:
-        raise HTTPException(422, str(exc)) from None
+    except Refusal as exc:
+        language = chosen_language(request.cookies, context.settings.api.default_language)
+        raise HTTPException(422, message(exc.key, exc.params, language)) from None
     with context.writes.begin() as session:
         row = _owner(session, viewer)
         row.channels = entries

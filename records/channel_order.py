@@ -63,5 +63,5 @@ def parse_step(entry: str) -> ChannelStep:
 
 
 def parse_order(entries: list[str]) -> list[ChannelStep]:
-    """Read a whole channel order. Raises ValueError naming the first wrong entry."""
+    """Read a whole channel order. Raises a `Refusal` naming the first wrong entry."""
     return [parse_step(entry) for entry in entries if entry.strip()]

@@ -7,6 +7,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from alert_api.context import AppContext
+from alert_api.i18n import LANG_COOKIE
 from records.notifications import PushSubscription, RecipientType
 from records.people import Guardian
 from tests.api.builders import Users, bearer
@@ -91,8 +92,16 @@ def test_channel_order(client: TestClient, context: AppContext, village: Users) 
     with context.reads() as session:
         guardian = session.scalar(select(Guardian).where(Guardian.phone == "13900000001"))
         assert guardian is not None and guardian.channels == saved.json()["channels"]
-    wrong = client.put("/api/push/channels", json={"channels": ["[soon] sms"]}, headers=headers)
-    assert wrong.status_code == 422 and "neither a wait" in wrong.text
+    wrong = {"channels": ["[soon] sms"]}
+    refused = client.put("/api/push/channels", json=wrong, headers=headers)
+    assert refused.status_code == 422
+    assert refused.json()["detail"] == (
+        "'[soon] sms' 中的 'soon' 既不是等待时间（60s、2m）"
+        "也不是级别（critical、high、medium、low）"
+    )
+    client.cookies.set(LANG_COOKIE, "en")
+    refused = client.put("/api/push/channels", json=wrong, headers=headers)
+    assert refused.status_code == 422 and "neither a wait" in refused.json()["detail"]
     staff = bearer(context, village.grid1_worker)
     robot = {"channels": ["dingtalk://SEC1@token/", "[1m] voice"]}
     assert client.put("/api/push/channels", json=robot, headers=staff).status_code == 200
