@@ -33,13 +33,21 @@ from records.lifecycle import (
 )
 from records.outbox import OutputStreams
 from records.people import Guardianship, Person
-from records.queries import AlertFilter, alerts_query, area_subtree_ids, get_alert
-from records.types import AlertStatus, Severity
+from records.queries import (
+    AlertFilter,
+    alerts_query,
+    area_subtree_ids,
+    get_alert,
+    staff_covering,
+)
+from records.types import AlertStatus, Severity, StaffRole
 from shouwang.partitions import Partitioner
 
 router = APIRouter(prefix="/api/alerts", tags=["alerts"])
 
 ON_IT_NOTE = "我来处理 / I'm on it"
+DISPATCHED_STAFF = (StaffRole.GRID_WORKER, StaffRole.DUTY_OFFICER, StaffRole.POLICE)
+"""Whom an alert may be dispatched to (派单)."""
 
 
 class AlertPage(BaseModel):
@@ -97,6 +105,16 @@ class ArrivalOut(BaseModel):
         description="Recorded (false: the alert is closed, or this user marked it before)."
     )
     alert: AlertDetail
+
+
+class Candidate(BaseModel):
+    """A staff member an alert may be dispatched to (派单)."""
+
+    id: int
+    name: str
+    role: StaffRole
+    area: str = Field(description="The name of the area they serve.")
+    phone: str
 
 
 class UrgeIn(BaseModel):
@@ -332,6 +350,32 @@ def post_on_it(context: Context, viewer: CurrentViewer, alert_id: RecordId) -> O
         family_response=False,
         alert=detail_for(context, viewer, alert_id),
     )
+
+
+@router.get(
+    "/{alert_id}/dispatch-candidates",
+    response_model=list[Candidate],
+    responses={403: {"model": Problem}, 404: {"model": Problem}},
+)
+def get_dispatch_candidates(
+    context: Context, viewer: CurrentViewer, alert_id: RecordId
+) -> list[Candidate]:
+    """Whom the alert may be dispatched to (派单): the active grid workers, duty offices and
+    police serving its area (else its persons' grids) or an area above, nearest first."""
+    with context.reads() as session:
+        alert = visible_alert(context, session, viewer, alert_id)
+        if viewer.is_guardian:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "only staff dispatch alerts")
+        persons = session.scalars(
+            select(Person)
+            .options(selectinload(Person.household))
+            .where(Person.id.in_([p.person_id for p in alert.persons]))
+        ).all()
+        staff = staff_covering(session, area_ids_of(persons, alert.area_id), DISPATCHED_STAFF)
+        return [
+            Candidate(id=s.id, name=s.name, role=s.role, area=s.area.name, phone=s.phone)
+            for s in staff
+        ]
 
 
 @router.post(

@@ -104,13 +104,7 @@ def nearest_staff(
 ) -> dict[StaffRole, list[Staff]]:
     """Active staff of each role at the nearest area that has any, from each of `area_ids`
     upwards (closest first, by name; none: an empty list)."""
-    chains: list[list[int]] = []
-    for area_id in sorted(set(area_ids)):
-        chain, current = [], session.get(Area, area_id)
-        while current is not None:
-            chain.append(current.id)
-            current = current.parent
-        chains.append(chain)
+    chains = [area_chain(session, area_id) for area_id in sorted(set(area_ids))]
     wanted = {a for chain in chains for a in chain}
     staff = session.scalars(
         select(Staff)
@@ -130,3 +124,29 @@ def nearest_staff(
             )
             found[role] += [s for s in nearest if s not in found[role]]
     return found
+
+
+def area_chain(session: Session, area_id: int) -> list[int]:
+    """The area and those above it, nearest first."""
+    chain, current = [], session.get(Area, area_id)
+    while current is not None:
+        chain.append(current.id)
+        current = current.parent
+    return chain
+
+
+def staff_covering(
+    session: Session, area_ids: Collection[int], roles: Collection[StaffRole]
+) -> list[Staff]:
+    """Active staff of `roles` serving any of `area_ids` or an area above them, nearest first
+    (fewest levels up from one of them), then by name."""
+    distance: dict[int, int] = {}
+    for area_id in set(area_ids):
+        for steps, above in enumerate(area_chain(session, area_id)):
+            distance[above] = min(steps, distance.get(above, steps))
+    staff = session.scalars(
+        select(Staff)
+        .options(selectinload(Staff.area))
+        .where(Staff.area_id.in_(sorted(distance)), Staff.role.in_(list(roles)), Staff.active)
+    ).all()
+    return sorted(staff, key=lambda s: (distance[s.area_id], s.name, s.id))

@@ -27,11 +27,43 @@ const Alerts = (() => {
     });
   }
 
+  /* Ask in `slot` whom to dispatch the alert to (派单): the staff serving its area, nearest
+     first, and an optional note; resolves to the audit note ("派给 name：note"), or null. */
+  async function askDispatch(alertId, slot) {
+    const result = await api("GET", `/api/alerts/${alertId}/dispatch-candidates`);
+    if (!result.ok) { toast(t("alert.error"), "error"); return null; }
+    const staff = result.data;
+    const pick = el("select", { name: "staff", required: true, "aria-label": t("alert.dispatch_to_label") },
+      el("option", { value: "", text: t("alert.dispatch_pick") }),
+      ...staff.map((s) => el("option", { value: String(s.id), text: `${s.name} · ${t("role." + s.role)} · ${s.area}` })));
+    const area = el("textarea", { name: "note", rows: "2", maxlength: "1900", placeholder: t("alert.note") });
+    return new Promise((resolve) => {
+      const done = (value) => { slot.replaceChildren(); resolve(value); };
+      const form = el("form", {
+        class: "note-form dispatch-form",
+        onsubmit: (event) => {
+          event.preventDefault();
+          const chosen = staff.find((s) => String(s.id) === pick.value);
+          if (!chosen) return;
+          const who = t("alert.dispatch_to").replace("{name}", chosen.name);
+          done(area.value.trim() ? `${who}：${area.value.trim()}` : who);
+        },
+      }, pick, area,
+      el("button", { type: "submit", class: "primary", text: t("alert.confirm") }),
+      el("button", { type: "button", class: "cancel", text: t("alert.cancel"), onclick: () => done(null) }));
+      slot.replaceChildren(form);
+      pick.focus();
+    });
+  }
+
   /* Move an alert to `to`; returns the alert as it is afterwards (also after a conflict). */
   async function transition(alert, to, slot) {
     let note = "";
     const required = config.noteRequired.includes(to);
-    if (required || to === "dispatched") {  // a dispatch may say to whom
+    if (to === "dispatched") {
+      note = await askDispatch(alert.id, slot);
+      if (note === null) return null;
+    } else if (required) {
       note = await askNote(slot, required);
       if (note === null) return null;
     }

@@ -63,6 +63,41 @@ def test_a_grid_worker_marks_arrival_from_the_phone(
     assert errors == []
 
 
+def test_the_officer_dispatches_to_the_grid_worker_of_the_area(
+    live_server: str,
+    browser: "sync_api.Browser",
+    sessions: sessionmaker[Session],
+    redis_client: redis.Redis,
+    streams: OutputStreams,
+) -> None:
+    alert_id = raise_alert(sessions, redis_client, streams)
+    page, errors = signed_in(browser, live_server, "town", viewport={"width": 1400, "height": 900})
+    page.goto(f"{live_server}/alerts/{alert_id}")
+    page.locator('#actions button[data-to="acknowledged"]').click()
+    page.locator('#actions button[data-to="dispatched"]').click()
+    pick = page.locator("#note-slot select[name=staff]")
+    pick.wait_for()
+    options = pick.locator("option").all_inner_texts()[1:]
+    assert options == [
+        "杨秀兰 · 网格员 · 马岩村第一网格",
+        "灯塔派出所 · 派出所 · 灯塔街道",
+        "灯塔街道值班室 · 值班员 · 灯塔街道",
+        "碧江区综治中心 · 值班员 · 碧江区",
+    ]
+    pick.select_option(label=options[0])
+    page.fill("#note-slot textarea[name=note]", "请先上门看看")
+    page.locator("#note-slot button[type=submit]").click()
+    page.locator("#audit .audit-status", has_text="派给 杨秀兰").wait_for(state="attached")
+    assert "已派单" in page.locator("#action-result").inner_text()
+    screenshot(page, "alert-dispatched")
+    with sessions() as session:
+        alert = session.get(Alert, alert_id)
+        assert alert is not None and alert.status is AlertStatus.DISPATCHED
+        (note,) = [t.note for t in alert.transitions if t.to_status is AlertStatus.DISPATCHED]
+        assert note == "派给 杨秀兰：请先上门看看"
+    assert errors == []
+
+
 def test_an_overdue_case_is_red_and_the_supervisor_urges_it_on(
     live_server: str,
     browser: "sync_api.Browser",

@@ -23,6 +23,9 @@ def alert_endpoints(
             headers=headers,
         ),
         "on-it": client.post(f"/api/alerts/{alert_id}/on-it", headers=headers),
+        "dispatch-candidates": client.get(
+            f"/api/alerts/{alert_id}/dispatch-candidates", headers=headers
+        ),
     }
     return {name: response.status_code for name, response in calls.items()}
 
@@ -96,6 +99,32 @@ def test_insiders_see_it(
     }
     guardian_view = client.get(f"/api/alerts/{li}", headers=bearer(context, village.li_hong))
     assert guardian_view.status_code == 200 and guardian_view.json()["next_statuses"] == []
+
+
+def test_an_alert_is_dispatched_to_the_staff_of_its_area_nearest_first(
+    client: TestClient,
+    context: AppContext,
+    village: Users,
+    sessions: sessionmaker[Session],
+    redis_client: redis.Redis,
+    streams: OutputStreams,
+) -> None:
+    """王秀英's alert (grid 1): her grid worker, then the town's police and duty office, then
+    the county's; not grid 2's worker nor the supervisor. Staff who see it get the list, her
+    guardian may not dispatch."""
+    wang = raise_alert(sessions, redis_client, streams)
+    url = f"/api/alerts/{wang}/dispatch-candidates"
+    for user in (village.town_officer, village.grid1_worker, village.admin):
+        listed = client.get(url, headers=bearer(context, user))
+        assert listed.status_code == 200, listed.text
+        assert [(c["name"], c["role"], c["area"]) for c in listed.json()] == [
+            ("杨秀兰", "grid_worker", "马岩村第一网格"),
+            ("灯塔派出所", "police", "灯塔街道"),
+            ("灯塔街道值班室", "duty_officer", "灯塔街道"),
+            ("碧江区综治中心", "duty_officer", "碧江区"),
+        ]
+    assert client.get(url, headers=bearer(context, village.wang_li)).status_code == 403
+    assert client.get(url, headers=bearer(context, village.grid2_worker)).status_code == 404
 
 
 def test_guardians_reach_no_watch_list_user_or_health_data(
