@@ -422,6 +422,15 @@ class AlertSpec(RuleModel):
     escalation: list[Step] = Field(
         default_factory=list, description="Steps while nobody acknowledges, in time order."
     )
+    repeat_last_s: float | None = Field(
+        None,
+        gt=0,
+        description="While nobody acknowledges, the ladder's last step notifies again every "
+        "this many seconds after it, `repeat_last_times` times (default: no repeats).",
+    )
+    repeat_last_times: int = Field(
+        3, ge=1, le=20, description="How often the last step repeats (with `repeat_last_s`)."
+    )
     arrival_s: float | None = Field(
         None,
         ge=0,
@@ -457,6 +466,12 @@ class AlertSpec(RuleModel):
         if times != sorted(set(times)):
             raise ValueError("escalation steps must have strictly increasing after_s")
         return steps
+
+    @model_validator(mode="after")
+    def _repeats_a_step(self) -> "AlertSpec":
+        if self.repeat_last_s is not None and not self.escalation:
+            raise ValueError("repeat_last_s repeats the last escalation step: add escalation")
+        return self
 
 
 class Rule(RuleModel):

@@ -2,8 +2,10 @@
 
 One Redis timer per alert (member = alert id) fires at its next step; the step reached is kept
 on the alert (`escalation_step`), so a timer that fires twice, late, or after a restart does
-each step once. Anything but `new` (acknowledged, false alarm…) stops the ladder; an alert the
-rules reopen (worse while closed) climbs the reopening rule's ladder again from its first step.
+each step once. A rule may repeat the last step (`repeat_last_s`, `repeat_last_times`) while
+nobody acknowledges. Anything but `new` (acknowledged, false alarm…) stops the ladder; an alert
+the rules reopen (worse while closed) climbs the reopening rule's ladder again from its first
+step.
 """
 
 from zoneinfo import ZoneInfo
@@ -17,12 +19,23 @@ from rules.notifications import Notice
 
 def step_due_ms(alert: AlertState, rule: Rule, step: int) -> int | None:
     """When 0-based ladder `step` is due for `alert`, counted from its creation or its last
-    reopening (None: the ladder has no such step)."""
-    ladder = rule.alert.escalation
-    if step >= len(ladder):
+    reopening (None: the ladder has no such step). Steps past the ladder's end are the
+    repeats of its last step, `repeat_last_s` apart."""
+    spec, ladder = rule.alert, rule.alert.escalation
+    repeats = spec.repeat_last_times if spec.repeat_last_s is not None else 0
+    if step >= len(ladder) + repeats:
         return None
     start = alert.reopened_at or alert.created_at
-    return int(start.timestamp() * 1000 + ladder[step].after_s * 1000)
+    after_s = ladder[min(step, len(ladder) - 1)].after_s
+    if step >= len(ladder):
+        after_s += (step - len(ladder) + 1) * (spec.repeat_last_s or 0.0)
+    return int(start.timestamp() * 1000 + after_s * 1000)
+
+
+def step_recipients(rule: Rule, step: int) -> list[str]:
+    """Who 0-based ladder `step` notifies (a repeat: the last step's recipients)."""
+    ladder = rule.alert.escalation
+    return list(ladder[min(step, len(ladder) - 1)].notify)
 
 
 def escalate(
@@ -42,7 +55,7 @@ def escalate(
     now_ms = book.now.timestamp() * 1000
     step = alert.escalation_step
     while (due := step_due_ms(alert, rule, step)) is not None and due <= now_ms:
-        notify = rule.alert.escalation[step].notify
+        notify = step_recipients(rule, step)
         book.notify(Notice.of(alert, step + 1, notify, zone, book.now, stage=_stage(alert, step)))
         step += 1
     fired = step > alert.escalation_step

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import redis
+from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
 from records.feed import Change, NotificationJob
@@ -17,6 +18,7 @@ from records.types import AlertStatus
 from rules import engine
 from rules.book import AlertBook
 from rules.consumer import RulesConsumer
+from rules.definitions import AlertSpec, RuleSet
 from shouwang.contracts import EventType, Phase, SensorType
 from tests.records.redis_fixtures import RedisNames
 from tests.rules.builders import NOON, event, sensor
@@ -256,3 +258,62 @@ def test_alerts_due_together_escalate_together_and_one_failing_holds_back_no_oth
 
 def jobs_at_step(client: redis.Redis, names: RedisNames, step: int) -> list[NotificationJob]:
     return [job for job in notified(client, names) if job.step == step and job.stage.isdigit()]
+
+
+def _repeating(rules: RuleSet, every_s: float, times: int) -> RuleSet:
+    """The default rules with elder_fall's last step (police at 300 s) repeating."""
+    fall = rules.by_id("elder_fall")
+    assert fall is not None
+    spec = fall.alert.model_copy(update={"repeat_last_s": every_s, "repeat_last_times": times})
+    changed = fall.model_copy(update={"alert": spec})
+    return rules.model_copy(update={"rules": [changed if r is fall else r for r in rules.rules]})
+
+
+def test_the_last_step_repeats_until_staff_acknowledge(
+    consumer_for: Callable[..., RulesConsumer],
+    default_rules: RuleSet,
+    village: sessionmaker[Session],
+    redis_client: redis.Redis,
+    names: RedisNames,
+    clock: Clock,
+) -> None:
+    consumer = consumer_for(rules=_repeating(default_rules, every_s=120, times=3))
+    add(redis_client, names, event(EventType.FALL, camera="cam-home-wang"))
+    drain(consumer)
+    (alert,) = alerts(village)
+    clock.advance(301)
+    drain(consumer)
+    assert [s for s, role in steps_notified(redis_client, names) if role == "police"] == [3]
+    clock.advance(120)  # 421 s: the police are called again
+    drain(consumer)
+    assert [s for s, role in steps_notified(redis_client, names) if role == "police"] == [3, 4]
+    staff_acknowledge(village, redis_client, names, alert.id)
+    clock.advance(600)  # the repeats at 540 s and 660 s never come
+    drain(consumer)
+    assert [s for s, role in steps_notified(redis_client, names) if role == "police"] == [3, 4]
+    assert escalation_timers(redis_client, names.prefix).due_ms(str(alert.id)) is None
+
+
+def test_repeats_stop_after_their_count(
+    consumer_for: Callable[..., RulesConsumer],
+    default_rules: RuleSet,
+    village: sessionmaker[Session],
+    redis_client: redis.Redis,
+    names: RedisNames,
+    clock: Clock,
+) -> None:
+    consumer = consumer_for(rules=_repeating(default_rules, every_s=60, times=2))
+    add(redis_client, names, event(EventType.FALL, camera="cam-home-wang"))
+    drain(consumer)
+    for _ in range(10):  # an hour in six-minute strides: nobody ever acknowledges
+        clock.advance(360)
+        drain(consumer)
+    (alert,) = alerts(village)
+    assert alert.escalation_step == 5  # 3 steps and 2 repeats
+    police = [s for s, role in steps_notified(redis_client, names) if role == "police"]
+    assert police == [3, 4, 5]
+
+
+def test_a_repeat_needs_a_ladder() -> None:
+    with pytest.raises(ValidationError, match="repeat_last_s repeats the last escalation step"):
+        AlertSpec.model_validate({"severity": "high", "title": "x", "repeat_last_s": 60})
