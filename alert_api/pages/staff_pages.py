@@ -1,5 +1,5 @@
-"""Back-office pages: the live dashboard, an alert's page, the watch lists, the sensor devices
-and the users."""
+"""Back-office pages: the live dashboard, the statistics, an alert's page, the watch lists,
+the sensor devices and the users."""
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -88,6 +88,15 @@ def dashboard(request: Request, context: Context, viewer: PageViewer) -> Respons
         types=ALERT_TYPES,
         script_config={"areas": areas, "alarmRepeatMs": ALARM_REPEAT_MS},
     )
+
+
+@router.get("/stats", response_class=HTMLResponse)
+def stats_page(request: Request, context: Context, viewer: PageViewer) -> Response:
+    """The 1-3-5 figures and a table per grid, village, town or day for a period (the
+    script reads them from `/api/stats`), with the CSV export."""
+    if redirect := _guardian_redirect(viewer):
+        return redirect
+    return render(request, context, "stats.html", viewer)
 
 
 @router.get("/alerts/{alert_id}", response_class=HTMLResponse)

@@ -1,4 +1,5 @@
-/* Small SVG charts for the statistics panel (no library). */
+/* The statistics' figures and small SVG charts (no library), for the dashboard's panel and
+   the statistics page. */
 "use strict";
 
 const Charts = (() => {
@@ -48,5 +49,26 @@ const Charts = (() => {
     container.replaceChildren(svg);
   }
 
-  return { columns, rates };
+  /* A share (0..1) as a whole percentage, "–" when there is nothing to measure. */
+  function percent(value) { return value === null ? "–" : Math.round(value * 100) + "%"; }
+
+  /* The headline figures of a statistics group: counts, the 1-3-5 shares, times, the rate. */
+  function figures(container, s) {
+    const { t, el, duration } = SW;
+    const figure = (field, label, value) => el("div", { class: "figure", "data-field": field },
+      el("strong", { text: value }), el("span", { text: label }));
+    container.replaceChildren(
+      figure("count", t("stats.count"), s.count), figure("open", t("stats.open"), s.open),
+      figure("ack_within_1m", t("stats.ack_1m"), percent(s.ack_within_1m)),
+      figure("on_site_within_3m", t("stats.site_3m"), percent(s.on_site_within_3m)),
+      figure("on_site_within_5m", t("stats.site_5m"), percent(s.on_site_within_5m)),
+      figure("ack_median_s", t("stats.ack_median"), duration(s.ack_median_s)),
+      figure("ack_p90_s", t("stats.ack_p90"), duration(s.ack_p90_s)),
+      figure("arrival_median_s", t("stats.arrival_median"), duration(s.arrival_median_s)),
+      figure("resolve_median_s", t("stats.resolve_median"), duration(s.resolve_median_s)),
+      figure("resolve_p90_s", t("stats.resolve_p90"), duration(s.resolve_p90_s)),
+      figure("resolution_rate", t("stats.rate"), percent(s.resolution_rate)));
+  }
+
+  return { columns, rates, percent, figures };
 })();

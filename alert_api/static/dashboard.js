@@ -2,7 +2,7 @@
 "use strict";
 
 (() => {
-  const { config, t, api, el, time, duration } = SW;
+  const { config, t, api, el, time } = SW;
   const OPEN = ["new", "acknowledged", "dispatched"];
   const list = document.getElementById("alerts");
   const filters = document.getElementById("filters");
@@ -215,17 +215,7 @@
   async function stats() {
     const days = await api("GET", "/api/stats?group_by=day");
     if (days.ok) {
-      const s = days.data.totals;
-      const figure = (label, value) => el("div", { class: "figure" }, el("strong", { text: value }), el("span", { text: label }));
-      const percent = (value) => value === null ? "–" : Math.round(value * 100) + "%";
-      document.getElementById("stats-totals").replaceChildren(
-        figure(t("stats.count"), s.count), figure(t("stats.open"), s.open),
-        figure(t("stats.ack_1m"), percent(s.ack_within_1m)),
-        figure(t("stats.site_3m"), percent(s.on_site_within_3m)), figure(t("stats.site_5m"), percent(s.on_site_within_5m)),
-        figure(t("stats.ack_median"), duration(s.ack_median_s)), figure(t("stats.ack_p90"), duration(s.ack_p90_s)),
-        figure(t("stats.arrival_median"), duration(s.arrival_median_s)),
-        figure(t("stats.resolve_median"), duration(s.resolve_median_s)), figure(t("stats.resolve_p90"), duration(s.resolve_p90_s)),
-        figure(t("stats.rate"), percent(s.resolution_rate)));
+      Charts.figures(document.getElementById("stats-totals"), days.data.totals);
       Charts.columns(document.getElementById("chart-days"), days.data.groups.map((g) => g.key),
         days.data.groups.map((g) => g.count), t("stats.per_day"));
     }
@@ -233,7 +223,7 @@
     if (areas.ok) {
       Charts.rates(document.getElementById("chart-areas"), areas.data.groups.map((g) => ({
         label: g.label, rate: g.resolution_rate,
-        text: (g.resolution_rate === null ? "–" : Math.round(g.resolution_rate * 100) + "%") + " /" + g.count,
+        text: Charts.percent(g.resolution_rate) + " /" + g.count,
       })), t("stats.rate"));
     }
   }

@@ -21,6 +21,7 @@ __all__ = ["browser"]  # the fixture
 pytestmark = BROWSER_TESTS
 STAFF_PAGES = (
     "/dashboard",
+    "/stats",
     "/watchlist",
     "/watchlist/households",
     "/watchlist/guardians",

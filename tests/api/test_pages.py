@@ -11,6 +11,7 @@ from tests.api.builders import Users, cookie_session, raise_alert
 
 STAFF_PAGES = (
     "/dashboard",
+    "/stats",
     "/watchlist",
     "/watchlist/households",
     "/watchlist/guardians",
@@ -71,3 +72,17 @@ def test_guardians_land_on_their_phone_page(
     assert "李小明" in page.text and "李德富" in page.text and "王秀英" not in page.text
     assert 'rel="manifest"' in page.text
     assert client.get("/", follow_redirects=False).headers["location"] == "/guardian"
+
+
+def test_the_statistics_page(client: TestClient, context: AppContext, village: Users) -> None:
+    signed_out = client.get("/stats", follow_redirects=False)
+    assert signed_out.headers["location"] == "/login?next=/stats"
+    sign_in(client, context, village.town_officer)
+    page = client.get("/stats")
+    assert page.status_code == 200
+    assert '<a href="/stats" class="on">统计</a>' in page.text  # in the header, current
+    assert 'id="stats-csv" href="/api/stats/csv' in page.text
+    assert '<option value="day">日期</option>' in page.text and "1-3-5" in page.text
+    assert '<h2><a href="/stats">统计（近7天）</a></h2>' in client.get("/dashboard").text
+    client.cookies.set("shouwang_lang", "en")
+    assert '<option value="town">Town</option>' in client.get("/stats").text
