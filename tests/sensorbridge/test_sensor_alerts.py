@@ -232,7 +232,8 @@ def test_a_quiet_morning_an_sos_press_and_sensor_health_from_zigbee_devices(
     assert by_rule["elder_no_morning_activity"].condition_ended_at == at(11, 20)
     assert by_rule["sensor_offline"].condition_ended_at == at(11, 25)
     battery = by_rule["sensor_battery_low"]
-    assert (battery.source, battery.title) == ("door-wang", "请更换传感器电池（door-wang）")
+    # The title names the sensor by where it is fitted (the device table), not by its id.
+    assert (battery.source, battery.title) == ("door-wang", "请更换传感器电池（堂屋大门）")
     assert (battery.first_seen_at, battery.condition_ended_at) == (at(11, 20), at(12))
     client.close()
 
