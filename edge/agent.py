@@ -150,15 +150,14 @@ class EdgeAgent:
             heartbeat=self.heartbeat,
         )
         cameras = [camera for camera in settings.cameras if camera.enabled]
-        default_size = settings.detector.input_size
-        sizes = {camera.input_size or default_size for camera in cameras}
-        detectors = {size: build_detectors(settings.detector, size) for size in sorted(sizes)}
+        sizes = {camera.input_size for camera in cameras}  # None: the detector's own
+        detectors = {size: build_detectors(settings.detector, size) for size in sizes}
         self.clips = ClipWriter(self.publisher, {camera.id: camera.clip for camera in cameras})
         self.workers = [
             CameraWorker(
                 camera,
                 settings,
-                *detectors[camera.input_size or default_size],
+                *detectors[camera.input_size],
                 self.publisher,
                 self.clips,
             )
