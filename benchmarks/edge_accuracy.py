@@ -74,6 +74,7 @@ class Run:
     frames: int = 0
     detections: int = 0
     second_opinions: int = 0
+    closer_looks: int = 0
     error: str = ""
 
 
@@ -125,11 +126,8 @@ def analyse(clip: Clip, note: Note, condition: Condition, options: Options) -> R
             starts[item.event.type].append(item.frame)
     run.cpu_s = time.process_time() - started
     stats = analysis.stats
-    run.frames, run.detections, run.second_opinions = (
-        stats.frames,
-        stats.detections,
-        stats.second_opinions,
-    )
+    run.frames, run.detections = stats.frames, stats.detections
+    run.second_opinions, run.closer_looks = stats.second_opinions, stats.closer_looks
     if condition.name in FALL_CONDITIONS:
         scaled = Clip(
             path=video,

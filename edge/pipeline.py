@@ -18,6 +18,7 @@ from edge.analysers import (
 from edge.analysers.age import HeightAgeEstimator
 from edge.config.camera import CameraConfig
 from edge.detect.base import Detector
+from edge.detect.closer import CloserLook
 from edge.events import Emitted, EventFactory
 from edge.motion import MotionGate
 from edge.sources import Frame
@@ -36,6 +37,8 @@ class PipelineStats:
     inference_s: float = 0.0
     second_opinions: int = 0
     second_opinion_s: float = 0.0
+    closer_looks: int = 0
+    """Crops the pose model was run on again (small people where a fall is decided)."""
 
 
 def build_analysers(camera: CameraConfig, fall_class: int) -> list[Analyser]:
@@ -69,6 +72,7 @@ class CameraPipeline:
     ) -> None:
         self.camera = camera
         self.detector, self.fall_detector, self.factory = detector, fall_detector, factory
+        self.closer = CloserLook(detector)
         self.gate = MotionGate(camera.motion)
         keep_lost_s = max(3.0, 3 * camera.motion.tracked_check_s)
         self.tracker = ByteTracker(camera.detect_fps, keep_lost_s)
@@ -92,7 +96,10 @@ class CameraPipeline:
         people, untracked, opinion = _no_people(), _no_people(), None
         if detect:
             started = time.perf_counter()
-            people, untracked = self.tracker.update(self.detector.detect(image), frame.t)
+            found = self.detector.detect(image)
+            places = [box for w in watches for box in w.look_closer]
+            self.stats.closer_looks += self.closer.refine(image, found, places)
+            people, untracked = self.tracker.update(found, frame.t)
             self.stats.inference_s += time.perf_counter() - started
             self.stats.detections += 1
             self._tracking = len(people) > 0

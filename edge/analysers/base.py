@@ -138,6 +138,8 @@ class Watch:
     """Run the detector on every sampled frame (a decision is being made)."""
     second_opinion: bool = False
     """Ask the fall model too."""
+    look_closer: tuple[np.ndarray, ...] = ()
+    """Boxes (frame pixels) of places where a small person should be looked at closer."""
 
 
 class Analyser(ABC):

@@ -148,10 +148,17 @@ class FallAnalyser(Analyser):
 
     def watch(self) -> Watch:
         """Keep detecting while someone is down or being decided; ask the fall model then,
-        and while someone who was just up is not up (a drop may be under way)."""
-        watched = any(p.watched for p in self.people.values())
+        and while someone who was just up is not up (a drop may be under way); look closer
+        where they are."""
+        watched = [key for key, p in self.people.items() if p.watched]
         deciding = any(p.candidate is not None for p in self.people.values())
-        return Watch(keep_detecting=watched, every_frame=deciding, second_opinion=watched)
+        places = tuple(self.bodies.all[key].box for key in watched if key in self.bodies.all)
+        return Watch(
+            keep_detecting=bool(watched),
+            every_frame=deciding,
+            second_opinion=bool(watched),
+            look_closer=places,
+        )
 
     def observe(self, obs: Observation) -> list[Finding]:
         """Update every body; start, update or end fall and person-down episodes."""
