@@ -58,8 +58,17 @@ FALL_FROM_LYING = 0.3
 """Drop of the body's centre, in body lengths, that makes a fall without an upright phase
 (rolling off a bed); it must also be at least the earlier box's height, so shifting while
 lying is no fall."""
+FARTHER = 0.5
+"""Share of the height a person lost by which their feet must have risen in the image for a
+shorter box to be perspective (walking away from a near camera), not a collapse."""
 CONFIRM_SLACK_S = 1e-6
 """Rounding slack on `confirm_s` (samples at exactly the configured delay confirm)."""
+
+
+def _walked_away(sample: Sample, ref: Reference) -> bool:
+    """Shorter because farther: a person walking away from a near camera gets shorter as
+    their feet rise in the image; one who collapses gets shorter from the top down."""
+    return ref.bottom - float(sample.box[3]) >= FARTHER * (ref.height - sample.height)
 
 
 @dataclass(slots=True)
@@ -210,7 +219,8 @@ class FallAnalyser(Analyser):
         ref = person.candidate.ref if person.candidate is not None else person.ref
         if ref is None:
             return True
-        if sample.height < SHRUNK * ref.height and not sample.cut_height:
+        shrunk = sample.height < SHRUNK * ref.height and not sample.cut_height
+        if shrunk and not _walked_away(sample, ref):
             return False  # much shorter than when up: slumped, kneeling, crouching
         return person.candidate is None or posture(sample, ref) <= UP
 
