@@ -178,6 +178,21 @@ def test_rolling_off_a_bed_is_a_fall_and_shifting_on_the_floor_is_not() -> None:
     assert starts(run(scene)) == []
 
 
+def test_walking_away_from_a_near_camera_then_falling_far_off_is_a_fall() -> None:
+    """A doorbell or phone view: the person shrinks to a third of their height as they walk
+    away (their feet rise in the image): still up, and their fall far off is a fall."""
+    scene = []
+    for i in range(15):  # 3 s from near the camera (258 px tall) to far (80 px)
+        k = i / 14
+        box = (150 + 40 * k, 32 + 68 * k, 250 - 35 * k, 290 - 110 * k)
+        scene.append(Frame(round(i * 0.2, 1), tracked={1: box}))
+    far: Box = (190.0, 100.0, 215.0, 180.0)
+    fallen: Box = (170.0, 158.0, 240.0, 182.0)
+    scene += span(3, 11, tracked={1: far})
+    assert starts(run(scene)) == []
+    assert 11.2 <= starts(run(scene + span(11, 16, tracked={1: fallen})))[0] <= 13.0
+
+
 def test_a_box_that_jitters_on_compressed_video_is_still_at_rest() -> None:
     """On a sub-stream the pose box of someone lying still shifts and changes size from frame
     to frame by more than an overlap test allows."""
