@@ -94,12 +94,14 @@ class CameraPipeline:
         every_frame = any(w.every_frame for w in watches)
         detect = self.gate.should_detect(image, frame.t, keep_detecting, every_frame)
         people, untracked, opinion = _no_people(), _no_people(), None
+        found_closer = sv.Detections.empty()
         if detect:
             started = time.perf_counter()
-            found = self.detector.detect(image)
             places = [box for w in watches for box in w.look_closer]
-            self.stats.closer_looks += self.closer.refine(image, found, places)
-            people, untracked = self.tracker.update(found, frame.t)
+            look = self.closer.look(image, self.detector.detect(image), places)
+            self.stats.closer_looks += look.crops
+            found_closer = look.found
+            people, untracked = self.tracker.update(look.people, frame.t)
             self.stats.inference_s += time.perf_counter() - started
             self.stats.detections += 1
             self._tracking = len(people) > 0
@@ -123,6 +125,7 @@ class CameraPipeline:
             motion_mask=self.gate.mask,
             second_opinion=opinion,
             untracked=untracked,
+            found_closer=found_closer,
         )
         self._last = obs
         return [self.factory.build(f) for a in self.analysers for f in a.observe(obs)]

@@ -38,6 +38,9 @@ class Observation:
     """Fall-model detections, when it was asked on this frame."""
     untracked: sv.Detections = field(default_factory=sv.Detections.empty)
     """Person detections the tracker did not confirm (low confidence, or new)."""
+    found_closer: sv.Detections = field(default_factory=sv.Detections.empty)
+    """People the frame missed, found on a crop where a small watched body was lost (boxes
+    only; edge/detect/closer.py)."""
 
     @property
     def height(self) -> int:

@@ -52,7 +52,8 @@ class Sample:
     normal: float | None = None
     """The fall model's Normal score for this body, when it was asked and found it."""
     source: str = "track"
-    """`track`, `untracked` (a pose box the tracker did not confirm) or `fall_model`."""
+    """`track`, `untracked` (a pose box the tracker did not confirm), `fall_model` or
+    `closer` (a box found on a crop where the frame lost the body)."""
     cut: bool = False
     """Whether the box touches the frame's edge (the person may be partly out of view, so
     its width or height says less)."""
@@ -200,6 +201,12 @@ class Bodies:
                 if held is not None:
                     held.add(sample)
                     seen[held.key] = held
+        for row in range(len(obs.found_closer)):  # last: only for a body nothing else saw
+            sample = self._sample(obs, obs.found_closer, row, fall_boxes, "closer")
+            held = self._held_at(sample.box, seen, obs.t)
+            if held is not None:
+                held.add(sample)
+                seen[held.key] = held
         self._note_motion(obs, seen)
         for key, body in list(self.all.items()):
             if key not in seen and not body.watched and obs.t - body.seen_t > self.forget_s:
