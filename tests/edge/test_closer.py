@@ -1,5 +1,5 @@
 """A closer look re-detects small people at watched places on a crop of the real frame with
-the real pose model, and keeps the crop's keypoints."""
+the real pose model: it finds those the frame lost and keeps the crop's keypoints."""
 
 from functools import cache
 
@@ -16,6 +16,8 @@ from tests.edge.footage import clip
 
 STREET = "no_fall/street-pedestrians-elevated-cctv-01.mp4"
 """1920×1080 elevated CCTV: pedestrians are small in a 416-pixel network input."""
+YARD = "fall/yard-sidewalk-far-fall-01.mp4"
+"""A far figure throws himself onto the grass; the whole frame loses him once down."""
 
 
 @cache
@@ -24,14 +26,18 @@ def pose() -> Detector:
     return YoloOnnxDetector(config.path, input_size=config.input_size, threads=config.threads)
 
 
-def street_frame() -> np.ndarray:
-    capture = cv2.VideoCapture(str(clip(STREET).path))
-    capture.set(cv2.CAP_PROP_POS_FRAMES, 100)
+def frame(name: str, index: int) -> np.ndarray:
+    capture = cv2.VideoCapture(str(clip(name).path))
+    capture.set(cv2.CAP_PROP_POS_FRAMES, index)
     ok, image = capture.read()
     capture.release()
     if not ok:
-        pytest.skip(f"{STREET} does not decode here")
+        pytest.skip(f"{name} does not decode here")
     return np.asarray(image)
+
+
+def street_frame() -> np.ndarray:
+    return frame(STREET, 100)
 
 
 def people(image: np.ndarray) -> sv.Detections:
@@ -60,7 +66,7 @@ def test_the_least_confident_small_people_at_watched_places_get_the_crops_keypoi
     found = people(image)
     before = found.data[KEYPOINTS].copy()
     boxes = found.xyxy.copy()
-    crops = CloserLook(pose()).refine(image, found, list(found.xyxy))
+    crops = CloserLook(pose()).look(image, found, list(found.xyxy)).crops
     assert crops == 2  # everyone is small and watched; two crops at most
     looked = np.argsort(found.confidence)[:2]
     kept = np.argsort(found.confidence)[2:]
@@ -83,9 +89,10 @@ def test_nobody_is_looked_at_without_a_watched_place_near_them() -> None:
     found = people(image)
     before = found.data[KEYPOINTS].copy()
     closer = CloserLook(pose())
-    assert closer.refine(image, found, []) == 0
-    far = np.array([0, 0, 40, 40], np.float32)  # top-left corner: nobody there
-    assert closer.refine(image, found, [far]) == 0
+    assert closer.look(image, found, []).crops == 0
+    far = np.array([0, 0, 60, 60], np.float32)  # a corner of shop fronts: nobody there
+    look = closer.look(image, found, [far])
+    assert look.crops == 1 and len(look.found) == 0  # looked for someone lost, found nobody
     np.testing.assert_array_equal(found.data[KEYPOINTS], before)
 
 
@@ -97,7 +104,20 @@ def test_a_person_large_enough_for_the_network_is_not_looked_at() -> None:
     smallest = int(sides.argmin())
     threshold = float(np.sort(sides)[1] * scale)  # only the smallest person is below it
     before = found.data[KEYPOINTS].copy()
-    crops = CloserLook(pose(), small_px=threshold).refine(image, found, list(found.xyxy))
+    crops = CloserLook(pose(), small_px=threshold).look(image, found, list(found.xyxy)).crops
     assert crops == 1
     others = [row for row in range(len(found)) if row != smallest]
     np.testing.assert_array_equal(found.data[KEYPOINTS][others], before[others])
+
+
+def test_a_small_person_the_frame_lost_where_they_fell_is_found_on_a_crop() -> None:
+    image = frame(YARD, 180)  # just down on the grass, far from a portrait phone
+    found = pose().detect(image)
+    assert len(found) == 0, "the whole frame no longer finds them"
+    last_seen = np.array([276, 393, 330, 478], np.float32)  # their box as they went down
+    look = CloserLook(pose()).look(image, found, [last_seen])
+    assert look.crops == 1 and len(look.people) == 0 and len(look.found) == 1
+    x1, y1, x2, y2 = look.found.xyxy[0]
+    assert x2 - x1 > y2 - y1, "found lying (wider than tall)"
+    assert x1 < last_seen[2] and x2 > last_seen[0] and y1 < last_seen[3] and y2 > last_seen[1]
+    assert np.all(look.found.data[KEYPOINTS][..., 2] == 0), "a box only"

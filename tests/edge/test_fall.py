@@ -30,6 +30,8 @@ class Frame:
     untracked: list[Box] = field(default_factory=list)
     fall: list[tuple[Box, float, float]] | None = None
     moved: bool = False
+    closer: list[Box] = field(default_factory=list)
+    """Boxes a closer look found where the frame lost someone small."""
 
 
 def detections(boxes: list[Box]) -> sv.Detections:
@@ -63,6 +65,7 @@ def observation(frame: Frame, zones: ZoneSet) -> Observation:
         motion_mask=mask,
         second_opinion=opinion,
         untracked=detections(frame.untracked),
+        found_closer=detections(frame.closer),
     )
 
 
@@ -125,6 +128,22 @@ def test_lost_on_the_floor_the_fall_model_keeps_them_in_view() -> None:
     assert 2.4 <= starts(findings)[0] <= 3.4
     assert starts(findings, "person_down") and starts(findings, "person_down")[0] >= 22.0
     assert not [f for f in findings if f.phase.value == "end"]
+
+
+def test_lost_on_the_floor_far_off_a_closer_look_keeps_them_in_view() -> None:
+    """Small and far: the frame loses them once down and the fall model does not see them;
+    the box a crop finds holds them, after every other model's."""
+    scene = span(0, 2, tracked={1: STANDING}) + span(2, 40, closer=[LYING])
+    findings = run(scene)
+    assert 2.4 <= starts(findings)[0] <= 3.4
+    assert starts(findings, "person_down")
+    assert starts(run(span(0, 2, tracked={1: STANDING}) + span(2, 40))) == []
+    partial: Box = (230.0, 150.0, 260.0, 245.0)  # a crop's upright box of part of them
+    scene = span(0, 2, tracked={1: STANDING}, fall=[])
+    scene += span(2, 8, fall=[(LYING, 0.8, 0.0)], closer=[partial])
+    findings = run(scene)
+    assert starts(findings) and findings[0].bbox is not None
+    assert findings[0].bbox[0] <= LYING[0] + 1, "the fall model's box, not the crop's"
 
 
 def test_still_and_unseen_they_are_held_until_something_moves_there() -> None:
