@@ -41,17 +41,7 @@ def _overlap(boxes: np.ndarray, others: np.ndarray) -> np.ndarray:
     """Per box, the largest intersection with any of `others` over the smaller one's area."""
     if not len(boxes) or not len(others):
         return np.zeros(len(boxes))
-    x1 = np.maximum(boxes[:, None, 0], others[None, :, 0])
-    y1 = np.maximum(boxes[:, None, 1], others[None, :, 1])
-    x2 = np.minimum(boxes[:, None, 2], others[None, :, 2])
-    y2 = np.minimum(boxes[:, None, 3], others[None, :, 3])
-    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
-    smaller = np.maximum(np.minimum(_area(boxes)[:, None], _area(others)[None, :]), 1.0)
-    return np.asarray((inter / smaller).max(axis=1))
-
-
-def _area(boxes: np.ndarray) -> np.ndarray:
-    return np.asarray((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]))
+    return np.asarray(sv.box_iou_batch(boxes, others, sv.OverlapMetric.IOS).max(axis=1))
 
 
 def _long_side(boxes: np.ndarray) -> np.ndarray:
@@ -83,9 +73,8 @@ class CloserLook:
     def look(self, image: np.ndarray, people: sv.Detections, places: Sequence[np.ndarray]) -> Look:
         """A closer look at small people at `places` (boxes in frame pixels) in `image`,
         whose whole-frame detections are `people` (refined in place)."""
-        none = Look(people, sv.Detections.empty(), 0)
         if not places or KEYPOINTS not in people.data:
-            return none
+            return Look(people, sv.Detections.empty(), 0)
         scale = self.detector.info.input_size / max(image.shape[:2])
         watched = np.asarray(places, dtype=np.float32).reshape(-1, 4)
         small_places = watched[_long_side(watched) * scale < self.small_px]
