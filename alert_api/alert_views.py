@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from alert_api.contacts import Contact, age, guardians_of
 from alert_api.context import AppContext
+from alert_api.dispatches import AssigneeOut
 from alert_api.snapshots import clip_url, snapshot_url
 from records.alerts import Alert
 from records.base import utcnow
@@ -121,6 +122,9 @@ class TransitionOut(BaseModel):
     actor: str
     at: datetime
     note: str
+    assignee: AssigneeOut | None = Field(
+        None, description="A dispatch's assignee (派单) and whether they were told."
+    )
 
 
 class AlertDetail(AlertOut):
@@ -170,9 +174,10 @@ def alert_detail(
     staff: list[Contact],
     *,
     can_act: bool,
+    assignees: dict[int, AssigneeOut] | None = None,
 ) -> AlertDetail:
     """The detail view (persons with their households and guardians, events and transitions
-    loaded), with the staff to call."""
+    loaded), with the staff to call and, by audit row id, the dispatches' assignees."""
     base = alert_out(context, alert).model_dump()
     now = utcnow()
     return AlertDetail(
@@ -215,6 +220,7 @@ def alert_detail(
                 actor=t.actor,
                 at=t.at,
                 note=t.note,
+                assignee=(assignees or {}).get(t.id),
             )
             for t in alert.transitions
         ],

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 from alert_api.alert_views import AlertDetail, AlertOut, alert_detail, alert_out
 from alert_api.contacts import area_ids_of, staff_contacts
 from alert_api.context import AppContext
+from alert_api.dispatches import assignees
 from alert_api.feed import feed_cursor
 from alert_api.params import MAX_ID, NAME_PATTERN, RecordId, Text, aware
 from alert_api.snapshots import matching_path, snapshot_file
@@ -32,7 +33,7 @@ from records.lifecycle import (
     urge,
 )
 from records.outbox import OutputStreams
-from records.people import Guardianship, Person
+from records.people import Guardianship, Person, Staff
 from records.queries import (
     AlertFilter,
     alerts_query,
@@ -70,6 +71,14 @@ class TransitionIn(BaseModel):
     version: int = Field(ge=1, le=MAX_ID, description="The version the decision was based on.")
     note: Text = Field(
         "", max_length=2000, description="Required to resolve or call it a false alarm."
+    )
+    assignee_id: int | None = Field(
+        None,
+        ge=1,
+        le=MAX_ID,
+        description="With `to: dispatched`: the staff member dispatched to (派单), one of "
+        "GET /api/alerts/{id}/dispatch-candidates; the rules engine tells them. Required to "
+        "re-dispatch (dispatched → dispatched) to someone else.",
     )
 
 
@@ -149,7 +158,9 @@ def detail_for(context: AppContext, viewer: Viewer, alert_id: int) -> AlertDetai
             )
         )
         staff = staff_contacts(session, area_ids_of(persons, alert.area_id))
-        return alert_detail(context, alert, persons, staff, can_act=not viewer.is_guardian)
+        can_act = not viewer.is_guardian
+        told = assignees(session, alert.id, alert.transitions) if can_act else {}
+        return alert_detail(context, alert, persons, staff, can_act=can_act, assignees=told)
 
 
 @router.get("", response_model=AlertPage)
@@ -303,13 +314,23 @@ def _outputs(context: AppContext) -> _Outputs:
 def post_transition(
     context: Context, viewer: CurrentViewer, alert_id: RecordId, body: TransitionIn
 ) -> AlertDetail | JSONResponse:
-    """Move the alert to `to`, recorded with the viewer, the time and the note."""
+    """Move the alert to `to`, recorded with the viewer, the time, the note and, for a
+    dispatch, the assignee (who is then told)."""
     with context.reads() as session:
-        visible_alert(context, session, viewer, alert_id)
-    if viewer.is_guardian:
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN, "guardians answer with POST /api/alerts/{id}/on-it"
-        )
+        alert = visible_alert(context, session, viewer, alert_id)
+        if viewer.is_guardian:
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN, "guardians answer with POST /api/alerts/{id}/on-it"
+            )
+        if body.assignee_id is not None and body.assignee_id not in {
+            s.id for s in candidates(session, alert)
+        }:
+            problem = Problem(
+                detail=f"staff {body.assignee_id} is not one alert {alert_id} may be dispatched "
+                "to: pick one of GET /api/alerts/{id}/dispatch-candidates",
+                code="invalid_assignee",
+            )
+            return JSONResponse(problem.model_dump(mode="json"), status_code=422)
     try:
         change_status(
             context.writes,
@@ -320,6 +341,7 @@ def post_transition(
             expected_version=body.version,
             note=body.note,
             actor_id=viewer.user_id,
+            assignee_id=body.assignee_id,
             **_outputs(context),
         )
     except TransitionError as exc:
@@ -366,16 +388,20 @@ def get_dispatch_candidates(
         alert = visible_alert(context, session, viewer, alert_id)
         if viewer.is_guardian:
             raise HTTPException(status.HTTP_403_FORBIDDEN, "only staff dispatch alerts")
-        persons = session.scalars(
-            select(Person)
-            .options(selectinload(Person.household))
-            .where(Person.id.in_([p.person_id for p in alert.persons]))
-        ).all()
-        staff = staff_covering(session, area_ids_of(persons, alert.area_id), DISPATCHED_STAFF)
         return [
             Candidate(id=s.id, name=s.name, role=s.role, area=s.area.name, phone=s.phone)
-            for s in staff
+            for s in candidates(session, alert)
         ]
+
+
+def candidates(session: Session, alert: Alert) -> list[Staff]:
+    """The staff the alert may be dispatched to, nearest first (areas loaded)."""
+    persons = session.scalars(
+        select(Person)
+        .options(selectinload(Person.household))
+        .where(Person.id.in_([p.person_id for p in alert.persons]))
+    ).all()
+    return staff_covering(session, area_ids_of(persons, alert.area_id), DISPATCHED_STAFF)
 
 
 @router.post(

@@ -2,8 +2,8 @@
 once) when every earlier step has failed, and is withdrawn when the alert was answered
 before its wait ran out: acknowledged or closed by staff, or — for the family's own steps —
 a family member's "我来处理"; a notice about what follows acknowledgement (nobody on site, a
-case overdue or urged, a reminder) only once the alert is closed — or, for nobody on site,
-once someone is (已到场)."""
+dispatch, a case overdue or urged, a reminder) only once the alert is closed — or, for
+nobody on site, once someone is (已到场)."""
 
 from collections.abc import Iterable
 from datetime import datetime

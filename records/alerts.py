@@ -171,6 +171,8 @@ class AlertTransition(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     action: Mapped[AuditAction] = mapped_column(str_enum(AuditAction), default=AuditAction.STATUS)
     """A status change, or an action that keeps the status (from = to, version unchanged)."""
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    """The staff member a dispatch (派单) named; the rules engine tells them."""
 
 
 class AlertGroup(Base):

@@ -239,9 +239,14 @@ ARRIVAL_STAGE = "arrival"
 `arrival<version>` after a reopening)."""
 
 
-AFTER_ACKNOWLEDGEMENT = frozenset({ARRIVAL_STAGE, "overdue", "urge", "remind"})
+DISPATCH_STAGE = "dispatch"
+"""The stage of the notice telling a dispatch's assignee (job `<alert>:dispatch<audit row>:…`)."""
+
+
+AFTER_ACKNOWLEDGEMENT = frozenset({ARRIVAL_STAGE, DISPATCH_STAGE, "overdue", "urge", "remind"})
 """Stages (without their number) of notices about what follows acknowledgement: nobody on
-site, a case overdue or urged (督办), an acknowledged alert still unresolved."""
+site, a dispatch (派单), a case overdue or urged (督办), an acknowledged alert still
+unresolved."""
 
 
 def after_acknowledgement(stage: str) -> bool:
@@ -255,6 +260,11 @@ def stage_kind(stage: str) -> str:
     return stage.rstrip("0123456789")
 
 
+def job_id(alert_id: int, stage: str, recipient_type: str, recipient_id: int) -> str:
+    """The id of the job telling one recipient about one stage of an alert."""
+    return f"{alert_id}:{stage}:{recipient_type}:{recipient_id}"
+
+
 def job_stage(job_id: str) -> str:
     """The stage of a notification job (`0`, `2`, `family7`, `arrival`…) from its id."""
     return job_id.split(":")[1] if job_id.count(":") >= 3 else ""
@@ -264,8 +274,8 @@ def job_stage(job_id: str) -> str:
 class NotificationJob:
     """One entry of the notifications stream (`shouwang:notifications`): tell one recipient
     about one alert. `job_id` is stable (`<alert>:<stage>:<recipient_type>:<recipient_id>`, the
-    stage being the step or what happened, `family7`, `arrival`), so the dispatcher delivers
-    each job once however often it is published.
+    stage being the step or what happened, `family7`, `arrival`, `dispatch12`), so the
+    dispatcher delivers each job once however often it is published.
 
     `step` 0 is the alert's first notification, n the n-th escalation step. `recipient_type` is
     `guardian` or `staff`; `role` is `guardian`, `grid_worker`, `duty_officer` or `police`;

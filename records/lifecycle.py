@@ -2,6 +2,7 @@
 
 `transition` works inside the caller's transaction; `change_status` is the whole operation an
 API endpoint needs: transition, commit, stop the escalation ladder, publish to the live feed.
+A dispatch (派单) names its assignee on the audit row; the rules engine tells them.
 `respond_as_family` records a guardian's "我来处理", which changes no status and stops nothing;
 `mark_arrival` a staff member's 已到场, which changes no status and stops the arrival timer;
 `urge` a supervisor's 督办, which changes no status and is told to the staff on the case.
@@ -10,6 +11,7 @@ API endpoint needs: transition, commit, stop the escalation ladder, publish to t
 from datetime import datetime
 
 import redis
+import structlog
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,17 +24,19 @@ from records.types import OPEN_STATUSES, AlertStatus, AuditAction
 from shouwang.partitions import Partitioner
 from shouwang.redis_keys import RULES_PREFIX
 
+log = structlog.get_logger("shouwang.records")
+
 S = AlertStatus
 ALLOWED: dict[AlertStatus, frozenset[AlertStatus]] = {
     S.NEW: frozenset({S.ACKNOWLEDGED, S.FALSE_ALARM}),
     S.ACKNOWLEDGED: frozenset({S.DISPATCHED, S.RESOLVED, S.FALSE_ALARM}),
-    S.DISPATCHED: frozenset({S.RESOLVED, S.FALSE_ALARM}),
+    S.DISPATCHED: frozenset({S.DISPATCHED, S.RESOLVED, S.FALSE_ALARM}),
     S.RESOLVED: frozenset({S.FOLLOWED_UP, S.ARCHIVED}),
     S.FOLLOWED_UP: frozenset({S.ARCHIVED}),
     S.FALSE_ALARM: frozenset({S.ARCHIVED}),
     S.ARCHIVED: frozenset(),
 }
-"""Which status may follow which."""
+"""Which status may follow which (dispatched → dispatched: re-dispatched to someone else)."""
 NOTE_REQUIRED = frozenset({S.RESOLVED, S.FALSE_ALARM})
 """Transitions that must say why."""
 
@@ -74,9 +78,11 @@ def transition(
     expected_version: int,
     note: str = "",
     actor_id: int | None = None,
+    assignee_id: int | None = None,
     now: datetime | None = None,
 ) -> Alert:
-    """Move an alert to `to` if it is still at `expected_version`; record who, when and why.
+    """Move an alert to `to` if it is still at `expected_version`; record who, when, why and,
+    for a dispatch, to whom (`assignee_id`, a staff id; a re-dispatch must name someone else).
 
     Adds the audit row and the live-feed change to `session`; the caller commits. Raises
     AlertNotFound, VersionConflict, InvalidTransition or NoteRequired.
@@ -95,10 +101,19 @@ def transition(
         )
     if to in NOTE_REQUIRED and not note.strip():
         raise NoteRequired(f"a note is required to mark alert {alert_id} {to.value}")
+    if assignee_id is not None and to is not S.DISPATCHED:
+        raise InvalidTransition(f"only a dispatch names an assignee, not {to.value}")
+    if current is S.DISPATCHED and to is S.DISPATCHED:
+        assigned = current_assignee(session, alert_id)
+        if assignee_id is None or assignee_id == assigned:
+            raise InvalidTransition(
+                f"alert {alert_id} is dispatched to staff {assigned} already: "
+                "a re-dispatch names someone else"
+            )
     values: dict[str, object] = {"status": to, "version": expected_version + 1, "updated_at": now}
     if to is S.ACKNOWLEDGED:
         values["acknowledged_at"] = now
-    if to is S.DISPATCHED:
+    if to is S.DISPATCHED and current is not S.DISPATCHED:
         values["dispatched_at"] = now
     if to is S.RESOLVED:
         values["resolved_at"] = now
@@ -126,10 +141,26 @@ def transition(
             actor_id=actor_id,
             at=now,
             note=note.strip(),
+            assignee_id=assignee_id,
         )
     )
     add_change(session, AlertChange.of(alert, Change.TRANSITION, now))
     return alert
+
+
+def current_assignee(session: Session, alert_id: int) -> int | None:
+    """The staff id the alert's latest dispatch named (None: never dispatched, or to nobody
+    named)."""
+    return session.scalar(
+        select(AlertTransition.assignee_id)
+        .where(
+            AlertTransition.alert_id == alert_id,
+            AlertTransition.action == AuditAction.STATUS,
+            AlertTransition.to_status == S.DISPATCHED,
+        )
+        .order_by(AlertTransition.id.desc())
+        .limit(1)
+    )
 
 
 def change_status(
@@ -142,6 +173,7 @@ def change_status(
     expected_version: int,
     note: str = "",
     actor_id: int | None = None,
+    assignee_id: int | None = None,
     streams: OutputStreams | None = None,
     rules_prefix: str = RULES_PREFIX,
     partitioner: Partitioner | None = None,
@@ -149,8 +181,11 @@ def change_status(
 ) -> Alert:
     """`transition` in its own transaction, then (after commit) stop the escalation ladder
     (in the partition of the alert's site, with `partitioner`) unless the alert is still new,
-    make its lifecycle timer due (a due time, reminders…) and publish the change to the live
-    feed."""
+    make its lifecycle timer due (a due time, reminders, the assignee's notice…) and publish
+    the change to the live feed.
+
+    Redis being away after the commit does not fail the change: it is logged, and the
+    live-feed entry stays in the outbox for the rules worker's sweep."""
     with sessions.begin() as session:
         alert = transition(
             session,
@@ -160,13 +195,23 @@ def change_status(
             expected_version=expected_version,
             note=note,
             actor_id=actor_id,
+            assignee_id=assignee_id,
             now=now,
         )
         site = alert.site
     prefix = _rules_prefix(rules_prefix, partitioner, site)
-    if to is not S.NEW:
-        escalation_timers(client, prefix).cancel(str(alert_id))
-    _announce(sessions, client, streams, prefix, alert_id, now or utcnow())
+    try:
+        if to is not S.NEW:
+            escalation_timers(client, prefix).cancel(str(alert_id))
+        _announce(sessions, client, streams, prefix, alert_id, now or utcnow())
+    except redis.RedisError as exc:
+        log.error(
+            "alert change not announced: Redis unreachable after commit",
+            alert_id=alert_id,
+            to=to.value,
+            assignee_id=assignee_id,
+            error=str(exc),
+        )
     return alert
 
 

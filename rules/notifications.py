@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from records.feed import AlertView, NotificationJob
+from records.feed import AlertView, NotificationJob, job_id
 from records.types import SEVERITY_LABELS
 from rules.recipients import Audience, Directory
 
@@ -54,16 +54,17 @@ class Notice:
         stage: str = "",
         lead: str = "",
         skip: frozenset[tuple[str, int]] = frozenset(),
+        staff_ids: tuple[int, ...] = (),
     ) -> "Notice":
-        """The notice for `alert` as it is now, to the recipients `specs` name (`stage`: the
-        step unless given; `lead`: what the body says first)."""
+        """The notice for `alert` as it is now, to the recipients `specs` name and the staff
+        `staff_ids` names (`stage`: the step unless given; `lead`: what the body says first)."""
         return cls(
             alert_id=alert.id,
             step=step,
             severity=alert.severity.value,
             title=alert.title,
             body=message_body(alert, zone, lead),
-            audience=Audience(tuple(specs), tuple(alert.person_ids), alert.area_id),
+            audience=Audience(tuple(specs), tuple(alert.person_ids), alert.area_id, staff_ids),
             created_at=now,
             stage=stage or str(step),
             skip=skip,
@@ -77,7 +78,7 @@ def jobs(
     recipients = directory.resolve(session, [notice.audience for notice in notices])
     return [
         NotificationJob(
-            job_id=f"{notice.alert_id}:{notice.stage}:{recipient.type}:{recipient.id}",
+            job_id=job_id(notice.alert_id, notice.stage, recipient.type, recipient.id),
             alert_id=notice.alert_id,
             step=notice.step,
             severity=notice.severity,

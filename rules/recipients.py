@@ -1,5 +1,6 @@
 """Who a rule's `notify` names: the guardians of the persons concerned, and staff found by
-role up the area hierarchy from the alert's area."""
+role up the area hierarchy from the alert's area; or staff named by id (a dispatch's
+assignee)."""
 
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -42,6 +43,8 @@ class Audience:
     specs: tuple[str, ...]
     person_ids: tuple[int, ...]
     area_id: int | None
+    staff_ids: tuple[int, ...] = ()
+    """Staff named by id, after those the specs find (active ones only)."""
 
 
 class Directory:
@@ -72,8 +75,9 @@ class Directory:
             session,
             {p for a in audiences if "guardians" in a.specs for p in a.person_ids},
         )
+        named = _named_staff(session, {i for a in audiences for i in a.staff_ids})
         return [
-            _recipients(audience, chain, staff, guardians)
+            _recipients(audience, chain, staff, guardians, named)
             for audience, chain in zip(audiences, chain_of, strict=True)
         ]
 
@@ -93,6 +97,7 @@ def _recipients(
     chain: Chain,
     staff: dict[tuple[int, StaffRole], tuple[Recipient, ...]],
     guardians: dict[int, list[Recipient]],
+    named: dict[int, Recipient],
 ) -> list[Recipient]:
     found: dict[tuple[str, int], Recipient] = {}
     for spec in audience.specs:
@@ -106,6 +111,9 @@ def _recipients(
             people = _by_role(staff, StaffRole(role), AreaLevel(level) if level else None, chain)
         for recipient in people:
             found.setdefault((recipient.type, recipient.id), recipient)
+    for staff_id in audience.staff_ids:
+        if staff_id in named:
+            found.setdefault(("staff", staff_id), named[staff_id])
     return list(found.values())
 
 
@@ -157,6 +165,9 @@ SELECT_STAFF = (
     )
     .order_by(STAFF.c.id)
 )
+SELECT_NAMED_STAFF = select(
+    STAFF.c.id, STAFF.c.name, STAFF.c.phone, STAFF.c.channels, STAFF.c.role
+).where(in_param(STAFF.c.id, "ids"), STAFF.c.active.is_(True))
 SELECT_GUARDIANS = (
     select(
         GUARDIANSHIPS.c.person_id,
@@ -198,6 +209,17 @@ def _staff(
                 Recipient("staff", row.id, row.name, row.role.value, row.phone, tuple(row.channels))
             )
     return {key: tuple(people) for key, people in found.items()}
+
+
+def _named_staff(session: Session, staff_ids: set[int]) -> dict[int, Recipient]:
+    """Active staff by id (read fresh: a dispatch names whom it names once)."""
+    if not staff_ids:
+        return {}
+    rows = session.execute(SELECT_NAMED_STAFF, {"ids": list(staff_ids)})
+    return {
+        row.id: Recipient("staff", row.id, row.name, row.role.value, row.phone, tuple(row.channels))
+        for row in rows
+    }
 
 
 def _guardians(session: Session, person_ids: set[int]) -> dict[int, list[Recipient]]:

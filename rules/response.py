@@ -1,9 +1,9 @@
 """The response circle after an alert is raised, beside its escalation ladder: a guardian's
 "我来处理" (家属已响应) is told to the others already notified, and the ladder runs on until
 staff acknowledge; when nobody is on site (已到场) in time, the arrival recipients are told; a
-dispatched case gets a due time, and past it the supervisors are told (督办); a supervisor's
-urge is told to the staff on the case; an acknowledged alert still unresolved is notified
-again at intervals.
+dispatched case gets a due time, its assignee is told (派单) and, past it, the supervisors
+(督办); a supervisor's urge is told to the staff on the case; an acknowledged alert still
+unresolved is notified again at intervals.
 
 One Redis timer per alert (`records.timers.lifecycle_timers`, member = alert id), due at the
 earliest deadline pending and made due by the API when a person acts. What was sent is marked
@@ -14,10 +14,10 @@ that fires twice, late, or after a restart sends each once.
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import and_, bindparam, or_, select
 
 from records.alerts import AlertTransition
-from records.feed import ARRIVAL_STAGE, Change
+from records.feed import ARRIVAL_STAGE, DISPATCH_STAGE, Change
 from records.types import OPEN_STATUSES, AlertStatus, AuditAction
 from records.users import User
 from rules.book import AlertBook, AlertState
@@ -28,19 +28,26 @@ from rules.sql import table
 TRANSITIONS = table(AlertTransition)
 USERS = table(User)
 NOTICE_ACTIONS = (AuditAction.FAMILY_RESPONSE.value, AuditAction.URGE.value)
+DISPATCHES = and_(
+    TRANSITIONS.c.action == AuditAction.STATUS.value,
+    TRANSITIONS.c.to_status == AlertStatus.DISPATCHED.value,
+    TRANSITIONS.c.assignee_id.is_not(None),
+)
+"""Audit rows of dispatches that name whom to tell."""
 SELECT_ACTIONS = (
     select(
         TRANSITIONS.c.id,
         TRANSITIONS.c.action,
         TRANSITIONS.c.actor,
         TRANSITIONS.c.note,
+        TRANSITIONS.c.assignee_id,
         USERS.c.guardian_id,
     )
     .outerjoin(USERS, USERS.c.id == TRANSITIONS.c.actor_id)
     .where(
         TRANSITIONS.c.alert_id == bindparam("alert_id"),
         TRANSITIONS.c.id > bindparam("after"),
-        TRANSITIONS.c.action.in_(NOTICE_ACTIONS),
+        or_(TRANSITIONS.c.action.in_(NOTICE_ACTIONS), DISPATCHES),
     )
     .order_by(TRANSITIONS.c.id)
 )
@@ -110,9 +117,9 @@ def lifecycle_due_ms(alert: AlertState, rule: Rule, rules: RuleSet) -> int | Non
 def respond(
     book: AlertBook, alert_id: int, rules: RuleSet, zone: ZoneInfo
 ) -> tuple[bool, int | None]:
-    """Do what the alert's response circle has due: the notices of audit rows not handled
-    yet (family responses, urges), nobody on site in time, a dispatched case's due time and
-    its passing, the next reminder.
+    """Do what the alert's response circle has due: a dispatched case's due time, the
+    notices of audit rows not handled yet (family responses, urges, the latest dispatch),
+    nobody on site in time, the due time's passing, the next reminder.
 
     Returns whether a notice went out, and when the timer is next due (ms; None: not again).
     """
@@ -120,27 +127,61 @@ def respond(
     if alert is None:
         return False, None
     rule = rules.by_id(alert.rule_id)
+    circle = Circle(book, alert, rule, rules, zone) if rule is not None else None
+    if circle is not None:
+        circle.set_due()  # before the dispatch notice, which says it
     sent = _action_notices(book, alert, rule, zone)
-    if rule is None:
+    if rule is None or circle is None:
         return sent, None
-    circle = Circle(book, alert, rule, rules, zone)
     sent = circle.missed_arrival() or sent
-    circle.set_due()
     sent = circle.overdue() or sent
     sent = circle.remind() or sent
     return sent, lifecycle_due_ms(alert, rule, rules)
 
 
+def dispatch_lead(alert: AlertState, zone: ZoneInfo, now: datetime) -> str:
+    """What a dispatch notice says first: 派单 and by when to be on it (the due time, with
+    the date unless it is today)."""
+    if alert.due_at is None:
+        return "派单：请尽快到场处置"
+    due = alert.due_at.astimezone(zone)
+    when = f"{due:%H:%M}" if due.date() == now.astimezone(zone).date() else f"{due:%m月%d日 %H:%M}"
+    return f"派单：请于{when}前到场处置"
+
+
+def _dispatch_notice(
+    book: AlertBook, alert: AlertState, row_id: int, assignee_id: int, zone: ZoneInfo
+) -> None:
+    """Tell a dispatch's assignee (stage `dispatch<row>`; an inactive one is told nothing)."""
+    notice = Notice.of(
+        alert,
+        alert.escalation_step,
+        [],
+        zone,
+        book.now,
+        stage=f"{DISPATCH_STAGE}{row_id}",
+        lead=dispatch_lead(alert, zone, book.now),
+        staff_ids=(assignee_id,),
+    )
+    book.notify(notice)
+
+
 def _action_notices(book: AlertBook, alert: AlertState, rule: Rule | None, zone: ZoneInfo) -> bool:
-    """Send the notices of the family responses and urges not handled yet: a family response
-    to those notified so far but the guardian who answered, an urge to the staff on the case.
-    Whether one went out."""
+    """Send the notices of the family responses, urges and dispatches not handled yet: a
+    family response to those notified so far but the guardian who answered, an urge to the
+    staff on the case, the latest dispatch of a case still dispatched to its assignee (an
+    earlier one re-dispatched meanwhile tells nobody). Whether one went out."""
     rows = book.session.execute(
         SELECT_ACTIONS, {"alert_id": alert.id, "after": alert.notices_through}
     ).all()
+    latest_dispatch = max((row.id for row in rows if row.assignee_id is not None), default=None)
     sent = False
     for row in rows:
-        if rule is not None and alert.status in OPEN_STATUSES:
+        if row.assignee_id is not None:
+            if row.id == latest_dispatch and alert.status is AlertStatus.DISPATCHED:
+                _dispatch_notice(book, alert, row.id, row.assignee_id, zone)
+                sent = True
+        elif rule is not None and alert.status in OPEN_STATUSES:
             skip: frozenset[tuple[str, int]] = frozenset()
             if row.action == AuditAction.URGE:
                 specs, lead, stage = staff_so_far(rule, alert), f"督办：{row.note}", f"urge{row.id}"

@@ -28,7 +28,8 @@ const Alerts = (() => {
   }
 
   /* Ask in `slot` whom to dispatch the alert to (派单): the staff serving its area, nearest
-     first, and an optional note; resolves to the audit note ("派给 name：note"), or null. */
+     first, and an optional note; resolves to `{note, assigneeId}` (the audit note "派给
+     name：note" and the staff id, who is then told), or null. */
   async function askDispatch(alertId, slot) {
     const result = await api("GET", `/api/alerts/${alertId}/dispatch-candidates`);
     if (!result.ok) { toast(t("alert.error"), "error"); return null; }
@@ -46,7 +47,7 @@ const Alerts = (() => {
           const chosen = staff.find((s) => String(s.id) === pick.value);
           if (!chosen) return;
           const who = t("alert.dispatch_to").replace("{name}", chosen.name);
-          done(area.value.trim() ? `${who}：${area.value.trim()}` : who);
+          done({ note: area.value.trim() ? `${who}：${area.value.trim()}` : who, assigneeId: chosen.id });
         },
       }, pick, area,
       el("button", { type: "submit", class: "primary", text: t("alert.confirm") }),
@@ -58,16 +59,18 @@ const Alerts = (() => {
 
   /* Move an alert to `to`; returns the alert as it is afterwards (also after a conflict). */
   async function transition(alert, to, slot) {
-    let note = "";
+    const body = { to, version: alert.version, note: "" };
     const required = config.noteRequired.includes(to);
     if (to === "dispatched") {
-      note = await askDispatch(alert.id, slot);
-      if (note === null) return null;
+      const dispatch = await askDispatch(alert.id, slot);
+      if (dispatch === null) return null;
+      body.note = dispatch.note;
+      body.assignee_id = dispatch.assigneeId;
     } else if (required) {
-      note = await askNote(slot, required);
-      if (note === null) return null;
+      body.note = await askNote(slot, required);
+      if (body.note === null) return null;
     }
-    const result = await api("POST", `/api/alerts/${alert.id}/transitions`, { to, version: alert.version, note });
+    const result = await api("POST", `/api/alerts/${alert.id}/transitions`, body);
     if (result.ok) return result.data;
     if (result.status === 409) {
       toast(t("alert.conflict"), "warn");

@@ -1,0 +1,62 @@
+"""Where notification jobs stand, read off the dispatcher's delivery log: what the alert page
+shows beside the action that caused them (a dispatch's assignee told or not)."""
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from records.notifications import OPEN_OUTCOMES, Delivery, DeliveryOutcome, Notification
+
+
+class NoticeState(StrEnum):
+    """A job as its recipient sees it."""
+
+    QUEUED = "queued"
+    """Not planned yet, or no delivery accepted and some still to be tried."""
+    SENT = "sent"
+    """A push service or vendor accepted one of its deliveries."""
+    FAILED = "failed"
+    """Nothing accepted and nothing left to try (or no channel to try)."""
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeStatus:
+    """Where one job stands: its state, the channels that accepted it, else the last error."""
+
+    state: NoticeState
+    channels: tuple[str, ...] = ()
+    error: str = ""
+
+
+def notice_statuses(session: Session, job_ids: Collection[str]) -> dict[str, NoticeStatus]:
+    """The status of each job (a job the dispatcher has not recorded yet is queued)."""
+    if not job_ids:
+        return {}
+    planned = set(
+        session.scalars(select(Notification.job_id).where(Notification.job_id.in_(job_ids)))
+    )
+    rows = session.execute(
+        select(Delivery.job_id, Delivery.channel, Delivery.outcome, Delivery.last_error)
+        .where(Delivery.job_id.in_(planned))
+        .order_by(Delivery.id)
+    ).all()
+    by_job: dict[str, list[tuple[str, DeliveryOutcome, str | None]]] = {}
+    for row in rows:
+        by_job.setdefault(row.job_id, []).append((row.channel, row.outcome, row.last_error))
+    found = {}
+    for job in job_ids:
+        deliveries = by_job.get(job, [])
+        sent = tuple(dict.fromkeys(c for c, o, _ in deliveries if o is DeliveryOutcome.SENT))
+        if sent:
+            found[job] = NoticeStatus(NoticeState.SENT, sent)
+        elif job not in planned or any(o in OPEN_OUTCOMES for _, o, _ in deliveries):
+            found[job] = NoticeStatus(NoticeState.QUEUED)
+        else:
+            errors = [e for _, _, e in deliveries if e]
+            found[job] = NoticeStatus(
+                NoticeState.FAILED, error=errors[-1] if errors else "no channel to reach them"
+            )
+    return found
