@@ -19,6 +19,11 @@ class Message:
     severity: Severity
     title: str
     body: str
+    place: str | None
+    """Where ("" if the alert has no place; `None`: the job did not say, `notify.templates`
+    reads the body)."""
+    lead: str | None
+    """What the body says before the title (派单…, 督办…; "" if nothing; `None` as `place`)."""
     created_at: datetime
 
 

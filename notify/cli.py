@@ -80,7 +80,7 @@ def test(
         raise fail(str(exc)) from None
     zone, message = (
         ZoneInfo(settings.notify.timezone),
-        Message("test", 0, 0, Severity.LOW, title, body, utcnow()),
+        Message("test", 0, 0, Severity.LOW, title, body, "", "", utcnow()),
     )
     sender: Channel
     if url in PHONE_CHANNELS:

@@ -60,6 +60,8 @@ def _message(job: Notification) -> Message:
         severity=job.severity,
         title=job.title,
         body=job.body,
+        place=job.place,
+        lead=job.lead,
         created_at=job.created_at,
     )
 

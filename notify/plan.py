@@ -128,6 +128,8 @@ def plan_job(session: Session, job: NotificationJob, now: datetime) -> Plan:
             severity=severity,
             title=job.title,
             body=job.body,
+            place=job.place,
+            lead=job.lead,
             created_at=job.created_at,
             received_at=now,
         )

@@ -179,9 +179,11 @@ class WebPushSection(Section):
         return value
 
 
-TEMPLATE_FIELDS = ("title", "severity", "place", "time", "alert_id")
+TEMPLATE_FIELDS = ("title", "severity", "place", "lead", "time", "alert_id")
 """What a template parameter may say: `{title}` (the alert's title), `{severity}` (危急, 警告,
-注意, 提示), `{place}` (where: the body's second part), `{time}` (local HH:MM), `{alert_id}`."""
+注意, 提示), `{place}` (where: address and camera or sensor; "" if none), `{lead}` (what the
+notice asks or tells first: 派单：请于12:31前到场处置, 督办：…; "" for a plain alert), `{time}`
+(local HH:MM), `{alert_id}`."""
 
 
 class CloudSection(Section):
@@ -213,7 +215,7 @@ class CloudSection(Section):
     params: dict[str, str] = Field(
         default_factory=lambda: {"severity": "{severity}", "title": "{title}", "time": "{time}"},
         description="Template parameters: name → text with `{title}`, `{severity}`, `{place}`, "
-        "`{time}`, `{alert_id}`. Aliyun sends them by name; Tencent Cloud templates are "
+        "`{lead}`, `{time}`, `{alert_id}`. Aliyun sends them by name; Tencent Cloud templates are "
         "positional, so name them 1, 2, 3… (sent in that order).",
     )
     max_param_chars: int = Field(

@@ -9,15 +9,30 @@ from records.types import SEVERITY_LABELS
 
 
 def template_values(message: Message, zone: ZoneInfo) -> dict[str, str]:
-    """What `{title}`, `{severity}`, `{place}`, `{time}` and `{alert_id}` stand for."""
-    parts = message.body.split("｜")
+    """What `{title}`, `{severity}`, `{place}`, `{lead}`, `{time}` and `{alert_id}` stand for."""
+    place, lead = message.place, message.lead
+    if place is None or lead is None:
+        place, lead = composed(message.body, message.title)
     return {
         "title": message.title,
         "severity": SEVERITY_LABELS.get(message.severity.value, message.severity.value),
-        "place": parts[1] if len(parts) > 1 else "",
+        "place": place,
+        "lead": lead,
         "time": message.created_at.astimezone(zone).strftime("%H:%M"),
         "alert_id": str(message.alert_id),
     }
+
+
+def composed(body: str, title: str) -> tuple[str, str]:
+    """The place and lead of a body the rules engine composed around `title`
+    (`【label】[lead｜]title｜[place｜]when`), for jobs queued before they carried them; ""
+    for what the body does not say."""
+    parts = body.split("｜")
+    parts[0] = parts[0].split("】", 1)[-1]
+    if title not in parts:
+        return "", ""
+    at = parts.index(title)
+    return "｜".join(parts[at + 1 : -1]), "｜".join(parts[:at])
 
 
 def render_params(

@@ -280,6 +280,11 @@ class NotificationJob:
     `step` 0 is the alert's first notification, n the n-th escalation step. `recipient_type` is
     `guardian` or `staff`; `role` is `guardian`, `grid_worker`, `duty_officer` or `police`;
     `channels` holds `webpush` and/or apprise URLs (JSON list in the stream).
+
+    `place` (address, camera or sensor) and `lead` (what the body says before the title: 派单…,
+    督办…) are the values the body was composed from, "" where it says none; SMS and voice
+    templates take them. `None`: an entry queued before jobs carried them (no `place`, `lead`
+    fields), whose body the notifier reads instead.
     """
 
     job_id: str
@@ -288,6 +293,8 @@ class NotificationJob:
     severity: str
     title: str
     body: str
+    place: str | None
+    lead: str | None
     recipient_type: str
     recipient_id: int
     recipient_name: str
@@ -320,6 +327,11 @@ class NotificationJob:
             "channels": json.dumps(list(self.channels), ensure_ascii=False),
             "person_ids": ",".join(str(p) for p in self.person_ids),
             "created_at": self.created_at.isoformat(),
+            **{
+                name: value
+                for name, value in (("place", self.place), ("lead", self.lead))
+                if value is not None
+            },
         }
 
     @classmethod
@@ -332,6 +344,8 @@ class NotificationJob:
             severity=fields["severity"],
             title=fields["title"],
             body=fields["body"],
+            place=fields.get("place"),
+            lead=fields.get("lead"),
             recipient_type=fields["recipient_type"],
             recipient_id=int(fields["recipient_id"]),
             recipient_name=fields["recipient_name"],

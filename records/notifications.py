@@ -116,6 +116,10 @@ class Notification(Base):
     severity: Mapped[Severity] = mapped_column(str_enum(Severity))
     title: Mapped[str] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text)
+    place: Mapped[str | None] = mapped_column(Text)
+    """Where, as SMS and voice templates say it (NULL: queued before jobs carried it)."""
+    lead: Mapped[str | None] = mapped_column(Text)
+    """What the body says before the title (派单…, 督办…; NULL as `place`)."""
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     """When the rules engine queued it."""
     received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

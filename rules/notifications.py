@@ -12,16 +12,26 @@ from records.types import SEVERITY_LABELS
 from rules.recipients import Audience, Directory
 
 
-def message_body(alert: AlertView, zone: ZoneInfo, lead: str = "") -> str:
-    """The text a recipient reads: what, where (the address and the camera's or sensor's
-    name, unless the title says them), when (local time), after `lead` if given; in words,
-    without camera, zone or site ids."""
+@dataclass(frozen=True, slots=True)
+class Wording:
+    """What a notice says: the body a recipient reads, and the place and lead in it that SMS
+    and voice templates take."""
+
+    body: str
+    place: str
+    lead: str
+
+
+def wording(alert: AlertView, zone: ZoneInfo, lead: str = "") -> Wording:
+    """`【label】[lead｜]title｜[place｜]when`: what, where (the address and the camera's or
+    sensor's name, unless the title says them), when (local time), after `lead` if given; in
+    words, without camera, zone or site ids."""
     names = (alert.details.get("address"), alert.details.get("source_name"))
     place = " · ".join(name for name in names if name and name not in alert.title)
-    where = f"{place}｜" if place else ""
     when = alert.first_seen_at.astimezone(zone).strftime("%m-%d %H:%M")
     label = SEVERITY_LABELS.get(alert.severity.value, alert.severity.value)
-    return f"【{label}】{lead + '｜' if lead else ''}{alert.title}｜{where}{when}"
+    text = "｜".join(part for part in (lead, alert.title, place, when) if part)
+    return Wording(f"【{label}】{text}", place, lead)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +45,8 @@ class Notice:
     severity: str
     title: str
     body: str
+    place: str
+    lead: str
     audience: Audience
     created_at: datetime
     stage: str
@@ -58,12 +70,15 @@ class Notice:
     ) -> "Notice":
         """The notice for `alert` as it is now, to the recipients `specs` name and the staff
         `staff_ids` names (`stage`: the step unless given; `lead`: what the body says first)."""
+        said = wording(alert, zone, lead)
         return cls(
             alert_id=alert.id,
             step=step,
             severity=alert.severity.value,
             title=alert.title,
-            body=message_body(alert, zone, lead),
+            body=said.body,
+            place=said.place,
+            lead=said.lead,
             audience=Audience(tuple(specs), tuple(alert.person_ids), alert.area_id, staff_ids),
             created_at=now,
             stage=stage or str(step),
@@ -84,6 +99,8 @@ def jobs(
             severity=notice.severity,
             title=notice.title,
             body=notice.body,
+            place=notice.place,
+            lead=notice.lead,
             recipient_type=recipient.type,
             recipient_id=recipient.id,
             recipient_name=recipient.name,

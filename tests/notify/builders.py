@@ -80,6 +80,8 @@ def job(
         severity=severity,
         title="王奶奶家 跌倒",
         body="【紧急】王奶奶家 跌倒\n地点：碧江区 灯塔村 3组\n时间：10:00",
+        place="碧江区 灯塔村 3组",
+        lead="",
         recipient_type=recipient_type,
         recipient_id=recipient_id,
         recipient_name="王小红",

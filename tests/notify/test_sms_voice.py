@@ -2,7 +2,9 @@
 vendor that checks the signature, the template and its parameters, and the number: accepted,
 retried when throttled, given up on an invalid number, an empty balance or a daily limit."""
 
+import json
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -11,7 +13,7 @@ import redis
 from sqlalchemy.orm import Session, sessionmaker
 
 from notify.worker import Notifier
-from records.notifications import DeliveryOutcome
+from records.notifications import DeliveryOutcome, Notification
 from tests.notify.builders import T0, Clock, job, publish
 from tests.notify.conftest import Names
 from tests.notify.drive import settle
@@ -26,6 +28,9 @@ from tests.notify.vendors import (
 
 SMS_ACTION = {"aliyun": "SendSms", "tencent": "SendSms"}
 VOICE_ACTION = {"aliyun": "SingleCallByTts", "tencent": "SendTtsVoice"}
+WORDED = ("severity", "title", "place", "time", "lead")
+"""The variables of the templates SMS_468000002 (Aliyun: `${severity}警情：${title}，${place}，
+${time}。${lead}`) and 2000002 (Tencent Cloud: `{1}警情：{2}，{3}，{4}。{5}`)."""
 
 
 def cloud(vendors: Vendors, provider: str, *, secret: str | None = None) -> dict[str, Any]:
@@ -54,6 +59,27 @@ def cloud(vendors: Vendors, provider: str, *, secret: str | None = None) -> dict
         }
         voice = common | {"app_id": TENCENT_APP, "template": "3000001", "params": {"1": "{title}"}}
     return {"notify_sms": sms, "notify_voice": voice}
+
+
+def worded(vendors: Vendors, provider: str) -> dict[str, Any]:
+    """`cloud` with an SMS template that says the lead and the place too (`WORDED`)."""
+    sections = cloud(vendors, provider)
+    if provider == "aliyun":
+        template, params = "SMS_468000002", {name: f"{{{name}}}" for name in WORDED}
+    else:
+        template, params = "2000002", {str(n): f"{{{v}}}" for n, v in enumerate(WORDED, 1)}
+    sections["notify_sms"] |= {"template": template, "params": params}
+    return sections
+
+
+def sms_values(vendors: Vendors, provider: str) -> list[dict[str, str]]:
+    """The values of each worded SMS the vendor got, by variable."""
+    if provider == "aliyun":
+        return [json.loads(sms.params["TemplateParam"]) for sms in vendors.of("SendSms")]
+    return [
+        dict(zip(WORDED, sms.params["TemplateParamSet"], strict=True))
+        for sms in vendors.of("SendSms")
+    ]
 
 
 @pytest.mark.parametrize("provider", ["aliyun", "tencent"])
@@ -97,6 +123,38 @@ def test_an_sms_and_a_call_reach_the_mobile_number_with_the_template_parameters(
     assert sms.code == ("OK" if provider == "aliyun" else "Ok")
     assert notifier.metrics.sent.labels("sms")._value.get() == 1
     assert notifier.metrics.sent.labels("voice")._value.get() == 1
+
+
+@pytest.mark.parametrize("provider", ["aliyun", "tencent"])
+def test_a_job_queued_without_place_and_lead_is_sent_with_them_read_from_its_body(
+    provider: str,
+    notifier_for: Callable[..., Notifier],
+    sessions: sessionmaker[Session],
+    redis_client: redis.Redis,
+    names: Names,
+    vendors: Vendors,
+) -> None:
+    body = "【危急】家属已响应：王丽｜王奶奶家 跌倒｜碧江区 灯塔村 3组｜11-28 10:00"
+    fields = replace(job("sms"), body=body).to_fields()
+    old = {name: text for name, text in fields.items() if name not in ("place", "lead")}
+    redis_client.xadd(names.stream, {**old, "seq": "1"})  # as queued before the upgrade
+    notifier = notifier_for(sections=worded(vendors, provider))
+    settle(notifier)
+
+    [row] = deliveries(sessions)
+    assert (row.outcome, row.attempts) == (DeliveryOutcome.SENT, 1)
+    with sessions() as session:
+        recorded = session.get(Notification, fields["job_id"])
+        assert recorded is not None and (recorded.place, recorded.lead) == (None, None)
+    assert sms_values(vendors, provider) == [
+        {
+            "lead": "家属已响应：王丽",
+            "severity": "危急",
+            "title": "王奶奶家 跌倒",
+            "place": "碧江区 灯塔村 3组",
+            "time": "10:00",
+        }
+    ]
 
 
 @pytest.mark.parametrize("provider", ["aliyun", "tencent"])

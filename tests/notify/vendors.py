@@ -23,9 +23,13 @@ from urllib.parse import parse_qsl, quote, urlsplit
 ALIYUN_KEY = ("LTAI5tShouwangTest", "aliyun-secret-for-tests")
 TENCENT_KEY = ("AKIDShouwangTest", "tencent-secret-for-tests")
 SIGN_NAME = "守望平安"
-ALIYUN_TEMPLATES = {"SMS_468000001": {"severity", "title", "time"}, "TTS_300000001": {"title"}}
+ALIYUN_TEMPLATES = {
+    "SMS_468000001": {"severity", "title", "time"},
+    "SMS_468000002": {"lead", "severity", "title", "place", "time"},
+    "TTS_300000001": {"title"},
+}
 TENCENT_APP = "1400006666"
-TENCENT_TEMPLATES = {"2000001": 3, "3000001": 1}
+TENCENT_TEMPLATES = {"2000001": 3, "2000002": 5, "3000001": 1}
 """Template id → number of parameters."""
 DINGTALK = ("dt-token", "SECdingtalk-secret")
 WECOM_KEY = "693a91f6-7xxx-4bc4-97a0-0ec2sifa5aaa"

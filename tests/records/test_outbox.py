@@ -38,6 +38,8 @@ def job(alert_id: int) -> NotificationJob:
         severity="critical",
         title="老人跌倒",
         body="【危急】老人跌倒",
+        place="",
+        lead="",
         recipient_type="staff",
         recipient_id=1,
         recipient_name="网格员",

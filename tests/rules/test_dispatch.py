@@ -95,6 +95,7 @@ def test_a_dispatch_tells_its_assignee_once_with_the_due_time(
     (job,) = dispatch_jobs(redis_client, names)
     # Dispatched 12:01 Beijing time; critical: due 30 minutes later.
     assert job.body.startswith("【危急】派单：请于12:31前到场处置｜老人跌倒：王秀英")
+    assert (job.lead, job.place) == ("派单：请于12:31前到场处置", "马岩村一组12号")
     assert (job.recipient_type, job.recipient_id, job.recipient_name) == ("staff", yang, "杨秀兰")
     assert (job.role, job.phone) == ("grid_worker", "13800000001")
     assert job.channels == ("dingtalk://example-token-1",)

@@ -90,6 +90,7 @@ def test_elder_falls_at_home_one_critical_alert_for_guardians_grid_worker_and_du
     wang_li = next(j for j in sent if j.recipient_name == "王丽")
     assert wang_li.channels == ("webpush", "dingtalk://example-token-2")
     assert wang_li.body == "【危急】老人跌倒：王秀英｜马岩村一组12号 · 堂屋｜11-27 12:00"
+    assert (wang_li.place, wang_li.lead) == ("马岩村一组12号 · 堂屋", "")
     announced = changes(redis_client, names)
     assert [c.change for c in announced] == [Change.CREATED] + [Change.UPDATED] * 3
     assert announced[-1].alert["event_count"] == 4

@@ -144,6 +144,7 @@ def test_an_urge_is_recorded_and_told_to_the_staff_on_the_case(
     told = jobs(redis_client, names, "urge")
     assert {j.role for j in told} == {"grid_worker", "duty_officer"}  # staff, not the family
     assert all("督办：十分钟内回报老人情况" in j.body for j in told)
+    assert {(j.lead, j.place) for j in told} == {("督办：十分钟内回报老人情况", "马岩村一组12号")}
     (alert,) = alerts(village)
     assert alert.urged_by == "灯塔街道综治中心主任" and alert.version == case.version
     with village() as session:
