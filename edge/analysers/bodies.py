@@ -46,7 +46,8 @@ class Sample:
     hips: tuple[float, float] | None = None
     """Where the hips are (pixels), when seen confidently."""
     legs: tuple[float, float] | None = None
-    """Hip→ankle angle from straight down (degrees) and length (pixels), when seen."""
+    """Hip→ankle angle from straight down (degrees) and length (pixels), when seen (never
+    for a box at the frame's bottom edge, whose feet may be out of view)."""
     fall: float | None = None
     """The fall model's Fall score for this body, when it was asked and found it."""
     normal: float | None = None
@@ -127,6 +128,12 @@ def touches_edge(box: np.ndarray, width: int, height: int, sides: bool = True) -
     if y1 <= margin_y or y2 >= height - margin_y:
         return True
     return sides and bool(x1 <= margin_x or x2 >= width - margin_x)
+
+
+def touches_bottom(box: np.ndarray, height: int) -> bool:
+    """Whether a box comes within EDGE_SHARE of the frame's bottom: the person's feet may be
+    out of view, and the ankles the pose model gives are guesses."""
+    return bool(box[3] >= height - max(2.0, EDGE_SHARE * height))
 
 
 def feet_near(place: np.ndarray, box: np.ndarray) -> bool:
@@ -291,7 +298,7 @@ class Bodies:
             torso_angle(points),
             torso_length(points),
             hips(points),
-            legs(points),
+            None if touches_bottom(box, obs.height) else legs(points),
             fall,
             normal,
             source,

@@ -38,7 +38,9 @@ CANCEL = -3.0
 OPEN = 0.0
 """Log-odds of the drop plus the first down sample that opens a candidate."""
 LYING = 1.0
-"""Posture log-odds from which a person counts as lying (for person_down)."""
+"""Posture log-odds from which a person counts as lying, and that their posture must average
+over the time they lie for a person_down (a box that only flickers into a lying shape, such as
+an object taken for a person on compressed video, does not add up to one)."""
 UP = -1.0
 """Posture log-odds at or below which an upright-looking box counts as up."""
 REST_S = 1.2
@@ -110,6 +112,23 @@ class _Candidate:
 
 
 @dataclass(slots=True)
+class _Lying:
+    """Since when a person has been lying (not up again since), and how clearly."""
+
+    since: float
+    posture_sum: float = 0.0
+    samples: int = 0
+
+    @property
+    def mean_posture(self) -> float:
+        return self.posture_sum / max(self.samples, 1)
+
+    def add(self, score: float) -> None:
+        self.posture_sum += score
+        self.samples += 1
+
+
+@dataclass(slots=True)
 class _Person:
     """What the analyser remembers of one body."""
 
@@ -121,7 +140,7 @@ class _Person:
     of view (no need for the fall model). Close to the camera people touch the top and
     bottom edges while up, and fall there."""
     up_since: float | None = None
-    lying_since: float | None = None
+    lying: _Lying | None = None
     candidate: _Candidate | None = None
     fall: Episode | None = None
     down: Episode | None = None
@@ -133,7 +152,7 @@ class _Person:
     @property
     def busy(self) -> bool:
         """Whether anything is being decided or is open for this person."""
-        return bool(self.candidate or self.fall or self.down or self.lying_since is not None)
+        return bool(self.candidate or self.fall or self.down or self.lying is not None)
 
     @property
     def dropping(self) -> bool:
@@ -236,7 +255,7 @@ class FallAnalyser(Analyser):
             person.ups.append(sample)
             person.ref = Reference.of(max(person.ups, key=lambda s: s.height))
             person.up_since = person.up_since if person.up_since is not None else sample.t
-            person.lying_since = None
+            person.lying = None
             if person.candidate is not None:
                 person.candidate.ups += 1
                 if person.candidate.ups >= 2:
@@ -248,10 +267,12 @@ class FallAnalyser(Analyser):
             person.ref = found[0]
         ref = person.candidate.ref if person.candidate else person.ref
         score = posture(sample, ref)
-        if score >= LYING and not person.in_bed:
-            person.lying_since = person.lying_since if person.lying_since is not None else sample.t
+        if score >= LYING and not person.in_bed and person.lying is None:
+            person.lying = _Lying(sample.t)
         elif score < UP:
-            person.lying_since = None
+            person.lying = None
+        if person.lying is not None:
+            person.lying.add(score)
         candidate = person.candidate
         if candidate is not None:
             candidate.ups = 0
@@ -293,7 +314,7 @@ class FallAnalyser(Analyser):
             for type_ in (EventType.FALL, EventType.PERSON_DOWN):
                 if self._episode(person, type_):
                     findings.append(self._end(body.key, person, type_, obs, reason))
-            person.candidate, person.lying_since = None, None
+            person.candidate, person.lying = None, None
             return findings
         candidate = person.candidate
         if candidate is not None and person.fall is None:
@@ -308,9 +329,10 @@ class FallAnalyser(Analyser):
         if (
             config.person_down
             and person.down is None
-            and person.lying_since is not None
+            and person.lying is not None
             and not person.in_bed
-            and obs.t - person.lying_since >= config.down_alert_s
+            and obs.t - person.lying.since >= config.down_alert_s
+            and person.lying.mean_posture >= LYING
         ):
             findings.append(self._start_down(body, person, obs))
         for type_ in (EventType.FALL, EventType.PERSON_DOWN):
@@ -349,8 +371,8 @@ class FallAnalyser(Analyser):
         )
 
     def _start_down(self, body: Body, person: _Person, obs: Observation) -> Finding:
-        assert person.lying_since is not None
-        episode = self._open(body, obs, person.lying_since, "down", 0.8)
+        assert person.lying is not None
+        episode = self._open(body, obs, person.lying.since, "down", 0.8)
         person.down = episode
         return episode.finding(
             obs,

@@ -10,7 +10,7 @@ import supervision as sv
 
 from edge.analysers import FallAnalyser, Finding, Observation
 from edge.config import FallConfig, ZoneConfig
-from edge.detect.base import CLASS_SCORES
+from edge.detect.base import CLASS_SCORES, KEYPOINTS
 from edge.zones import ZoneSet
 
 SIZE = (400, 300)
@@ -32,6 +32,8 @@ class Frame:
     moved: bool = False
     closer: list[Box] = field(default_factory=list)
     """Boxes a closer look found where the frame lost someone small."""
+    poses: dict[int, np.ndarray] = field(default_factory=dict)
+    """COCO keypoints (17 × x, y, confidence) of tracked people, by track id."""
 
 
 def detections(boxes: list[Box]) -> sv.Detections:
@@ -44,6 +46,9 @@ def detections(boxes: list[Box]) -> sv.Detections:
 def observation(frame: Frame, zones: ZoneSet) -> Observation:
     people = detections(list(frame.tracked.values()))
     people.tracker_id = np.array(list(frame.tracked), dtype=int)
+    if frame.poses:
+        unseen = np.zeros((17, 3), np.float32)
+        people.data[KEYPOINTS] = np.array([frame.poses.get(k, unseen) for k in frame.tracked])
     opinion = None
     if frame.fall is not None:
         opinion = detections([box for box, _, _ in frame.fall])
@@ -183,6 +188,26 @@ def test_high_camera_a_shrink_with_little_drop_is_a_fall() -> None:
     assert 2.2 <= starts(run(scene))[0] <= 4.0
 
 
+def pose(shoulders: tuple[float, float], hips_y: float, ankles_y: float) -> np.ndarray:
+    """Confident shoulders at (x, y), hips and ankles below x = 200; the rest unseen."""
+    points = np.zeros((17, 3), np.float32)
+    for joints, at in (((5, 6), shoulders), ((11, 12), (200, hips_y)), ((15, 16), (200, ankles_y))):
+        for joint in joints:
+            points[joint] = (*at, 0.9)
+    return points
+
+
+def test_slump_at_the_bottom_edge_with_guessed_ankles_is_a_fall() -> None:
+    """Close to the camera the feet are out of view: the ankles the pose model gives at the
+    frame's bottom are guesses, so they cannot say the legs are straight (bending over)."""
+    standing: Box = (150.0, 20.0, 250.0, 300.0)
+    slumped: Box = (120.0, 190.0, 280.0, 300.0)
+    scene = span(0, 2, tracked={1: standing}, poses={1: pose((200, 80), 170, 290)})
+    down = pose((215, 237), 262, 285)  # torso leaning towards the camera, ankles guessed
+    scene += span(2, 8, tracked={1: slumped}, poses={1: down}, fall=[(slumped, 0.75, 0.0)])
+    assert 2.4 <= starts(run(scene))[0] <= 5.0
+
+
 def test_rolling_off_a_bed_is_a_fall_and_shifting_on_the_floor_is_not() -> None:
     """No upright phase: the body's centre comes down more than its own height."""
     bed = ZoneSet(
@@ -238,6 +263,20 @@ def test_no_fall_and_no_person_down_where_people_lie_down(tag: str) -> None:
     scene = span(0, 2, tracked={1: STANDING}) + span(2, 40, tracked={1: LYING})
     assert run(scene, zones=place) == []
     assert starts(run(scene)) and starts(run(scene), "person_down"), "elsewhere it is"
+
+
+def test_a_box_that_only_flickers_into_a_lying_shape_is_no_person_down() -> None:
+    """On a sub-stream an object in a frame corner can be taken for a person, now and then
+    in a lying shape: lying for 20 s means looking like it most of that time."""
+    square: Box = (320.0, 220.0, 400.0, 300.0)
+    wide: Box = (310.0, 250.0, 400.0, 300.0)
+    scene = [
+        Frame(round(i * 0.2, 1), tracked={1: wide if i % 10 == 0 else square}) for i in range(150)
+    ]
+    findings = run(scene, FallConfig(down_alert_s=10))
+    assert starts(findings, "person_down") == []
+    lying = [Frame(f.t, tracked={1: wide if i % 10 else square}) for i, f in enumerate(scene)]
+    assert 9.8 <= starts(run(lying, FallConfig(down_alert_s=10)), "person_down")[0] <= 10.6
 
 
 def test_person_down_without_a_seen_fall_and_long_lie_after_a_fall() -> None:
