@@ -129,7 +129,7 @@ def test_a_dispatch_names_its_assignee_and_shows_whether_they_were_told(
     client.cookies.set("shouwang_session", token)
     page = client.get(f"/alerts/{alert_id}")
     assert page.status_code == 200
-    assert "已通知 杨秀兰（sms）" in page.text
+    assert "已通知 杨秀兰（短信）" in page.text  # the channel in words
     assert "派单通知未送达 灯塔派出所：staff has no mainland mobile number" in page.text
     guardian = client.get(f"/api/alerts/{alert_id}", headers=bearer(context, village.wang_li))
     assert all(t["assignee"] is None for t in guardian.json()["transitions"])
