@@ -120,20 +120,25 @@ UpTest = Callable[[Body | None, Sample], bool]
 """Whether a sample shows its body (None: a body not yet known) upright."""
 
 
+def _edge_margin(size: int) -> float:
+    """Pixels from the frame's edge within which a box touches it."""
+    return max(2.0, EDGE_SHARE * size)
+
+
 def touches_edge(box: np.ndarray, width: int, height: int, sides: bool = True) -> bool:
     """Whether a box comes within EDGE_SHARE of the frame's edge (with `sides` False: of
     its top or bottom)."""
-    x1, y1, x2, y2 = box
-    margin_x, margin_y = max(2.0, EDGE_SHARE * width), max(2.0, EDGE_SHARE * height)
-    if y1 <= margin_y or y2 >= height - margin_y:
+    x1, y1, _, _ = box
+    if y1 <= _edge_margin(height) or touches_bottom(box, height):
         return True
-    return sides and bool(x1 <= margin_x or x2 >= width - margin_x)
+    margin_x = _edge_margin(width)
+    return sides and bool(x1 <= margin_x or box[2] >= width - margin_x)
 
 
 def touches_bottom(box: np.ndarray, height: int) -> bool:
     """Whether a box comes within EDGE_SHARE of the frame's bottom: the person's feet may be
     out of view, and the ankles the pose model gives are guesses."""
-    return bool(box[3] >= height - max(2.0, EDGE_SHARE * height))
+    return bool(box[3] >= height - _edge_margin(height))
 
 
 def feet_near(place: np.ndarray, box: np.ndarray) -> bool:
