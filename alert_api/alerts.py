@@ -47,6 +47,7 @@ from shouwang.partitions import Partitioner
 router = APIRouter(prefix="/api/alerts", tags=["alerts"])
 
 ON_IT_NOTE = "我来处理 / I'm on it"
+ARRIVAL_NOTE = "已到场 / on site"
 DISPATCHED_STAFF = (StaffRole.GRID_WORKER, StaffRole.DUTY_OFFICER, StaffRole.POLICE)
 """Whom an alert may be dispatched to (派单)."""
 
@@ -108,10 +109,14 @@ class ArrivalIn(BaseModel):
 
 
 class ArrivalOut(BaseModel):
-    """The answer to an arrival: whether it was recorded, and the alert now."""
+    """The answer to an arrival: whether it was recorded, whether it acknowledged the alert,
+    and the alert now."""
 
     arrived: bool = Field(
         description="Recorded (false: the alert is closed, or this user marked it before)."
+    )
+    acknowledged: bool = Field(
+        False, description="The alert was new and this arrival acknowledged it (受理)."
     )
     alert: AlertDetail
 
@@ -413,7 +418,8 @@ def post_arrival(
     context: Context, viewer: CurrentViewer, alert_id: RecordId, body: ArrivalIn
 ) -> ArrivalOut:
     """A grid worker or officer is on site (已到场): recorded with who, when and the note; it
-    stops the arrival timer and changes neither status nor escalation."""
+    stops the arrival timer and, on an alert nobody has acknowledged yet, acknowledges it
+    (受理, stopping the escalation ladder)."""
     with context.reads() as session:
         visible_alert(context, session, viewer, alert_id)
     if viewer.is_guardian:
@@ -427,7 +433,10 @@ def post_arrival(
         note=body.note,
         streams=context.streams,
     )
-    return ArrivalOut(arrived=arrived, alert=detail_for(context, viewer, alert_id))
+    acknowledged = arrived and _acknowledge_if_new(context, viewer, alert_id, note=ARRIVAL_NOTE)
+    return ArrivalOut(
+        arrived=arrived, acknowledged=acknowledged, alert=detail_for(context, viewer, alert_id)
+    )
 
 
 @router.post(
@@ -459,7 +468,9 @@ def post_urge(
     return detail_for(context, viewer, alert_id)
 
 
-def _acknowledge_if_new(context: AppContext, viewer: Viewer, alert_id: int) -> bool:
+def _acknowledge_if_new(
+    context: AppContext, viewer: Viewer, alert_id: int, *, note: str = ON_IT_NOTE
+) -> bool:
     """Acknowledge the alert if it is still new (retrying a lost race); whether this did."""
     for _attempt in range(3):
         with context.reads() as session:
@@ -474,7 +485,7 @@ def _acknowledge_if_new(context: AppContext, viewer: Viewer, alert_id: int) -> b
                 alert_id,
                 actor=viewer.display_name,
                 expected_version=version,
-                note=ON_IT_NOTE,
+                note=note,
                 actor_id=viewer.user_id,
                 **_outputs(context),
             )

@@ -92,6 +92,10 @@ TEXTS: dict[str, dict[Language, str]] = {
     "alert.arrived": {"zh": "已到场", "en": "On site"},
     "alert.arrive_note": {"zh": "位置说明（可选）", "en": "Where (optional)"},
     "alert.arrive_done": {"zh": "已记录到场", "en": "Arrival recorded"},
+    "alert.arrive_acknowledged": {
+        "zh": "已记录到场，告警已确认",
+        "en": "Arrival recorded; alert acknowledged",
+    },
     "alert.arrive_before": {"zh": "您已记录过到场", "en": "You marked arrival before"},
     "alert.arrival_missed": {"zh": "超时无人到场", "en": "Nobody on site in time"},
     "audit.arrival": {"zh": "已到场", "en": "Arrived on site"},

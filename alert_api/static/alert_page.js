@@ -45,7 +45,8 @@
     });
     document.querySelectorAll("[data-arrive]").forEach((button) => {
       button.addEventListener("click", async () => {
-        if (await Alerts.arrive(alert.id, slot)) await refresh(t("alert.arrive_done"));
+        const said = await Alerts.arrive(alert.id, slot);
+        if (said) await refresh(said);
       });
     });
     document.querySelectorAll("[data-urge]").forEach((button) => {

@@ -91,14 +91,21 @@ const Alerts = (() => {
     return result.data.alert;
   }
 
-  /* A staff member is on site: asks where (optional); returns the alert afterwards. */
+  /* What an arrival's answer says to the staff member. */
+  function arrivalSaid(answer) {
+    if (!answer.arrived) return "alert.arrive_before";
+    return answer.acknowledged ? "alert.arrive_acknowledged" : "alert.arrive_done";
+  }
+
+  /* A staff member is on site: asks where (optional); returns what to say, or null. */
   async function arrive(alertId, slot) {
     const note = await askNote(slot, false, t("alert.arrive_note"));
     if (note === null) return null;
     const result = await api("POST", `/api/alerts/${alertId}/arrival`, { note });
     if (!result.ok) { toast(t("alert.error"), "error"); return null; }
-    toast(t(result.data.arrived ? "alert.arrive_done" : "alert.arrive_before"), "ok");
-    return result.data.alert;
+    const said = t(arrivalSaid(result.data));
+    toast(said, "ok");
+    return said;
   }
 
   /* A supervisor urges the case on (督办) with a required note; returns the alert after. */

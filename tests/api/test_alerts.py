@@ -321,20 +321,24 @@ def test_staff_mark_arrival_on_site_and_guardians_cannot(
     guardian = client.post(url, json={}, headers=bearer(context, village.wang_li))
     assert guardian.status_code == 403
     worker = bearer(context, village.grid1_worker)
+    assert escalation_timers(redis_client, prefix).due_ms(str(alert_id)) == LADDER_DUE_MS
     first = client.post(url, json={"note": "已到王秀英家院门口"}, headers=worker)
     assert first.status_code == 200
     body = first.json()
     assert body["arrived"] is True and body["alert"]["arrived_at"] is not None
-    assert body["alert"]["status"] == "new" and body["alert"]["version"] == 1
     (audit,) = [t for t in body["alert"]["transitions"] if t["action"] == "arrival"]
     assert audit["note"] == "已到王秀英家院门口" and audit["actor"] == body["alert"]["arrived_by"]
-    # Arrival leaves the acknowledge ladder alone.
-    assert escalation_timers(redis_client, prefix).due_ms(str(alert_id)) == LADDER_DUE_MS
+    # Someone on site has taken the case: a new alert is acknowledged, its ladder stopped.
+    assert body["acknowledged"] is True
+    assert body["alert"]["status"] == "acknowledged" and body["alert"]["version"] == 2
+    assert body["alert"]["transitions"][-1]["actor"] == audit["actor"]
+    assert escalation_timers(redis_client, prefix).due_ms(str(alert_id)) is None
     last = last_change(redis_client, streams)
-    assert last[b"change"] == b"arrived" and last[b"status"] == b"new"
+    assert last[b"change"] == b"transition" and last[b"status"] == b"acknowledged"
     assert client.post(url, json={}, headers=worker).json()["arrived"] is False  # once
     other = client.post(url, json={}, headers=bearer(context, village.town_officer)).json()
     assert other["arrived"] is True and other["alert"]["arrived_by"] == audit["actor"]
+    assert other["acknowledged"] is False and other["alert"]["version"] == 2
     outside = client.post(url, json={}, headers=bearer(context, village.grid2_worker))
     assert outside.status_code == 404
 

@@ -49,13 +49,15 @@ def test_a_grid_worker_marks_arrival_from_the_phone(
     phone.locator("#arrived").wait_for()
     assert "已到场 · gw1" in phone.locator("#arrived").inner_text()
     assert phone.locator("button[data-arrive]").count() == 0
-    assert "已记录到场" in phone.locator("#action-result").inner_text()
+    assert "已记录到场，告警已确认" in phone.locator("#action-result").inner_text()
+    assert phone.locator("#status").inner_text() == "已确认"
     audit = phone.locator("#audit .audit-arrival")
     assert "已到场" in audit.inner_text() and "院门口" in audit.inner_text()
     screenshot(phone, "alert-arrived-phone")
     with sessions() as session:
         alert = session.get(Alert, alert_id)
-        assert alert is not None and alert.arrived_by == "gw1" and alert.status.value == "new"
+        assert alert is not None and alert.arrived_by == "gw1"
+        assert alert.status.value == "acknowledged"
 
     badge = card.locator(".badge.arrived")
     badge.wait_for(timeout=5000)  # live on the dashboard, without reloading
