@@ -4,46 +4,13 @@ was told, from the dispatcher's delivery log."""
 
 import redis
 from fastapi.testclient import TestClient
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from alert_api.context import AppContext
-from records.alerts import AlertTransition
-from records.base import utcnow
-from records.notifications import Delivery, DeliveryOutcome, Notification, RecipientType
+from records.notifications import Delivery, DeliveryOutcome
 from records.outbox import OutputStreams
-from records.people import Staff
-from records.types import Severity
 from tests.api.builders import Users, bearer, cookie_session, raise_alert
-
-
-def staff_id(sessions: sessionmaker[Session], name: str) -> int:
-    with sessions() as session:
-        found = session.scalar(select(Staff.id).where(Staff.name == name))
-    assert found is not None
-    return found
-
-
-def delivered(
-    sessions: sessionmaker[Session], job_id: str, alert_id: int, staff: int, *rows: Delivery
-) -> None:
-    """What the dispatcher records for a job it planned and sent."""
-    now = utcnow()
-    with sessions.begin() as session:
-        session.add(
-            Notification(
-                job_id=job_id,
-                alert_id=alert_id,
-                step=0,
-                recipient_type=RecipientType.STAFF,
-                recipient_id=staff,
-                severity=Severity.CRITICAL,
-                title="老人跌倒：王秀英",
-                body="【危急】派单：请于12:30前到场处置｜老人跌倒：王秀英",
-                created_at=now,
-                deliveries=list(rows),
-            )
-        )
+from tests.helpers.dispatches import delivered, staff_id
 
 
 def test_a_dispatch_names_its_assignee_and_shows_whether_they_were_told(
@@ -88,13 +55,8 @@ def test_a_dispatch_names_its_assignee_and_shows_whether_they_were_told(
     same = client.post(url, json=body | {"version": 3}, headers=officer)
     assert same.status_code == 422 and same.json()["code"] == "invalid_transition"
 
-    with sessions() as session:
-        row_id = session.scalars(
-            select(AlertTransition.id).where(AlertTransition.assignee_id == yang)
-        ).one()
     delivered(
         sessions,
-        f"{alert_id}:dispatch{row_id}:staff:{yang}",
         alert_id,
         yang,
         Delivery(channel="sms", target="13800000001", target_key="a", outcome=DeliveryOutcome.SENT),
@@ -108,13 +70,8 @@ def test_a_dispatch_names_its_assignee_and_shows_whether_they_were_told(
         ("杨秀兰", "sent", ["sms"]),
         ("灯塔派出所", "queued", []),
     ]
-    with sessions() as session:
-        police_row = session.scalars(
-            select(AlertTransition.id).where(AlertTransition.assignee_id == police)
-        ).one()
     delivered(
         sessions,
-        f"{alert_id}:dispatch{police_row}:staff:{police}",
         alert_id,
         police,
         Delivery(

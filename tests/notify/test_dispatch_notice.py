@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from notify.worker import Notifier
-from records.alerts import Alert, AlertTransition
+from records.alerts import Alert
 from records.lifecycle import change_status
 from records.notice_state import NoticeState, notice_statuses
 from records.outbox import OutputStreams
@@ -19,6 +19,7 @@ from records.types import AlertStatus
 from rules.consumer import RulesConsumer
 from rules.definitions import load_rules
 from shouwang.contracts import EventType
+from tests.helpers.dispatches import dispatch_job, staff_id
 from tests.notify.builders import Clock
 from tests.notify.conftest import Names
 from tests.notify.drive import settle
@@ -48,8 +49,7 @@ def test_a_dispatch_reaches_the_assignees_phone_by_sms_once_saying_what_and_wher
     with sessions.begin() as session:  # nobody is reached outside this machine
         session.execute(update(Staff).values(channels=[]))
         session.execute(update(Guardian).values(channels=[]))
-        yang = session.scalar(select(Staff.id).where(Staff.name == "杨秀兰"))
-    assert yang is not None
+    yang = staff_id(sessions, "杨秀兰")
     rules_names = RedisNames(
         prefix=f"{names.prefix}:rules",
         events=f"{names.prefix}:events",
@@ -102,11 +102,8 @@ def test_a_dispatch_reaches_the_assignees_phone_by_sms_once_saying_what_and_wher
                 "time": "12:00",
             }
         ]
+        job = dispatch_job(sessions, alert_id, yang)
         with sessions() as session:
-            row_id = session.scalars(
-                select(AlertTransition.id).where(AlertTransition.assignee_id == yang)
-            ).one()
-            job = f"{alert_id}:dispatch{row_id}:staff:{yang}"
             status = notice_statuses(session, [job])[job]
         assert (status.state, status.channels) == (NoticeState.SENT, ("sms",))
     finally:

@@ -1,6 +1,7 @@
 """Fixtures for the rules tests: databases (SQLite and PostgreSQL), Redis, the example village,
 a clock the test moves, consumers wired to all of them, and the fall alert most tests start
-from; helpers to feed, drain and restart a consumer and to read what it wrote."""
+from (and that case, someone on site, moved along by the duty office); helpers to feed, drain
+and restart a consumer and to read what it wrote."""
 
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -14,7 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from records.alerts import Alert
 from records.feed import AlertChange, NotificationJob
-from records.lifecycle import acknowledge
+from records.lifecycle import acknowledge, change_status, mark_arrival
+from records.types import AlertStatus
 from rules.config import RulesSettings
 from rules.consumer import RulesConsumer
 from rules.definitions import RuleSet, load_rules
@@ -129,6 +131,56 @@ def fallen(
     return alert.id
 
 
+class Case:
+    """The elder_fall alert about 王秀英, moved along by the duty office on the test's clock."""
+
+    def __init__(
+        self, village: sessionmaker[Session], client: redis.Redis, names: RedisNames, clock: Clock
+    ) -> None:
+        self.village, self.client, self.names, self.clock = village, client, names, clock
+        (alert,) = alerts(village)
+        self.id, self.version = alert.id, alert.version
+
+    def move(
+        self,
+        to: AlertStatus,
+        note: str = "",
+        *,
+        assignee_id: int | None = None,
+        client: redis.Redis | None = None,
+    ) -> None:
+        """Change the status (`assignee_id`: whom a dispatch names; `client`: another Redis)."""
+        change_status(
+            self.village,
+            client or self.client,
+            self.id,
+            to,
+            actor="灯塔街道值班室",
+            expected_version=self.version,
+            note=note,
+            assignee_id=assignee_id,
+            streams=self.names.streams,
+            rules_prefix=self.names.prefix,
+            now=self.clock.at(),
+        )
+        self.version += 1
+
+
+@pytest.fixture
+def case(
+    fallen: int,
+    village: sessionmaker[Session],
+    redis_client: redis.Redis,
+    names: RedisNames,
+    clock: Clock,
+) -> Case:
+    """The `fallen` alert as a case; someone is on site at once, so the arrival deadline
+    tells nobody."""
+    found = Case(village, redis_client, names, clock)
+    mark_arrival(village, redis_client, fallen, actor="杨秀兰", actor_id=None, now=clock.at())
+    return found
+
+
 def add(client: redis.Redis, names: RedisNames, *entries: dict[str, str]) -> list[str]:
     """Append entries to this test's events stream."""
     return [str(client.xadd(names.events, entry)) for entry in entries]
@@ -174,9 +226,11 @@ def staff_acknowledge(
     )
 
 
-def notified(client: redis.Redis, names: RedisNames) -> list[NotificationJob]:
-    """Every notification job on this test's stream, oldest first."""
-    return [NotificationJob.from_fields(f) for _, f in client.xrange(names.streams.notifications)]
+def notified(client: redis.Redis, names: RedisNames, stage: str = "") -> list[NotificationJob]:
+    """Every notification job on this test's stream (of a stage starting with `stage`),
+    oldest first."""
+    found = (NotificationJob.from_fields(f) for _, f in client.xrange(names.streams.notifications))
+    return [job for job in found if job.stage.startswith(stage)]
 
 
 def changes(client: redis.Redis, names: RedisNames) -> list[AlertChange]:

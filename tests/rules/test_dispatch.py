@@ -8,76 +8,22 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from records.alerts import AlertTransition
-from records.feed import NotificationJob
-from records.lifecycle import InvalidTransition, change_status, mark_arrival
-from records.people import Staff
+from records.feed import DISPATCH_STAGE
+from records.lifecycle import InvalidTransition
 from records.types import AlertStatus
 from rules.consumer import RulesConsumer
+from tests.helpers.dispatches import dispatch_job, staff_id
 from tests.records.redis_fixtures import RedisNames
-from tests.rules.conftest import Clock, alerts, drain, notified
+from tests.rules.conftest import Case, Clock, alerts, drain, notified
 
 pytestmark = pytest.mark.integration
 
 
-def staff_id(village: sessionmaker[Session], name: str) -> int:
-    with village() as session:
-        found = session.scalar(select(Staff.id).where(Staff.name == name))
-    assert found is not None
-    return found
-
-
-def dispatch_jobs(client: redis.Redis, names: RedisNames) -> list[NotificationJob]:
-    return [job for job in notified(client, names) if job.stage.startswith("dispatch")]
-
-
-class Case:
-    """王秀英's fall alert, acknowledged, moved along by the duty office."""
-
-    def __init__(
-        self,
-        village: sessionmaker[Session],
-        client: redis.Redis,
-        names: RedisNames,
-        clock: Clock,
-        alert_id: int,
-    ) -> None:
-        self.village, self.client, self.names, self.clock = village, client, names, clock
-        self.id, self.version = alert_id, 1
-        mark_arrival(village, client, alert_id, actor="杨秀兰", actor_id=None, now=clock.at())
-        self.move(AlertStatus.ACKNOWLEDGED)
-
-    def move(
-        self,
-        to: AlertStatus,
-        assignee_id: int | None = None,
-        client: redis.Redis | None = None,
-        note: str = "",
-    ) -> None:
-        change_status(
-            self.village,
-            client or self.client,
-            self.id,
-            to,
-            actor="灯塔街道值班室",
-            expected_version=self.version,
-            note=note,
-            assignee_id=assignee_id,
-            streams=self.names.streams,
-            rules_prefix=self.names.prefix,
-            now=self.clock.at(),
-        )
-        self.version += 1
-
-
 @pytest.fixture
-def case(
-    fallen: int,
-    village: sessionmaker[Session],
-    redis_client: redis.Redis,
-    names: RedisNames,
-    clock: Clock,
-) -> Case:
-    return Case(village, redis_client, names, clock, fallen)
+def case(case: Case) -> Case:
+    """王秀英's fall case, someone on site, acknowledged by the duty office."""
+    case.move(AlertStatus.ACKNOWLEDGED)
+    return case
 
 
 def test_a_dispatch_tells_its_assignee_once_with_the_due_time(
@@ -90,29 +36,25 @@ def test_a_dispatch_tells_its_assignee_once_with_the_due_time(
 ) -> None:
     yang = staff_id(village, "杨秀兰")
     clock.advance(60)
-    case.move(AlertStatus.DISPATCHED, yang, note="派给 杨秀兰")
+    case.move(AlertStatus.DISPATCHED, assignee_id=yang, note="派给 杨秀兰")
     drain(consumer)
-    (job,) = dispatch_jobs(redis_client, names)
+    (job,) = notified(redis_client, names, DISPATCH_STAGE)
     # Dispatched 12:01 Beijing time; critical: due 30 minutes later.
     assert job.body.startswith("【危急】派单：请于12:31前到场处置｜老人跌倒：王秀英")
     assert (job.lead, job.place) == ("派单：请于12:31前到场处置", "马岩村一组12号")
     assert (job.recipient_type, job.recipient_id, job.recipient_name) == ("staff", yang, "杨秀兰")
     assert (job.role, job.phone) == ("grid_worker", "13800000001")
     assert job.channels == ("dingtalk://example-token-1",)
-    with village() as session:
-        row_id = session.scalar(
-            select(AlertTransition.id).where(AlertTransition.assignee_id == yang)
-        )
-    assert job.job_id == f"{case.id}:dispatch{row_id}:staff:{yang}"
+    assert job.job_id == dispatch_job(village, case.id, yang)
     clock.advance(5)
     drain(consumer)  # the timer fires again (the reminder): the assignee is not told again
     clock.advance(600)
     drain(consumer)
-    assert len(dispatch_jobs(redis_client, names)) == 1
+    assert len(notified(redis_client, names, DISPATCH_STAGE)) == 1
     with pytest.raises(InvalidTransition, match="re-dispatch names someone else"):
-        case.move(AlertStatus.DISPATCHED, yang)
+        case.move(AlertStatus.DISPATCHED, assignee_id=yang)
     drain(consumer)
-    assert len(dispatch_jobs(redis_client, names)) == 1
+    assert len(notified(redis_client, names, DISPATCH_STAGE)) == 1
 
 
 def test_a_re_dispatch_tells_the_new_assignee_and_not_the_first_again(
@@ -124,13 +66,13 @@ def test_a_re_dispatch_tells_the_new_assignee_and_not_the_first_again(
     clock: Clock,
 ) -> None:
     yang, police = staff_id(village, "杨秀兰"), staff_id(village, "灯塔派出所")
-    case.move(AlertStatus.DISPATCHED, yang)
+    case.move(AlertStatus.DISPATCHED, assignee_id=yang)
     drain(consumer)
     (first,) = alerts(village)
     clock.advance(120)
-    case.move(AlertStatus.DISPATCHED, police, note="派给 灯塔派出所")
+    case.move(AlertStatus.DISPATCHED, assignee_id=police, note="派给 灯塔派出所")
     drain(consumer)
-    told = dispatch_jobs(redis_client, names)
+    told = notified(redis_client, names, DISPATCH_STAGE)
     assert [(j.recipient_name, j.role) for j in told] == [
         ("杨秀兰", "grid_worker"),
         ("灯塔派出所", "police"),
@@ -148,10 +90,11 @@ def test_dispatches_made_while_the_rules_were_away_tell_only_the_latest_assignee
     redis_client: redis.Redis,
     names: RedisNames,
 ) -> None:
-    case.move(AlertStatus.DISPATCHED, staff_id(village, "杨秀兰"))
-    case.move(AlertStatus.DISPATCHED, staff_id(village, "灯塔派出所"))
+    case.move(AlertStatus.DISPATCHED, assignee_id=staff_id(village, "杨秀兰"))
+    case.move(AlertStatus.DISPATCHED, assignee_id=staff_id(village, "灯塔派出所"))
     drain(consumer)
-    assert [j.recipient_name for j in dispatch_jobs(redis_client, names)] == ["灯塔派出所"]
+    told = notified(redis_client, names, DISPATCH_STAGE)
+    assert [j.recipient_name for j in told] == ["灯塔派出所"]
 
 
 def test_redis_away_after_the_commit_does_not_fail_the_dispatch(
@@ -164,7 +107,8 @@ def test_redis_away_after_the_commit_does_not_fail_the_dispatch(
 ) -> None:
     yang = staff_id(village, "杨秀兰")
     away = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
-    case.move(AlertStatus.DISPATCHED, yang, client=away)  # no exception: it is committed
+    # No exception: it is committed.
+    case.move(AlertStatus.DISPATCHED, assignee_id=yang, client=away)
     (alert,) = alerts(village)
     assert alert.status is AlertStatus.DISPATCHED
     with village() as session:
@@ -176,4 +120,4 @@ def test_redis_away_after_the_commit_does_not_fail_the_dispatch(
     # later action pokes it) tells them.
     consumer.engine.lifecycle.poke(str(case.id), int(case.clock.at().timestamp() * 1000))
     drain(consumer)
-    assert [j.recipient_name for j in dispatch_jobs(redis_client, names)] == ["杨秀兰"]
+    assert [j.recipient_name for j in notified(redis_client, names, DISPATCH_STAGE)] == ["杨秀兰"]

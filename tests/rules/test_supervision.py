@@ -11,60 +11,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from records.alerts import AlertTransition
-from records.feed import Change, NotificationJob
-from records.lifecycle import change_status, mark_arrival, urge
+from records.feed import Change
+from records.lifecycle import urge
 from records.timers import lifecycle_timers
 from records.types import AlertStatus, AuditAction
 from rules.consumer import RulesConsumer
 from tests.records.redis_fixtures import RedisNames
-from tests.rules.conftest import Clock, alerts, changes, drain, notified, restart
+from tests.rules.conftest import Case, Clock, alerts, changes, drain, notified, restart
 
 pytestmark = pytest.mark.integration
-
-
-def jobs(client: redis.Redis, names: RedisNames, stage: str) -> list[NotificationJob]:
-    """The notification jobs whose stage starts with `stage`."""
-    return [job for job in notified(client, names) if job.stage.startswith(stage)]
-
-
-class Case:
-    """The elder_fall alert about 王秀英, moved along on the test's clock."""
-
-    def __init__(
-        self, village: sessionmaker[Session], client: redis.Redis, names: RedisNames, clock: Clock
-    ) -> None:
-        self.village, self.client, self.names, self.clock = village, client, names, clock
-        (alert,) = alerts(village)
-        self.id, self.version = alert.id, alert.version
-
-    def move(self, to: AlertStatus, note: str = "") -> None:
-        change_status(
-            self.village,
-            self.client,
-            self.id,
-            to,
-            actor="灯塔街道值班室",
-            expected_version=self.version,
-            note=note,
-            streams=self.names.streams,
-            rules_prefix=self.names.prefix,
-            now=self.clock.at(),
-        )
-        self.version += 1
-
-
-@pytest.fixture
-def case(
-    fallen: int,
-    village: sessionmaker[Session],
-    redis_client: redis.Redis,
-    names: RedisNames,
-    clock: Clock,
-) -> Case:
-    found = Case(village, redis_client, names, clock)
-    # Someone is on site at once, so the arrival deadline tells nobody.
-    mark_arrival(village, redis_client, fallen, actor="杨秀兰", actor_id=None, now=clock.at())
-    return found
 
 
 def test_a_dispatched_case_past_its_due_time_tells_the_supervisors_once_across_a_restart(
@@ -95,7 +50,7 @@ def test_a_dispatched_case_past_its_due_time_tells_the_supervisors_once_across_a
     del consumer  # the worker stops; the timers stay in Redis
     restart(consumer_for, clock, 1801)
     drain(consumer_for())
-    told = jobs(redis_client, names, "overdue")
+    told = notified(redis_client, names, "overdue")
     assert [(j.role, j.recipient_name) for j in told] == [("supervisor", "灯塔街道综治中心主任")]
     assert "已超过处置时限" in told[0].body
     (alert,) = alerts(village)
@@ -113,8 +68,8 @@ def test_a_case_resolved_in_time_is_never_overdue(
     case.move(AlertStatus.RESOLVED, "老人已送医")
     clock.advance(3600)
     drain(consumer)
-    assert jobs(redis_client, names, "overdue") == []
-    assert jobs(redis_client, names, "remind") == []
+    assert notified(redis_client, names, "overdue") == []
+    assert notified(redis_client, names, "remind") == []
     assert lifecycle_timers(redis_client, names.prefix).due_ms(str(case.id)) is None
 
 
@@ -141,7 +96,7 @@ def test_an_urge_is_recorded_and_told_to_the_staff_on_the_case(
         now=clock.at(),
     )
     drain(consumer)
-    told = jobs(redis_client, names, "urge")
+    told = notified(redis_client, names, "urge")
     assert {j.role for j in told} == {"grid_worker", "duty_officer"}  # staff, not the family
     assert all("督办：十分钟内回报老人情况" in j.body for j in told)
     assert {(j.lead, j.place) for j in told} == {("督办：十分钟内回报老人情况", "马岩村一组12号")}
@@ -155,7 +110,7 @@ def test_an_urge_is_recorded_and_told_to_the_staff_on_the_case(
         ).all()
     assert row.note == "十分钟内回报老人情况"
     drain(consumer)
-    assert len(jobs(redis_client, names, "urge")) == len(told)  # told once
+    assert len(notified(redis_client, names, "urge")) == len(told)  # told once
 
 
 def test_an_acknowledged_critical_alert_unresolved_is_notified_again(
@@ -168,16 +123,16 @@ def test_an_acknowledged_critical_alert_unresolved_is_notified_again(
     case.move(AlertStatus.ACKNOWLEDGED)
     clock.advance(590)
     drain(consumer)
-    assert jobs(redis_client, names, "remind") == []
+    assert notified(redis_client, names, "remind") == []
     clock.advance(20)
     drain(consumer)
-    first = jobs(redis_client, names, "remind")
+    first = notified(redis_client, names, "remind")
     assert {j.role for j in first} == {"grid_worker", "duty_officer"}
     assert all("已确认10分钟仍未处置" in j.body for j in first)
     clock.advance(1200)  # two intervals later: one reminder, not two
     drain(consumer)
-    assert {j.stage for j in jobs(redis_client, names, "remind")} == {"remind1", "remind3"}
+    assert {j.stage for j in notified(redis_client, names, "remind")} == {"remind1", "remind3"}
     case.move(AlertStatus.RESOLVED, "已处置")
     clock.advance(1200)
     drain(consumer)
-    assert {j.stage for j in jobs(redis_client, names, "remind")} == {"remind1", "remind3"}
+    assert {j.stage for j in notified(redis_client, names, "remind")} == {"remind1", "remind3"}
