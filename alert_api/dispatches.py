@@ -2,6 +2,7 @@
 trail and the dispatcher's delivery log, for the alert page."""
 
 from collections.abc import Iterable
+from enum import StrEnum
 
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -14,6 +15,15 @@ from records.notifications import RecipientType
 from records.people import Staff
 
 
+class Untold(StrEnum):
+    """Why a dispatch's assignee is told nothing: the rules engine made no job for them."""
+
+    INACTIVE = "inactive"
+    """Their account is deactivated (the engine tells an inactive assignee nothing)."""
+    REDISPATCHED = "redispatched"
+    """Re-dispatched before they were told: the engine tells only the latest assignee."""
+
+
 class AssigneeOut(BaseModel):
     """The staff member a dispatch named, and where telling them stands."""
 
@@ -21,10 +31,16 @@ class AssigneeOut(BaseModel):
     name: str
     notice: NoticeState = Field(
         description="`queued` (not accepted yet), `sent` (a push service or the SMS vendor "
-        "accepted it) or `failed` (nothing accepted, nothing left to try)."
+        "accepted it), `failed` (nothing accepted, nothing left to try) or `untold` (no job "
+        "was made: see `untold`)."
     )
     channels: list[str] = Field(description="The channels that accepted it (`sms`, `webpush`…).")
     error: str = Field(description="Why it failed (empty unless `failed`).")
+    untold: Untold | None = Field(
+        None,
+        description="Why nobody is told (only with `untold`): `inactive` (the account is "
+        "deactivated) or `redispatched` (re-dispatched before the notice was made).",
+    )
 
 
 def dispatch_job_id(alert_id: int, row: AlertTransition) -> str:
@@ -36,25 +52,39 @@ def dispatch_job_id(alert_id: int, row: AlertTransition) -> str:
 def assignees(
     session: Session, alert_id: int, rows: Iterable[AlertTransition]
 ) -> dict[int, AssigneeOut]:
-    """By audit row id: the assignee of each dispatch that named one."""
-    named = [row for row in rows if row.assignee_id is not None]
+    """By audit row id: the assignee of each dispatch that named one. A job the dispatcher
+    has no record of is untold if its assignee is inactive, or if a later dispatch's job is
+    recorded (had the engine made this one, it would have been queued and so recorded
+    first); else queued."""
+    named = sorted((row for row in rows if row.assignee_id is not None), key=lambda r: r.id)
     if not named:
         return {}
     ids = sorted({r.assignee_id for r in named if r.assignee_id is not None})
-    names = {
-        row.id: row.name
-        for row in session.execute(select(Staff.id, Staff.name).where(Staff.id.in_(ids)))
+    staff = {
+        row.id: row
+        for row in session.execute(
+            select(Staff.id, Staff.name, Staff.active).where(Staff.id.in_(ids))
+        )
     }
     statuses = notice_statuses(session, [dispatch_job_id(alert_id, row) for row in named])
     found = {}
-    for row in named:
+    later_recorded = False
+    for row in reversed(named):
         assert row.assignee_id is not None
         status = statuses[dispatch_job_id(alert_id, row)]
+        person = staff.get(row.assignee_id)
+        untold = None
+        if not status.recorded and person is not None and not person.active:
+            untold = Untold.INACTIVE
+        elif not status.recorded and later_recorded:
+            untold = Untold.REDISPATCHED
+        later_recorded = later_recorded or status.recorded
         found[row.id] = AssigneeOut(
             id=row.assignee_id,
-            name=names.get(row.assignee_id, str(row.assignee_id)),
-            notice=status.state,
+            name=person.name if person else str(row.assignee_id),
+            notice=NoticeState.UNTOLD if untold else status.state,
             channels=list(status.channels),
             error=status.error,
+            untold=untold,
         )
     return found

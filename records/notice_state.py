@@ -20,6 +20,9 @@ class NoticeState(StrEnum):
     """A push service or vendor accepted one of its deliveries."""
     FAILED = "failed"
     """Nothing accepted and nothing left to try (or no channel to try)."""
+    UNTOLD = "untold"
+    """No job was made, nor will be (never said here: the caller knows why, e.g. an assignee
+    whose account was deactivated)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +32,8 @@ class NoticeStatus:
     state: NoticeState
     channels: tuple[str, ...] = ()
     error: str = ""
+    recorded: bool = True
+    """False: the dispatcher has no record of the job (yet)."""
 
 
 def notice_statuses(session: Session, job_ids: Collection[str]) -> dict[str, NoticeStatus]:
@@ -52,7 +57,9 @@ def notice_statuses(session: Session, job_ids: Collection[str]) -> dict[str, Not
         sent = tuple(dict.fromkeys(c for c, o, _ in deliveries if o is DeliveryOutcome.SENT))
         if sent:
             found[job] = NoticeStatus(NoticeState.SENT, sent)
-        elif job not in planned or any(o in OPEN_OUTCOMES for _, o, _ in deliveries):
+        elif job not in planned:
+            found[job] = NoticeStatus(NoticeState.QUEUED, recorded=False)
+        elif any(o in OPEN_OUTCOMES for _, o, _ in deliveries):
             found[job] = NoticeStatus(NoticeState.QUEUED)
         else:
             errors = [e for _, _, e in deliveries if e]

@@ -1,14 +1,16 @@
 """派单 through the API: the dispatch names a candidate as its assignee (who the rules engine
 then tells), a re-dispatch names someone else, and the alert page shows whether the assignee
-was told, from the dispatcher's delivery log."""
+was told, from the dispatcher's delivery log, and why if they never will be."""
 
 import redis
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from alert_api.context import AppContext
 from records.notifications import Delivery, DeliveryOutcome
 from records.outbox import OutputStreams
+from records.people import Staff
 from tests.api.builders import Users, bearer, cookie_session, raise_alert
 from tests.helpers.dispatches import delivered, staff_id
 
@@ -49,6 +51,7 @@ def test_a_dispatch_names_its_assignee_and_shows_whether_they_were_told(
         "notice": "queued",
         "channels": [],
         "error": "",
+        "untold": None,
     }
     again = client.post(url, json=body, headers=officer)  # a retry of the same request
     assert again.status_code == 409
@@ -90,3 +93,69 @@ def test_a_dispatch_names_its_assignee_and_shows_whether_they_were_told(
     assert "派单通知未送达 灯塔派出所：staff has no mainland mobile number" in page.text
     guardian = client.get(f"/api/alerts/{alert_id}", headers=bearer(context, village.wang_li))
     assert all(t["assignee"] is None for t in guardian.json()["transitions"])
+
+
+def test_a_dispatch_nobody_will_tell_says_why(
+    client: TestClient,
+    context: AppContext,
+    village: Users,
+    sessions: sessionmaker[Session],
+    redis_client: redis.Redis,
+    streams: OutputStreams,
+) -> None:
+    alert_id = raise_alert(sessions, redis_client, streams)
+    officer = bearer(context, village.town_officer)
+    yang, police, office = (
+        staff_id(sessions, n) for n in ("杨秀兰", "灯塔派出所", "碧江区综治中心")
+    )
+    url = f"/api/alerts/{alert_id}/transitions"
+    assert client.post(url, json={"to": "acknowledged", "version": 1}, headers=officer).is_success
+
+    def dispatch(version: int, assignee: int) -> list[tuple[str, str, str | None]]:
+        body = {"to": "dispatched", "version": version, "assignee_id": assignee}
+        response = client.post(url, json=body, headers=officer)
+        assert response.status_code == 200, response.text
+        return notices()
+
+    def notices() -> list[tuple[str, str, str | None]]:
+        detail = client.get(f"/api/alerts/{alert_id}", headers=officer).json()
+        told = [t["assignee"] for t in detail["transitions"] if t["assignee"]]
+        return [(a["name"], a["notice"], a["untold"]) for a in told]
+
+    assert dispatch(2, yang) == [("杨秀兰", "queued", None)]
+    # Re-dispatched before the rules engine told her: either it told her (her job is on
+    # its way) or it will tell only the latest — queued until the dispatcher says.
+    assert dispatch(3, police) == [("杨秀兰", "queued", None), ("灯塔派出所", "queued", None)]
+    delivered(
+        sessions,
+        alert_id,
+        police,
+        Delivery(
+            channel="dingtalk",
+            target="dingtalk://SECRET@TOKEN/13800000002",
+            target_key="a",
+            outcome=DeliveryOutcome.SENT,
+        ),
+        Delivery(
+            channel="mailto",
+            target="mailto://duty:PASSWORD@example.com",
+            target_key="b",
+            outcome=DeliveryOutcome.SENT,
+        ),
+    )
+    assert notices() == [("杨秀兰", "untold", "redispatched"), ("灯塔派出所", "sent", None)]
+
+    assert dispatch(4, office)[-1] == ("碧江区综治中心", "queued", None)
+    with sessions.begin() as session:  # deactivated before the rules engine told them
+        session.execute(update(Staff).where(Staff.id == office).values(active=False))
+    assert notices()[-1] == ("碧江区综治中心", "untold", "inactive")
+
+    token, _ = cookie_session(context, village.town_officer)
+    client.cookies.set("shouwang_session", token)
+    page = client.get(f"/alerts/{alert_id}").text
+    assert "未通知 杨秀兰：已改派" in page
+    assert "未通知 碧江区综治中心：账号已停用" in page
+    client.cookies.set("shouwang_lang", "en")
+    english = client.get(f"/alerts/{alert_id}").text
+    assert "Not told 杨秀兰：re-dispatched" in english
+    assert "Not told 碧江区综治中心：account deactivated" in english
