@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from records.alerts import AlertTransition
+from records.channel_order import hide_urls
 from records.feed import DISPATCH_STAGE, job_id
 from records.notice_state import NoticeState, notice_statuses
 from records.notifications import RecipientType
@@ -35,7 +36,9 @@ class AssigneeOut(BaseModel):
         "was made: see `untold`)."
     )
     channels: list[str] = Field(description="The channels that accepted it (`sms`, `webpush`…).")
-    error: str = Field(description="Why it failed (empty unless `failed`).")
+    error: str = Field(
+        description="Why it failed (empty unless `failed`; URLs cut to their scheme)."
+    )
     untold: Untold | None = Field(
         None,
         description="Why nobody is told (only with `untold`): `inactive` (the account is "
@@ -84,7 +87,7 @@ def assignees(
             name=person.name if person else str(row.assignee_id),
             notice=NoticeState.UNTOLD if untold else status.state,
             channels=list(status.channels),
-            error=status.error,
+            error=hide_urls(status.error),
             untold=untold,
         )
     return found

@@ -109,6 +109,10 @@ TEXTS: dict[str, dict[Language, str]] = {
     "channel.sms": {"zh": "短信", "en": "SMS"},
     "channel.voice": {"zh": "语音电话", "en": "voice call"},
     "channel.webpush": {"zh": "手机推送", "en": "push"},
+    "channel.dingtalk": {"zh": "钉钉群", "en": "DingTalk group"},
+    "channel.wecombot": {"zh": "企业微信群", "en": "WeCom group"},
+    "channel.feishu": {"zh": "飞书群", "en": "Feishu group"},
+    "channel.other": {"zh": "其他渠道", "en": "other channel"},
     "alert.years": {"zh": "岁", "en": " years"},
     "alert.lives_alone": {"zh": "独居", "en": "lives alone"},
     "alert.call": {"zh": "一键拨打", "en": "Call"},
@@ -447,6 +451,13 @@ def audit_note(t: Callable[[str], str], note: str) -> str:
         if note.startswith(start):
             return t(key)
     return note
+
+
+def channel_word(t: Callable[[str], str], channel: str) -> str:
+    """A delivery's channel in words: SMS, push, a group robot by its app; any other apprise
+    scheme (`mailto`, `ntfy`…) as another channel."""
+    key = f"channel.{channel}"
+    return t(key) if key in TEXTS else t("channel.other")
 
 
 def translator(language: Language) -> Callable[[str], str]:

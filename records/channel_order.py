@@ -12,6 +12,7 @@ from records.types import Severity
 PHONE_CHANNELS = ("sms", "voice")
 NAMED_CHANNELS = ("webpush", *PHONE_CHANNELS)
 URL = re.compile(r"[a-z][a-z0-9+.-]*://\S+")
+URL_IN_TEXT = re.compile(r"\b([A-Za-z][A-Za-z0-9+.-]*)://[^\s'\"]*")
 STEP = re.compile(r"^\[([^\]]*)\]\s*(.*)$", re.DOTALL)
 WAIT = re.compile(r"(\d{1,5})(s|m|秒|分钟?)")
 MAX_WAIT_S = 24 * 3600
@@ -38,6 +39,12 @@ class ChannelStep:
         """Whether an alert of `severity` takes this step."""
         order = list(Severity)
         return self.min_severity is None or order.index(severity) >= order.index(self.min_severity)
+
+
+def hide_urls(text: str) -> str:
+    """`text` with every URL cut to its scheme (`dingtalk://…`): a robot's or apprise
+    service's URL holds its token, key or password."""
+    return URL_IN_TEXT.sub(lambda found: f"{found.group(1)}://…", text)
 
 
 def parse_step(entry: str) -> ChannelStep:

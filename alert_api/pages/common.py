@@ -12,7 +12,14 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from alert_api.context import AppContext
-from alert_api.i18n import Language, audit_note, chosen_language, texts, translator
+from alert_api.i18n import (
+    Language,
+    audit_note,
+    channel_word,
+    chosen_language,
+    texts,
+    translator,
+)
 from alert_api.tokens import new_token
 from alert_api.viewer import Viewer
 from records.lifecycle import ALLOWED, NOTE_REQUIRED
@@ -86,6 +93,7 @@ def render(
         {
             "t": t,
             "audit_note": lambda note: audit_note(t, note),
+            "channel_word": lambda channel: channel_word(t, channel),
             "lang": lang,
             "viewer": viewer,
             "csrf_token": viewer.csrf_token if viewer else "",

@@ -154,8 +154,46 @@ def test_a_dispatch_nobody_will_tell_says_why(
     client.cookies.set("shouwang_session", token)
     page = client.get(f"/alerts/{alert_id}").text
     assert "未通知 杨秀兰：已改派" in page
+    assert "已通知 灯塔派出所（钉钉群、其他渠道）" in page  # the channels in words
     assert "未通知 碧江区综治中心：账号已停用" in page
+    assert "TOKEN" not in page and "PASSWORD" not in page
     client.cookies.set("shouwang_lang", "en")
     english = client.get(f"/alerts/{alert_id}").text
     assert "Not told 杨秀兰：re-dispatched" in english
+    assert "Told 灯塔派出所（DingTalk group、other channel）" in english
     assert "Not told 碧江区综治中心：account deactivated" in english
+
+
+def test_a_failed_notice_shows_its_error_without_the_urls_in_it(
+    client: TestClient,
+    context: AppContext,
+    village: Users,
+    sessions: sessionmaker[Session],
+    redis_client: redis.Redis,
+    streams: OutputStreams,
+) -> None:
+    alert_id = raise_alert(sessions, redis_client, streams)
+    officer = bearer(context, village.town_officer)
+    yang = staff_id(sessions, "杨秀兰")
+    url = f"/api/alerts/{alert_id}/transitions"
+    assert client.post(url, json={"to": "acknowledged", "version": 1}, headers=officer).is_success
+    body = {"to": "dispatched", "version": 2, "assignee_id": yang}
+    assert client.post(url, json=body, headers=officer).is_success
+    delivered(
+        sessions,
+        alert_id,
+        yang,
+        Delivery(
+            channel="invalid",
+            target="[1d] wecombot://KEY-1234",
+            target_key="a",
+            outcome=DeliveryOutcome.FAILED,
+            last_error="'[1d] wecombot://KEY-1234' waits longer than a day",
+        ),
+    )
+    detail = client.get(f"/api/alerts/{alert_id}", headers=officer).json()
+    (told,) = [t["assignee"] for t in detail["transitions"] if t["assignee"]]
+    assert (told["notice"], told["error"]) == (
+        "failed",
+        "'[1d] wecombot://…' waits longer than a day",
+    )
