@@ -1,11 +1,17 @@
 """Alert state changes made by people (acknowledge, dispatch, resolve, …), with the audit trail.
 
 `transition` works inside the caller's transaction; `change_status` is the whole operation an
-API endpoint needs: transition, commit, stop the escalation ladder, publish to the live feed.
-A dispatch (派单) names its assignee on the audit row; the rules engine tells them.
-`respond_as_family` records a guardian's "我来处理", which changes no status and stops nothing;
-`mark_arrival` a staff member's 已到场, which changes no status and stops the arrival timer;
-`urge` a supervisor's 督办, which changes no status and is told to the staff on the case.
+API endpoint needs: transition, stop the escalation ladder, make the rules engine look at the
+alert, commit, publish. A dispatch (派单) names its assignee on the audit row; the rules engine
+tells them. `respond_as_family` records a guardian's "我来处理", which changes no status and
+stops nothing; `mark_arrival` a staff member's 已到场, which changes no status and stops the
+arrival timer; `urge` a supervisor's 督办, which changes no status and is told to the staff on
+the case.
+
+What an action tells Redis — live-feed changes and timer changes (`TimerOp`) — goes into the
+outbox in the action's transaction and is published after commit; should Redis be away then,
+the rules worker's sweep publishes it once Redis is back (docs/rules.md, "Outputs after
+commit").
 """
 
 from datetime import datetime
@@ -18,8 +24,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from records.alerts import Alert, AlertTransition
 from records.base import utcnow
 from records.feed import AlertChange, Change
-from records.outbox import OutputStreams, add_change, publish_pending
-from records.timers import escalation_timers, lifecycle_timers
+from records.outbox import OutputStreams, add_output, publish_pending
+from records.timers import TimerOp, escalations_key, lifecycle_key
 from records.types import OPEN_STATUSES, AlertStatus, AuditAction
 from shouwang.partitions import Partitioner
 from shouwang.redis_keys import RULES_PREFIX
@@ -144,7 +150,7 @@ def transition(
             assignee_id=assignee_id,
         )
     )
-    add_change(session, AlertChange.of(alert, Change.TRANSITION, now))
+    add_output(session, AlertChange.of(alert, Change.TRANSITION, now))
     return alert
 
 
@@ -179,13 +185,13 @@ def change_status(
     partitioner: Partitioner | None = None,
     now: datetime | None = None,
 ) -> Alert:
-    """`transition` in its own transaction, then (after commit) stop the escalation ladder
-    (in the partition of the alert's site, with `partitioner`) unless the alert is still new,
-    make its lifecycle timer due (a due time, reminders, the assignee's notice…) and publish
-    the change to the live feed.
+    """`transition` in its own transaction with, in the outbox, the end of the escalation
+    ladder and a poke of the lifecycle timer (a due time, reminders, the assignee's notice…),
+    both in the partition of the alert's site (with `partitioner`); then publish the outbox.
 
-    Redis being away after the commit does not fail the change: it is logged, and the
-    live-feed entry stays in the outbox for the rules worker's sweep."""
+    Redis being away after the commit does not fail the change: it is logged, and the rules
+    worker's sweep publishes the outbox once Redis is back."""
+    now = now or utcnow()
     with sessions.begin() as session:
         alert = transition(
             session,
@@ -198,20 +204,10 @@ def change_status(
             assignee_id=assignee_id,
             now=now,
         )
-        site = alert.site
-    prefix = _rules_prefix(rules_prefix, partitioner, site)
-    try:
-        if to is not S.NEW:
-            escalation_timers(client, prefix).cancel(str(alert_id))
-        _announce(sessions, client, streams, prefix, alert_id, now or utcnow())
-    except redis.RedisError as exc:
-        log.error(
-            "alert change not announced: Redis unreachable after commit",
-            alert_id=alert_id,
-            to=to.value,
-            assignee_id=assignee_id,
-            error=str(exc),
-        )
+        prefix = _rules_prefix(rules_prefix, partitioner, alert.site)
+        add_output(session, TimerOp(escalations_key(prefix), str(alert_id), None))
+        _look_again(session, prefix, alert_id, now)
+    _announce(sessions, client, streams, alert_id=alert_id, to=to.value, assignee_id=assignee_id)
     return alert
 
 
@@ -250,18 +246,28 @@ def _rules_prefix(rules_prefix: str, partitioner: Partitioner | None, site: str)
     return partitioner.name(rules_prefix, site) if partitioner else rules_prefix
 
 
+def _look_again(session: Session, prefix: str, alert_id: int, now: datetime) -> None:
+    """Queue in the outbox a poke of the alert's lifecycle timer under `prefix`: once
+    published, the rules engine looks at the alert again."""
+    add_output(session, TimerOp(lifecycle_key(prefix), str(alert_id), int(now.timestamp() * 1000)))
+
+
 def _announce(
     sessions: sessionmaker[Session],
     client: redis.Redis,
     streams: OutputStreams | None,
-    prefix: str,
-    alert_id: int,
-    now: datetime,
+    **action: object,
 ) -> None:
-    """After a commit: make the alert's lifecycle timer due (the rules engine looks at it
-    again) and publish the changes to the live feed."""
-    lifecycle_timers(client, prefix).poke(str(alert_id), int(now.timestamp() * 1000))
-    publish_pending(sessions, client, streams or OutputStreams())
+    """After a commit: publish the outbox. Redis being away is logged (with `action`), not
+    raised: the change stands, and the rules worker's sweep publishes it later."""
+    try:
+        publish_pending(sessions, client, streams or OutputStreams())
+    except redis.RedisError as exc:
+        log.error(
+            "alert change not announced: Redis unreachable after commit",
+            **action,
+            error=str(exc),
+        )
 
 
 def _locked(session: Session, alert_id: int) -> Alert:
@@ -291,19 +297,21 @@ def respond_as_family(
     (its lifecycle timer is made due). Returns whether this tap was recorded (not when the
     alert is closed or the user answered before). Raises AlertNotFound."""
     now = now or utcnow()
-    site = _record_action(
-        sessions,
-        alert_id,
-        AuditAction.FAMILY_RESPONSE,
-        actor=actor,
-        actor_id=actor_id,
-        note=note,
-        now=now,
-    )
-    if site is None:
-        return False
+    with sessions.begin() as session:
+        alert = _record_action(
+            session,
+            alert_id,
+            AuditAction.FAMILY_RESPONSE,
+            actor=actor,
+            actor_id=actor_id,
+            note=note,
+            now=now,
+        )
+        if alert is None:
+            return False
+        _look_again(session, _rules_prefix(rules_prefix, partitioner, alert.site), alert_id, now)
     _announce(
-        sessions, client, streams, _rules_prefix(rules_prefix, partitioner, site), alert_id, now
+        sessions, client, streams, alert_id=alert_id, action=AuditAction.FAMILY_RESPONSE.value
     )
     return True
 
@@ -325,12 +333,19 @@ def mark_arrival(
     finds someone on site and stops. Returns whether this was recorded (not when the alert
     is closed or the user arrived before). Raises AlertNotFound."""
     now = now or utcnow()
-    site = _record_action(
-        sessions, alert_id, AuditAction.ARRIVAL, actor=actor, actor_id=actor_id, note=note, now=now
-    )
-    if site is None:
-        return False
-    publish_pending(sessions, client, streams or OutputStreams())
+    with sessions.begin() as session:
+        alert = _record_action(
+            session,
+            alert_id,
+            AuditAction.ARRIVAL,
+            actor=actor,
+            actor_id=actor_id,
+            note=note,
+            now=now,
+        )
+        if alert is None:
+            return False
+    _announce(sessions, client, streams, alert_id=alert_id, action=AuditAction.ARRIVAL.value)
     return True
 
 
@@ -362,10 +377,8 @@ def urge(
         _keep_status(
             session, alert, AuditAction.URGE, Change.URGED, actor, actor_id, note.strip(), now
         )
-        site = alert.site
-    _announce(
-        sessions, client, streams, _rules_prefix(rules_prefix, partitioner, site), alert_id, now
-    )
+        _look_again(session, _rules_prefix(rules_prefix, partitioner, alert.site), alert_id, now)
+    _announce(sessions, client, streams, alert_id=alert_id, action=AuditAction.URGE.value)
     return alert
 
 
@@ -382,7 +395,7 @@ the live-feed change."""
 
 
 def _record_action(
-    sessions: sessionmaker[Session],
+    session: Session,
     alert_id: int,
     action: AuditAction,
     *,
@@ -390,29 +403,28 @@ def _record_action(
     actor_id: int | None,
     note: str,
     now: datetime,
-) -> str | None:
-    """Record an action that keeps the status on an open alert, once per user since it was
-    last (re)opened: the first
-    one's time and actor on the alert, the audit row, the live-feed change; committed.
-    Returns the alert's site, or None when nothing was recorded (closed, or done before)."""
+) -> Alert | None:
+    """Record, in `session`, an action that keeps the status on an open alert, once per user
+    since it was last (re)opened: the first one's time and actor on the alert, the audit row,
+    the live-feed change. Returns the alert, or None when nothing was recorded (closed, or
+    done before)."""
     at_column, by_column, change = FIRST[action]
-    with sessions.begin() as session:
-        alert = _locked(session, alert_id)
-        done_before = actor_id is not None and session.scalar(
-            select(AlertTransition.id).where(
-                AlertTransition.alert_id == alert_id,
-                AlertTransition.action == action,
-                AlertTransition.actor_id == actor_id,
-                AlertTransition.at >= (alert.reopened_at or alert.created_at),
-            )
+    alert = _locked(session, alert_id)
+    done_before = actor_id is not None and session.scalar(
+        select(AlertTransition.id).where(
+            AlertTransition.alert_id == alert_id,
+            AlertTransition.action == action,
+            AlertTransition.actor_id == actor_id,
+            AlertTransition.at >= (alert.reopened_at or alert.created_at),
         )
-        if alert.status not in OPEN_STATUSES or done_before:
-            return None
-        if getattr(alert, at_column) is None:
-            setattr(alert, at_column, now)
-            setattr(alert, by_column, actor)
-        _keep_status(session, alert, action, change, actor, actor_id, note.strip(), now)
-        return alert.site
+    )
+    if alert.status not in OPEN_STATUSES or done_before:
+        return None
+    if getattr(alert, at_column) is None:
+        setattr(alert, at_column, now)
+        setattr(alert, by_column, actor)
+    _keep_status(session, alert, action, change, actor, actor_id, note.strip(), now)
+    return alert
 
 
 def _keep_status(
@@ -442,4 +454,4 @@ def _keep_status(
         )
     )
     session.flush()
-    add_change(session, AlertChange.of(alert, change, now))
+    add_output(session, AlertChange.of(alert, change, now))

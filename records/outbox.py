@@ -1,8 +1,10 @@
-"""The transactional outbox: stream entries are written with the change they announce and
-published to Redis after commit, so a crash between the two loses nothing."""
+"""The transactional outbox: what a change tells Redis — stream entries and timer changes —
+is written with the change and published after commit, so a crash or a Redis outage between
+the two loses nothing (the sweep publishes what is left)."""
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import redis
 from sqlalchemy import Delete, Table, delete, insert, select, text
@@ -11,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from records.alerts import OutboxEntry
 from records.base import utcnow
 from records.feed import ALERTS_CHANNEL, NOTIFICATIONS_CHANNEL, AlertChange, NotificationJob
+from records.timers import TimerOp
 from shouwang.redis_keys import ALERTS_STREAM, NOTIFICATIONS_STREAM
 
 
@@ -31,19 +34,31 @@ class OutputStreams:
         return names[channel]
 
 
+TIMERS_CHANNEL = "timers"
+"""Outbox entries that are timer changes (`TimerOp`), applied rather than streamed."""
+Output = AlertChange | NotificationJob | TimerOp
+"""What an outbox entry carries."""
+CHANNELS: dict[type[Output], str] = {
+    AlertChange: ALERTS_CHANNEL,
+    NotificationJob: NOTIFICATIONS_CHANNEL,
+    TimerOp: TIMERS_CHANNEL,
+}
+
 OUTBOX: Table = OutboxEntry.__table__  # type: ignore[assignment]
 INSERT_OUTPUTS = insert(OUTBOX).returning(OUTBOX.c.id)
 ASYNC_COMMIT = text("SET LOCAL synchronous_commit = off")
 
 
-def add_change(session: Session, change: AlertChange) -> None:
-    """Queue an alert change for the live feed (published after commit)."""
-    session.add(OutboxEntry(channel=ALERTS_CHANNEL, fields=change.to_fields(), created_at=utcnow()))
+def add_output(session: Session, output: Output) -> None:
+    """Queue an alert change, notification job or timer change (published after commit)."""
+    session.add(
+        OutboxEntry(channel=CHANNELS[type(output)], fields=output.to_fields(), created_at=utcnow())
+    )
 
 
-def add_outputs(session: Session, outputs: Sequence[AlertChange | NotificationJob]) -> list[int]:
-    """Queue alert changes and notification jobs in one statement, to be published after
-    commit in the order given. Returns their outbox ids (for `publish`)."""
+def add_outputs(session: Session, outputs: Sequence[Output]) -> list[int]:
+    """Queue outputs in one statement, to be published after commit in the order given.
+    Returns their outbox ids (for `publish`)."""
     if not outputs:
         return []
     now = utcnow()
@@ -51,9 +66,7 @@ def add_outputs(session: Session, outputs: Sequence[AlertChange | NotificationJo
         INSERT_OUTPUTS,
         [
             {
-                "channel": ALERTS_CHANNEL
-                if isinstance(output, AlertChange)
-                else NOTIFICATIONS_CHANNEL,
+                "channel": CHANNELS[type(output)],
                 "fields": output.to_fields(),
                 "created_at": now,
             }
@@ -101,8 +114,10 @@ def publish_pending(
 def _publish(
     sessions: sessionmaker[Session], client: redis.Redis, streams: OutputStreams, taken: Delete
 ) -> int:
-    """Delete outbox entries and publish them, oldest first, before the delete commits (a
-    crash in between publishes them again: `seq` repeats)."""
+    """Delete outbox entries and publish them in one pipeline, oldest first, before the delete
+    commits (a crash in between publishes them again: `seq` repeats, a timer change does
+    nothing more). The pipeline is not a transaction, so on a Redis Cluster each entry goes
+    to the node of its key's slot: a timer change to its partition's, in order per node."""
     with sessions.begin() as session:
         if session.get_bind().dialect.name == "postgresql":
             # The delete need not wait for the disk: should the server lose it, the entries
@@ -115,11 +130,21 @@ def _publish(
             return 0
         pipe = client.pipeline(transaction=False)
         for seq, channel, fields in sorted(rows, key=lambda row: row[0]):
-            pipe.xadd(
-                streams.stream(channel),
-                {**fields, "seq": str(seq)},
-                maxlen=streams.maxlen,
-                approximate=True,
-            )
+            _queue(pipe, streams, seq, channel, fields)
         pipe.execute()
     return len(rows)
+
+
+def _queue(
+    pipe: Any, streams: OutputStreams, seq: int, channel: str, fields: dict[str, str]
+) -> None:
+    """Queue one outbox entry on the pipeline: a timer change, or a stream entry with `seq`."""
+    if channel == TIMERS_CHANNEL:
+        TimerOp.from_fields(fields).queue(pipe)
+        return
+    pipe.xadd(
+        streams.stream(channel),
+        {**fields, "seq": str(seq)},
+        maxlen=streams.maxlen,
+        approximate=True,
+    )

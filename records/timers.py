@@ -5,6 +5,8 @@ so a worker that dies while handling it hands it to another once the lease runs 
 """
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 import redis
 
@@ -77,10 +79,6 @@ class TimerSet:
             args += [member, "" if due is None else due]
         self._settle(keys=[self.key], args=args)
 
-    def poke(self, member: str, now_ms: int) -> None:
-        """Make `member` due at `now_ms` unless it is due earlier already."""
-        self.client.zadd(self.key, {member: now_ms}, lt=True)
-
     def cancel(self, member: str) -> bool:
         """Remove a timer; whether it existed."""
         return bool(self.client.zrem(self.key, member))
@@ -100,13 +98,54 @@ class TimerSet:
         return [(member, int(float(due))) for member, due in zip(members, flat[1::2], strict=True)]
 
 
+@dataclass(frozen=True, slots=True)
+class TimerOp:
+    """A change to one timer that an alert action asks for, written to the outbox with the
+    action and applied once it has committed (`records.outbox`): `due_ms` makes the timer due
+    then unless it is due earlier (a poke; an absent timer is set), None cancels it. Applying
+    it again changes nothing more, so the outbox may publish it twice."""
+
+    key: str
+    """The timer set's full key, partition included (`escalations_key`, `lifecycle_key`)."""
+    member: str
+    due_ms: int | None
+
+    def queue(self, pipe: Any) -> None:
+        """Queue the change on a Redis pipeline (of a single Redis or a cluster)."""
+        if self.due_ms is None:
+            pipe.zrem(self.key, self.member)
+        else:
+            pipe.zadd(self.key, {self.member: self.due_ms}, lt=True)
+
+    def to_fields(self) -> dict[str, str]:
+        """Outbox fields (`due_ms` empty: cancel)."""
+        due = "" if self.due_ms is None else str(self.due_ms)
+        return {"key": self.key, "member": self.member, "due_ms": due}
+
+    @classmethod
+    def from_fields(cls, fields: Mapping[str, str]) -> "TimerOp":
+        """Read outbox fields."""
+        due = fields["due_ms"]
+        return cls(key=fields["key"], member=fields["member"], due_ms=int(due) if due else None)
+
+
+def escalations_key(prefix: str = RULES_PREFIX) -> str:
+    """The key of the escalation timers under a rules prefix (a partition's, or the plain)."""
+    return rules_key("escalations", prefix)
+
+
+def lifecycle_key(prefix: str = RULES_PREFIX) -> str:
+    """The key of the lifecycle timers under a rules prefix (a partition's, or the plain)."""
+    return rules_key("lifecycle", prefix)
+
+
 def escalation_timers(client: redis.Redis, prefix: str = RULES_PREFIX) -> TimerSet:
     """The rules engine's escalation timers: member = alert id, due = its next step."""
-    return TimerSet(client, rules_key("escalations", prefix))
+    return TimerSet(client, escalations_key(prefix))
 
 
 def lifecycle_timers(client: redis.Redis, prefix: str = RULES_PREFIX) -> TimerSet:
     """The rules engine's response timers: member = alert id, due = when the engine next looks
-    at the alert after it was raised (notices of family responses…); the API makes it due now
-    after a person acted on the alert."""
-    return TimerSet(client, rules_key("lifecycle", prefix))
+    at the alert after it was raised (notices of family responses…); an alert action makes
+    it due at once (a `TimerOp` in the action's outbox)."""
+    return TimerSet(client, lifecycle_key(prefix))

@@ -20,7 +20,7 @@ from records.alerts import Alert, AlertEvent, AlertPerson, AlertTransition
 from records.base import utcnow
 from records.feed import AlertChange, Change
 from records.lifecycle import mark_arrival, transition
-from records.outbox import OutputStreams, add_change, publish_pending
+from records.outbox import OutputStreams, add_output, publish_pending
 from records.people import Area, Guardian, Person, Staff
 from records.types import AlertStatus, Severity
 from records.users import User, UserRole
@@ -196,7 +196,7 @@ def raise_alert(
             )
         )
         session.flush()
-        add_change(session, AlertChange.of(alert, Change.CREATED, now))
+        add_output(session, AlertChange.of(alert, Change.CREATED, now))
         alert_id = alert.id
     publish_pending(sessions, client, streams)
     return alert_id

@@ -14,7 +14,7 @@ from edge.evidence import BufferedFrame, ClipJob, buffer_jpeg, encode_clip
 from records.alerts import Alert
 from records.base import utcnow
 from records.feed import AlertChange, Change
-from records.outbox import OutputStreams, add_change, publish_pending
+from records.outbox import OutputStreams, add_output, publish_pending
 
 SECONDS = 4.0
 
@@ -48,6 +48,6 @@ def store_clip(
         path.write_bytes(clip_mp4())
         alert.clip_path = path.relative_to(snapshot_dir).as_posix()
         session.flush()
-        add_change(session, AlertChange.of(alert, Change.CLIP, utcnow()))
+        add_output(session, AlertChange.of(alert, Change.CLIP, utcnow()))
     publish_pending(sessions, client, streams)
     return path

@@ -116,8 +116,7 @@ def test_redis_away_after_the_commit_does_not_fail_the_dispatch(
             select(AlertTransition).where(AlertTransition.assignee_id == yang)
         ).all()
     assert len(rows) == 1
-    # The audit row keeps whom to tell: the next look at the alert's response circle (any
-    # later action pokes it) tells them.
-    consumer.engine.lifecycle.poke(str(case.id), int(case.clock.at().timestamp() * 1000))
+    # The poke of the lifecycle timer waits in the outbox: the worker's sweep applies it, and
+    # the engine then tells the assignee.
     drain(consumer)
     assert [j.recipient_name for j in notified(redis_client, names, DISPATCH_STAGE)] == ["杨秀兰"]
