@@ -46,6 +46,7 @@ def redis_client(names: RedisNames) -> Iterator[redis.Redis]:
         f"{names.prefix}:{key}"
         for key in (
             "escalations",
+            "lifecycle",
             "holds",
             "holds:data",
             "holds:ended",

@@ -1,14 +1,18 @@
 """Alert state changes: allowed paths, notes, the audit trail, conflicts, and what follows a
-change (the escalation stops, the live feed hears of it)."""
+change (the escalation stops, the lifecycle timer is made due, the live feed hears of it),
+also when Redis is away at the commit and back for the sweep."""
 
 import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from records.alerts import Alert, AlertTransition
+from records.alerts import Alert, AlertTransition, OutboxEntry
 from records.feed import AlertChange, Change
 from records.lifecycle import (
     AlertNotFound,
@@ -17,11 +21,17 @@ from records.lifecycle import (
     VersionConflict,
     acknowledge,
     change_status,
+    mark_arrival,
+    respond_as_family,
     transition,
+    urge,
 )
+from records.outbox import publish_pending
 from records.queries import AlertFilter, get_alert, list_alerts
-from records.timers import escalation_timers
+from records.timers import escalation_timers, lifecycle_timers
 from records.types import AlertStatus, Severity
+from shouwang.partitions import Partitioner
+from shouwang.settings import PartitionSettings
 from tests.records.redis_fixtures import RedisNames
 
 S = AlertStatus
@@ -203,6 +213,85 @@ def test_acknowledging_stops_the_escalation_and_feeds_the_live_stream(
         2,
     )
     assert change.seq is not None and change.alert["acknowledged_at"] == T0.isoformat()
+
+
+def unreachable() -> redis.Redis:
+    """A client of a Redis that is not there (nothing listens on port 1), failing at once."""
+    return redis.Redis(port=1, socket_connect_timeout=0.2, retry=Retry(NoBackoff(), 0))
+
+
+def outbox_channels(sessions: sessionmaker[Session]) -> list[str]:
+    with sessions() as session:
+        return list(session.scalars(select(OutboxEntry.channel).order_by(OutboxEntry.id)))
+
+
+def test_redis_away_at_the_commit_the_sweep_does_the_timers_in_the_alerts_partition(
+    sessions: sessionmaker[Session], redis_client: redis.Redis, names: RedisNames
+) -> None:
+    alert_id = new_alert(sessions, site="tongren-bijiang-01")
+    partition = f"{names.prefix}:{{bijiang}}"
+    prefixes = (partition, names.prefix)  # the alert's partition's, and the plain one
+    ladders = [escalation_timers(redis_client, prefix) for prefix in prefixes]
+    for ladder in ladders:
+        ladder.schedule(str(alert_id), 10**13)
+    try:
+        change_status(  # committed, logged as not announced, not raised
+            sessions,
+            unreachable(),
+            alert_id,
+            S.ACKNOWLEDGED,
+            actor="值班员",
+            expected_version=1,
+            streams=names.streams,
+            rules_prefix=names.prefix,
+            partitioner=Partitioner(PartitionSettings(enabled=True)),
+            now=T0,
+        )
+        assert outbox_channels(sessions) == ["alerts", "timers", "timers"]
+        assert publish_pending(sessions, redis_client, names.streams) == 3  # the sweep
+        assert [ladder.due_ms(str(alert_id)) for ladder in ladders] == [None, 10**13]
+        due = [lifecycle_timers(redis_client, p).due_ms(str(alert_id)) for p in prefixes]
+        assert due == [int(T0.timestamp() * 1000), None]
+        ((_, fields),) = redis_client.xrange(names.streams.alerts)
+        assert AlertChange.from_fields(fields).status == "acknowledged"
+        assert outbox_channels(sessions) == []
+    finally:
+        redis_client.delete(f"{partition}:escalations", f"{partition}:lifecycle")
+
+
+def test_actions_that_keep_the_status_stand_when_redis_is_away_and_the_sweep_tells_them(
+    sessions: sessionmaker[Session], redis_client: redis.Redis, names: RedisNames
+) -> None:
+    alert_id = new_alert(sessions)
+    away = unreachable()
+    common = {"streams": names.streams, "now": T0}
+    assert respond_as_family(
+        sessions,
+        away,
+        alert_id,
+        actor="王丽",
+        actor_id=7,
+        note="",
+        rules_prefix=names.prefix,
+        **common,
+    )
+    assert mark_arrival(sessions, away, alert_id, actor="杨秀兰", actor_id=3, **common)
+    urge(
+        sessions,
+        away,
+        alert_id,
+        actor="督办员",
+        actor_id=4,
+        note="请尽快",
+        rules_prefix=names.prefix,
+        **common,
+    )
+    assert outbox_channels(sessions) == ["alerts", "timers", "alerts", "alerts", "timers"]
+    assert publish_pending(sessions, redis_client, names.streams) == 5
+    due = lifecycle_timers(redis_client, names.prefix).due_ms(str(alert_id))
+    assert due == int(T0.timestamp() * 1000)
+    told = [AlertChange.from_fields(f).change for _, f in redis_client.xrange(names.streams.alerts)]
+    assert told == [Change.FAMILY_RESPONSE, Change.ARRIVED, Change.URGED]
 
 
 def test_listing_filters_and_scopes(sessions: sessionmaker[Session]) -> None:
