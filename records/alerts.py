@@ -197,14 +197,16 @@ class EventSnapshot(Base):
 
 
 class OutboxEntry(Base):
-    """A stream entry written in the same transaction as the change it announces, published
-    to Redis after commit (at least once; `seq` lets readers drop repeats)."""
+    """A stream entry or timer change written in the same transaction as the change it comes
+    of, published to Redis after commit (at least once; `seq` lets readers drop repeats, and
+    a timer change applied twice changes nothing more)."""
 
     __tablename__ = "outbox"
     __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(32))
-    """`alerts` (live feed) or `notifications` (jobs); mapped to stream names when published."""
+    """`alerts` (live feed) or `notifications` (jobs), mapped to stream names when published;
+    or `timers` (a `records.timers.TimerOp`), applied to its timer set."""
     fields: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -159,7 +159,7 @@ class RulesConsumer(StreamConsumer[RulesSection, dict[str, str]]):
 
     def sweep(self) -> int:
         """Publish outbox entries nobody published: a worker died between its commit and
-        publishing them."""
+        publishing them, or Redis was away after a commit (the API's timer changes too)."""
         published = 0
         while True:
             count = publish_pending(self.sessions, self.client, self.streams, limit=SWEEP_LIMIT)
