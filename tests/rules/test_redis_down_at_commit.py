@@ -10,17 +10,16 @@ import pytest
 import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from records.alerts import AlertTransition
+from records.feed import DISPATCH_STAGE
 from records.timers import escalation_timers, lifecycle_timers
 from records.types import AlertStatus
 from rules.consumer import RulesConsumer
+from tests.helpers.dispatches import dispatch_job, staff_id
 from tests.helpers.redis_server import RedisServer, running_redis
 from tests.records.redis_fixtures import RedisNames
-from tests.rules.conftest import Clock, drain, notified, staff_acknowledge
-from tests.rules.test_dispatch import Case, dispatch_jobs, staff_id
+from tests.rules.conftest import Case, Clock, drain, notified, staff_acknowledge
 
 pytestmark = pytest.mark.integration
 
@@ -43,7 +42,7 @@ def redis_client(server: RedisServer) -> Iterator[redis.Redis]:
 
 
 def test_a_dispatch_made_while_redis_is_down_tells_the_assignee_once_it_is_back(
-    fallen: int,
+    case: Case,
     consumer: RulesConsumer,
     village: sessionmaker[Session],
     redis_client: redis.Redis,
@@ -51,26 +50,24 @@ def test_a_dispatch_made_while_redis_is_down_tells_the_assignee_once_it_is_back(
     server: RedisServer,
     clock: Clock,
 ) -> None:
-    case = Case(village, redis_client, names, clock, fallen)
+    case.move(AlertStatus.ACKNOWLEDGED)
     drain(consumer)  # the engine has looked at the acknowledgement
     lifecycle = lifecycle_timers(redis_client, names.prefix)
-    waiting = lifecycle.due_ms(str(fallen))
+    waiting = lifecycle.due_ms(str(case.id))
     assert waiting is not None and waiting > clock.now * 1000, "the next deadline"
     yang = staff_id(village, "杨秀兰")
 
     server.stop()
-    case.move(AlertStatus.DISPATCHED, yang)  # committed, logged as not announced
+    case.move(AlertStatus.DISPATCHED, assignee_id=yang)  # committed, logged as not announced
     server.start()
 
-    assert lifecycle.due_ms(str(fallen)) == waiting, "nothing of the dispatch reached Redis"
-    assert dispatch_jobs(redis_client, names) == []
+    assert lifecycle.due_ms(str(case.id)) == waiting, "nothing of the dispatch reached Redis"
+    assert notified(redis_client, names, DISPATCH_STAGE) == []
     assert consumer.sweep() == 3  # the live-feed change, the ladder's end, the poke
-    assert lifecycle.due_ms(str(fallen)) == int(clock.now * 1000)
+    assert lifecycle.due_ms(str(case.id)) == int(clock.now * 1000)
     drain(consumer)
-    with village() as session:
-        row = session.scalar(select(AlertTransition.id).where(AlertTransition.assignee_id == yang))
-    assert [job.job_id for job in dispatch_jobs(redis_client, names)] == [
-        f"{fallen}:dispatch{row}:staff:{yang}"
+    assert [job.job_id for job in notified(redis_client, names, DISPATCH_STAGE)] == [
+        dispatch_job(village, case.id, yang)
     ]
 
 
