@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from operator import attrgetter
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
@@ -21,6 +21,7 @@ from alert_api.params import MAX_ID, NAME_PATTERN, aware
 from alert_api.viewer import Context, CurrentViewer, Viewer
 from records.alerts import Alert
 from records.base import utcnow
+from records.people import Area
 from records.queries import AlertFilter, alerts_query, area_subtree_ids
 from records.types import AlertStatus, Severity
 from records.watchlist_csv.encoding import encode
@@ -33,6 +34,7 @@ URGENT = frozenset({Severity.HIGH, Severity.CRITICAL})
 """The severities the 1-3-5 circle promises a response to."""
 ACK_WITHIN_S = 60.0
 ON_SITE_WITHIN_S = (180.0, 300.0)
+NO_AREA = "`area_id` is no area in the viewer's scope."
 
 
 class GroupStats(BaseModel):
@@ -78,6 +80,10 @@ class StatsOut(BaseModel):
     since: datetime
     until: datetime
     group_by: GroupBy
+    area: str | None = Field(
+        description="The code of the area counted, with the areas below it (`area_id`); null: "
+        "the viewer's whole scope."
+    )
     totals: GroupStats
     groups: list[GroupStats]
 
@@ -217,7 +223,8 @@ def stats_query(
     since: Annotated[datetime | None, Query(description="Default: 7 days before `until`.")] = None,
     until: Annotated[datetime | None, Query(description="Default: now.")] = None,
     area_id: Annotated[
-        int | None, Query(ge=1, le=MAX_ID, description="This area and below.")
+        int | None,
+        Query(ge=1, le=MAX_ID, description="This area and below (one in the viewer's scope)."),
     ] = None,
     severity: Annotated[list[Severity], Query()] = [],  # noqa: B006
     type_: Annotated[list[Annotated[str, Query(pattern=NAME_PATTERN)]], Query(alias="type")] = [],  # noqa: B006
@@ -230,7 +237,8 @@ Params = Annotated[StatsQuery, Depends(stats_query)]
 
 
 def compute(context: AppContext, viewer: Viewer, params: StatsQuery) -> StatsOut:
-    """Statistics of the alerts the viewer may see that were raised in the window."""
+    """Statistics of the alerts the viewer may see that were raised in the window (and in
+    the area, if asked: 404 for one outside the viewer's scope, as for an alert)."""
     end = aware(params.until, context.zone) or utcnow()
     start = aware(params.since, context.zone) or end - timedelta(days=7)
     if start >= end:
@@ -247,21 +255,27 @@ def compute(context: AppContext, viewer: Viewer, params: StatsQuery) -> StatsOut
         Alert.arrived_at,
         Alert.resolved_at,
     )
+    area_code: str | None = None
     with context.reads() as session:
         if params.area_id is not None:
-            subtree = area_subtree_ids(session, {params.area_id})
+            area = session.get(Area, params.area_id)
+            if area is None or not viewer.scope.sees_area(area.id):
+                raise HTTPException(status.HTTP_404_NOT_FOUND, f"no area {params.area_id}")
+            area_code = area.code
+            subtree = area_subtree_ids(session, {area.id})
             query = query.where(Alert.area_id.in_(sorted(subtree)))
         rows = [Row(*values) for values in session.execute(query)]
     return StatsOut(
         since=start,
         until=end,
         group_by=params.group_by,
+        area=area_code,
         totals=summarise("all", "all", rows),
         groups=group_rows(context, rows, params.group_by, start, end),
     )
 
 
-@router.get("", response_model=StatsOut)
+@router.get("", response_model=StatsOut, responses={404: {"description": NO_AREA}})
 def get_stats(context: Context, viewer: CurrentViewer, params: Params) -> StatsOut:
     """Statistics of the alerts the viewer may see that were raised in the window."""
     return compute(context, viewer, params)
@@ -289,7 +303,11 @@ CSV_COLUMNS: tuple[tuple[str, str], ...] = (
 """The CSV export's columns: the field and its Chinese header."""
 
 
-@router.get("/csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
+@router.get(
+    "/csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}}, 404: {"description": NO_AREA}},
+)
 def get_stats_csv(
     context: Context,
     viewer: CurrentViewer,
@@ -298,7 +316,8 @@ def get_stats_csv(
     headers: Literal["en", "zh"] = "zh",
 ) -> Response:
     """The same statistics as a spreadsheet: a row per group, then the totals (`all`); shares
-    as fractions, times in seconds, empty where there is nothing to measure."""
+    as fractions, times in seconds, empty where there is nothing to measure; named after the
+    grouping and the area, if one."""
     stats = compute(context, viewer, params)
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
@@ -307,7 +326,8 @@ def get_stats_csv(
         values = group.model_dump()
         writer.writerow(["" if values[name] is None else values[name] for name, _ in CSV_COLUMNS])
     charset = "gb18030" if encoding == "gbk" else "utf-8"
-    name = f"stats-{params.group_by}.csv"
+    area = f"-{stats.area}" if stats.area else ""
+    name = f"stats{area}-{params.group_by}.csv"
     return Response(
         encode(buffer.getvalue(), encoding),
         media_type=f"text/csv; charset={charset}",

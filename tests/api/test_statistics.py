@@ -6,6 +6,7 @@ import csv
 import io
 from datetime import timedelta
 
+import httpx
 import redis
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
@@ -88,3 +89,45 @@ def test_the_1_3_5_shares_and_the_time_to_arrive(
     assert town["label"] == "灯塔街道" and town["on_site_within_5m"] == total["on_site_within_5m"]
     worker = client.get("/api/stats/csv", headers=bearer(context, village.grid2_worker))
     assert worker.content.decode("utf-8-sig").splitlines()[-1].split(",")[2] == "2"
+
+
+def test_the_area_filter_counts_one_area_of_the_scope_and_below(
+    client: TestClient,
+    context: AppContext,
+    village: Users,
+    sessions: sessionmaker[Session],
+    redis_client: redis.Redis,
+    streams: OutputStreams,
+) -> None:
+    build_history(sessions, redis_client, streams)
+    areas = {a.code: a.id for a in context.areas.all().values()}
+    town = bearer(context, village.town_officer)
+
+    def stats(headers: dict[str, str], **params: object) -> httpx.Response:
+        return client.get("/api/stats", params={"group_by": "grid", **params}, headers=headers)
+
+    grid = stats(town, area_id=areas[GRID_2]).json()
+    assert grid["area"] == GRID_2 and grid["totals"]["count"] == 2
+    assert [g["key"] for g in grid["groups"]] == [GRID_2]
+    village_wide = stats(town, area_id=areas["520603100201"]).json()  # the village's grids
+    assert village_wide["area"] == "520603100201" and village_wide["totals"]["count"] == 6
+    assert [g["key"] for g in village_wide["groups"]] == [GRID_1, GRID_2]
+    assert stats(town).json()["area"] is None
+
+    export = client.get(
+        "/api/stats/csv", params={"group_by": "grid", "area_id": areas[GRID_1]}, headers=town
+    )
+    rows = list(csv.DictReader(io.StringIO(export.content.decode("utf-8-sig"))))
+    assert [(r["编码"], r["告警数"]) for r in rows] == [(GRID_1, "4"), ("all", "4")]
+    assert f'filename="stats-{GRID_1}-grid.csv"' in export.headers["content-disposition"]
+
+    worker = bearer(context, village.grid2_worker)  # grid 2 only
+    assert stats(worker, area_id=areas[GRID_2]).json()["totals"]["count"] == 2
+    for headers, area_id in ((worker, areas[GRID_1]), (worker, areas["520603100"]), (town, 99999)):
+        refused = stats(headers, area_id=area_id)
+        assert refused.status_code == 404 and refused.json()["detail"] == f"no area {area_id}"
+        csv_refused = client.get("/api/stats/csv", params={"area_id": area_id}, headers=headers)
+        assert csv_refused.status_code == 404
+    assert stats(bearer(context, village.admin), area_id=99999).status_code == 404
+    assert stats(bearer(context, village.li_hong), area_id=areas[GRID_2]).status_code == 404
+    assert stats(town, area_id=0).status_code == 422
