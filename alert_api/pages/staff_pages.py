@@ -1,12 +1,15 @@
 """Back-office pages: the live dashboard, the statistics, an alert's page, the watch lists,
 the sensor devices and the users."""
 
+from collections import defaultdict
+from operator import attrgetter
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 
 from alert_api.alerts import detail_for
-from alert_api.context import AppContext
+from alert_api.context import AppContext, AreaInfo
 from alert_api.devices import get_assignments, get_devices, get_unassigned
 from alert_api.feed import feed_cursor
 from alert_api.health import system_health
@@ -49,18 +52,38 @@ ALARM_REPEAT_MS = 8000
 
 
 def _areas(context: AppContext, viewer: Viewer) -> list[dict[str, object]]:
-    """The areas the viewer may filter by, top down."""
-    order = {"county": 0, "town": 1, "village": 2, "grid": 3}
-    visible = [
-        a
-        for a in context.areas.all().values()
-        if viewer.scope.everything or a.id in viewer.scope.area_ids
-    ]
-    visible.sort(key=lambda a: (order.get(a.level, 9), a.code))
+    """The areas the viewer may filter by, each under its parent (a town, its first village,
+    that village's grids, the next village…), labelled with its parent's name: 马岩村 · 第一网格
+    for 马岩村第一网格."""
+    every = context.areas.all()
+    children: dict[int | None, list[AreaInfo]] = defaultdict(list)
+    for area in every.values():
+        if viewer.scope.sees_area(area.id):
+            parent = area.parent_id if viewer.scope.sees_area(area.parent_id) else None
+            children[parent].append(area)
+    ordered: list[AreaInfo] = []
+
+    def walk(parent: int | None) -> None:
+        for area in sorted(children[parent], key=attrgetter("code")):
+            ordered.append(area)
+            walk(area.id)
+
+    walk(None)
     return [
-        {"id": a.id, "parent_id": a.parent_id, "name": a.name, "level": a.level, "code": a.code}
-        for a in visible
+        {
+            "id": a.id,
+            "parent_id": a.parent_id,
+            "label": _label(a, every.get(a.parent_id) if a.parent_id is not None else None),
+        }
+        for a in ordered
     ]
+
+
+def _label(area: AreaInfo, parent: AreaInfo | None) -> str:
+    """An area's name after its parent's, without the parent's name repeated."""
+    if parent is None:
+        return area.name
+    return f"{parent.name} · {area.name.removeprefix(parent.name) or area.name}"
 
 
 def _guardian_redirect(viewer: Viewer) -> Response | None:
@@ -92,11 +115,12 @@ def dashboard(request: Request, context: Context, viewer: PageViewer) -> Respons
 
 @router.get("/stats", response_class=HTMLResponse)
 def stats_page(request: Request, context: Context, viewer: PageViewer) -> Response:
-    """The 1-3-5 figures and a table per grid, village, town or day for a period (the
-    script reads them from `/api/stats`), with the CSV export."""
+    """The 1-3-5 figures and a table per grid, village, town or day for a period, of one
+    area of the viewer's or all (the script reads them from `/api/stats`), with the CSV
+    export."""
     if redirect := _guardian_redirect(viewer):
         return redirect
-    return render(request, context, "stats.html", viewer)
+    return render(request, context, "stats.html", viewer, areas=_areas(context, viewer))
 
 
 @router.get("/alerts/{alert_id}", response_class=HTMLResponse)

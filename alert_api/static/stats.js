@@ -1,12 +1,13 @@
 /* The statistics page: the 1-3-5 figures of a period and a table per grid, village, town or
-   day, read from /api/stats; the grouping and the dates live in the page's address. */
+   day, of one area or all, read from /api/stats; the grouping, the area and the dates live in
+   the page's address. */
 "use strict";
 
 (() => {
   const { t, api, el, time, duration, toast } = SW;
   const form = document.getElementById("stats-form");
   const csv = document.getElementById("stats-csv");
-  const FIELDS = ["group_by", "since", "until"];
+  const FIELDS = ["group_by", "area_id", "since", "until"];
   const COLUMNS = [
     ["stats.count", (g) => g.count],
     ["stats.urgent", (g) => g.urgent],
@@ -34,6 +35,7 @@
   function query() {
     const values = new FormData(form);
     const params = new URLSearchParams({ group_by: values.get("group_by") });
+    if (values.get("area_id")) params.set("area_id", values.get("area_id"));
     if (values.get("since")) params.set("since", values.get("since") + "T00:00:00");
     if (values.get("until")) params.set("until", nextDay(values.get("until")) + "T00:00:00");
     return params;
@@ -47,7 +49,11 @@
     const params = query();
     csv.href = "/api/stats/csv?" + params;
     const result = await api("GET", "/api/stats?" + params);
-    if (!result.ok) { toast(t("stats.invalid"), "error"); return; }
+    if (!result.ok) {
+      const detail = result.data && typeof result.data.detail === "string" ? ": " + result.data.detail : "";
+      toast(result.status === 422 ? t("stats.invalid") : t("alert.error") + detail, "error");
+      return;
+    }
     const stats = result.data;
     document.getElementById("stats-period").textContent = `${time(stats.since)} – ${time(stats.until)}`;
     Charts.figures(document.getElementById("stats-totals"), stats.totals);

@@ -1,6 +1,8 @@
 """Every page renders for the roles that use it, in Chinese and in English; guardians are sent
 to their phone page."""
 
+import re
+
 import redis
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
@@ -74,6 +76,13 @@ def test_guardians_land_on_their_phone_page(
     assert client.get("/", follow_redirects=False).headers["location"] == "/guardian"
 
 
+def area_options(page: str) -> list[str]:
+    """The labels of a page's area filter, in order (the first is 全部)."""
+    select = re.search(r'<select name="area_id">(.*?)</select>', page, re.S)
+    assert select is not None
+    return re.findall(r"<option [^>]*>([^<]*)</option>", select.group(1))
+
+
 def test_the_statistics_page(client: TestClient, context: AppContext, village: Users) -> None:
     signed_out = client.get("/stats", follow_redirects=False)
     assert signed_out.headers["location"] == "/login?next=/stats"
@@ -83,6 +92,17 @@ def test_the_statistics_page(client: TestClient, context: AppContext, village: U
     assert '<a href="/stats" class="on">统计</a>' in page.text  # in the header, current
     assert 'id="stats-csv" href="/api/stats/csv' in page.text
     assert '<option value="day">日期</option>' in page.text and "1-3-5" in page.text
+    town_areas = [
+        "全部",
+        "碧江区 · 灯塔街道",
+        "灯塔街道 · 马岩村",
+        "马岩村 · 第一网格",
+        "马岩村 · 第二网格",
+    ]
+    assert area_options(page.text) == town_areas  # the officer's town and below, nested
+    assert area_options(client.get("/dashboard").text) == town_areas
     assert '<h2><a href="/stats">统计（近7天）</a></h2>' in client.get("/dashboard").text
     client.cookies.set("shouwang_lang", "en")
     assert '<option value="town">Town</option>' in client.get("/stats").text
+    sign_in(client, context, village.grid2_worker)
+    assert area_options(client.get("/stats").text) == ["All", "马岩村 · 第二网格"]
