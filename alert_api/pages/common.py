@@ -54,7 +54,8 @@ def form_token_valid(request: Request, sent: str) -> bool:
 
 
 def page_config(request: Request, context: AppContext, viewer: Viewer | None, **extra: Any) -> str:
-    """JSON the page's script reads (texts, time zone, lifecycle, the viewer)."""
+    """JSON the page's script reads (texts, time zone, lifecycle, the viewer and whether they
+    may urge cases on)."""
     lang = language(request, context)
     config = {
         "lang": lang,
@@ -64,6 +65,7 @@ def page_config(request: Request, context: AppContext, viewer: Viewer | None, **
         "noteRequired": sorted(s.value for s in NOTE_REQUIRED),
         "role": viewer.role.value if viewer else None,
         "userId": viewer.user_id if viewer else None,
+        "canUrge": viewer.can_urge if viewer else False,
         **extra,
     }
     return json.dumps(config, ensure_ascii=False).replace("</", "<\\/")

@@ -3,6 +3,7 @@
 
 const Alerts = (() => {
   const { config, t, api, el, time, toast } = SW;
+  const OPEN = ["new", "acknowledged", "dispatched"];
 
   function nextStatuses(alert) {
     if (config.role === "guardian") return [];
@@ -118,6 +119,9 @@ const Alerts = (() => {
     return result.data;
   }
 
+  /* Whether the viewer may urge the alert on: a supervisor or admin, an open case. */
+  function urgeable(alert) { return config.canUrge && OPEN.includes(alert.status); }
+
   /* A dispatched case past its due time (told by the rules, or seen from the due time). */
   function overdue(alert) {
     return alert.status === "dispatched" && Boolean(alert.overdue_at || (alert.due_at && Date.parse(alert.due_at) < Date.now()));
@@ -184,5 +188,5 @@ const Alerts = (() => {
     });
   }
 
-  return { nextStatuses, transition, onIt, arrive, urge, overdue, snapshot, clip, badges, follow, time };
+  return { OPEN, nextStatuses, transition, onIt, arrive, urge, urgeable, overdue, snapshot, clip, badges, follow, time };
 })();

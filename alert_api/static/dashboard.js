@@ -3,7 +3,7 @@
 
 (() => {
   const { config, t, api, el, time } = SW;
-  const OPEN = ["new", "acknowledged", "dispatched"];
+  const { OPEN } = Alerts;
   const list = document.getElementById("alerts");
   const filters = document.getElementById("filters");
   const more = document.getElementById("more");
@@ -67,6 +67,15 @@
         if (updated) upsert(updated);
       },
     }));
+    if (Alerts.urgeable(a)) {
+      buttons.push(el("button", {
+        type: "button", class: "act act-urge", "data-urge": a.id, text: t("alert.urge"),
+        onclick: async () => {
+          const updated = await Alerts.urge(a.id, slot);
+          if (updated) upsert(updated);
+        },
+      }));
+    }
     const flash = a.severity === "critical" && a.status === "new";
     return el("article", {
       class: `alert-card sev-${a.severity} status-${a.status}` + (flash ? " flash" : "") + (Alerts.overdue(a) ? " overdue" : ""),

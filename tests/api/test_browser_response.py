@@ -1,7 +1,8 @@
 """The response circle in a real headless Chromium (Debian's `chromium`, driven by
 Playwright): a grid worker on a phone marks arrival on site from the alert page, and the
 officer's dashboard shows it live; an overdue case is red on the supervisor's dashboard, and
-the supervisor urges it on (督办) from the alert page; a guardian's phone has whom to call and
+the supervisor urges it on (督办) from the alert page or from its dashboard card, where only
+supervisors have the button; a guardian's phone has whom to call and
 what to do, and the alert page the ledger with tap-to-call links."""
 
 from datetime import timedelta
@@ -21,6 +22,19 @@ __all__ = ["browser"]  # the fixture
 pytestmark = BROWSER_TESTS
 
 PHONE = {"width": 390, "height": 844}
+DESK = {"width": 1366, "height": 768}
+
+
+def dispatched(sessions: sessionmaker[Session], alert_id: int, due_in: timedelta) -> None:
+    """Make the alert a case dispatched 35 minutes ago, due `due_in` from now (overdue, as the
+    rules say, if that has passed)."""
+    with sessions.begin() as session:
+        now = utcnow()
+        alert = session.get(Alert, alert_id)
+        assert alert is not None
+        alert.status, alert.version = AlertStatus.DISPATCHED, 3
+        alert.dispatched_at, alert.due_at = now - timedelta(minutes=35), now + due_in
+        alert.overdue_at = now if due_in < timedelta(0) else None
 
 
 def test_a_grid_worker_marks_arrival_from_the_phone(
@@ -109,17 +123,8 @@ def test_an_overdue_case_is_red_and_the_supervisor_urges_it_on(
 ) -> None:
     alert_id = raise_alert(sessions, redis_client, streams)
     on_time = raise_alert(sessions, redis_client, streams, title="老人跌倒：另一位")
-    with sessions.begin() as session:
-        now = utcnow()
-        for found, due in (
-            (alert_id, now - timedelta(minutes=5)),
-            (on_time, now + timedelta(hours=1)),
-        ):
-            alert = session.get(Alert, found)
-            assert alert is not None
-            alert.status, alert.version = AlertStatus.DISPATCHED, 3
-            alert.dispatched_at, alert.due_at = now - timedelta(minutes=35), due
-            alert.overdue_at = now if due < now else None
+    dispatched(sessions, alert_id, timedelta(minutes=-5))
+    dispatched(sessions, on_time, timedelta(hours=1))
     page, errors = signed_in(browser, live_server, "sup", viewport={"width": 1400, "height": 900})
     page.wait_for_url(f"{live_server}/dashboard")
     late = page.locator(f'.alert-card[data-id="{alert_id}"]')
@@ -145,6 +150,78 @@ def test_an_overdue_case_is_red_and_the_supervisor_urges_it_on(
         assert urged is not None and urged.urged_by == "sup"
         assert urged.status is AlertStatus.DISPATCHED
     assert errors == []
+
+
+def test_the_supervisor_urges_a_case_on_from_a_dashboard_card(
+    live_server: str,
+    browser: "sync_api.Browser",
+    sessions: sessionmaker[Session],
+    redis_client: redis.Redis,
+    streams: OutputStreams,
+) -> None:
+    late = raise_alert(sessions, redis_client, streams)
+    dispatched(sessions, late, timedelta(minutes=-5))
+    closed = raise_alert(sessions, redis_client, streams, title="老人跌倒：已处置")
+    with sessions.begin() as session:
+        alert = session.get(Alert, closed)
+        assert alert is not None
+        alert.status = AlertStatus.RESOLVED
+    watching, _ = signed_in(
+        browser, live_server, "sup", viewport=PHONE, is_mobile=True, has_touch=True
+    )
+    watching.goto(f"{live_server}/dashboard?status=")  # every status: the closed one too
+    watching.locator(f'.alert-card[data-id="{closed}"]').wait_for()
+    assert watching.locator(f'.alert-card[data-id="{closed}"] button[data-urge]').count() == 0
+    watching.wait_for_selector("#live.on")
+
+    page, errors = signed_in(browser, live_server, "sup", viewport=DESK)
+    page.wait_for_url(f"{live_server}/dashboard")
+    card = page.locator(f'.alert-card[data-id="{late}"]')
+    card.locator("button[data-urge]").click()
+    note = card.locator(".note-slot textarea[name=note]")
+    assert note.get_attribute("placeholder") == "督办意见（必填）"
+    card.locator(".note-slot button[type=submit]").click()  # no note: the form holds
+    assert note.is_visible()
+    note.fill("十分钟内回报老人情况")
+    screenshot(page, "dashboard-urge-note")
+    card.locator(".note-slot button[type=submit]").click()
+    badge = card.locator(".badge.urged")
+    badge.wait_for()  # on the card, without reloading
+    assert "已督办 · sup" in badge.inner_text()
+    page.locator("#toast", has_text="已督办，处置人员会收到通知").wait_for()
+    assert "overdue" in (card.get_attribute("class") or "")  # still late: urged, not resolved
+    screenshot(page, "dashboard-urged")
+    with sessions() as session:
+        urged = session.get(Alert, late)
+        assert urged is not None and urged.urged_by == "sup"
+        assert urged.status is AlertStatus.DISPATCHED
+        assert [t.note for t in urged.transitions][-1] == "十分钟内回报老人情况"
+
+    live = watching.locator(f'.alert-card[data-id="{late}"] .badge.urged')
+    live.wait_for(timeout=5000)  # the live feed's `urged` redraws the other page's card
+    screenshot(watching, "dashboard-urged-phone")
+    assert errors == []
+
+
+def test_only_supervisors_have_the_urge_button_on_the_dashboard(
+    live_server: str,
+    browser: "sync_api.Browser",
+    sessions: sessionmaker[Session],
+    redis_client: redis.Redis,
+    streams: OutputStreams,
+) -> None:
+    alert_id = raise_alert(sessions, redis_client, streams)
+    dispatched(sessions, alert_id, timedelta(minutes=-5))
+    for login in ("town", "gw1"):  # a duty officer, a grid worker
+        page, errors = signed_in(
+            browser, live_server, login, viewport=PHONE, is_mobile=True, has_touch=True
+        )
+        page.wait_for_url(f"{live_server}/dashboard")
+        card = page.locator(f'.alert-card[data-id="{alert_id}"]')
+        card.locator("button[data-to]").first.wait_for()  # their actions are there
+        assert card.locator("button[data-urge]").count() == 0
+        assert errors == []
+    screenshot(page, "dashboard-no-urge-phone")
 
 
 def test_the_guardian_phone_calls_with_one_tap_and_says_what_to_do(
