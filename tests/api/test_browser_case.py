@@ -104,4 +104,8 @@ def test_a_long_case_keeps_its_head_in_view_and_shows_each_result_there(
     phone.wait_for_url(f"{live_server}/dashboard")
     phone.goto(f"{live_server}/alerts/{alert_id}")
     screenshot(phone, "alert-long-case-390")
+    phone.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    wait_until(phone, "window.scrollY > 300")  # the phone's screen goes to the case, not its head
+    head_box = phone.locator("#case-head").bounding_box()
+    assert head_box is not None and head_box["y"] < -300  # scrolled away, not pinned at the top
     assert errors == []
