@@ -53,6 +53,23 @@ OPEN_OUTCOMES = (DeliveryOutcome.PENDING, DeliveryOutcome.HELD)
 """Outcomes of deliveries still to be attempted."""
 
 
+class DeliveryReceipt(StrEnum):
+    """What the vendor's delivery receipt (回执) says about a `sent` text or call."""
+
+    DELIVERED = "delivered"
+    """The text reached the phone (已送达)."""
+    UNDELIVERED = "undelivered"
+    """The text did not reach the phone (未送达): switched off, out of service, blocked."""
+    ANSWERED = "answered"
+    """Someone picked up the call (已接听)."""
+    UNANSWERED = "unanswered"
+    """Nobody picked up (未接听): no answer, busy, switched off, rejected."""
+
+
+NOT_REACHED = (DeliveryReceipt.UNDELIVERED, DeliveryReceipt.UNANSWERED)
+"""Receipts saying the person was not reached: the next channel of the order takes over."""
+
+
 class PushSubscription(Base):
     """A browser's Web Push subscription (the guardian page on a phone), owned by a recipient."""
 
@@ -138,6 +155,8 @@ class Delivery(Base):
     __table_args__ = (
         UniqueConstraint("job_id", "channel", "target_key"),
         Index("ix_notification_deliveries_due", "outcome", "next_attempt_at"),
+        Index("ix_notification_deliveries_vendor_id", "vendor_id"),
+        Index("ix_notification_deliveries_sent_at", "sent_at"),
         {"sqlite_autoincrement": True},
     )
 
@@ -163,6 +182,18 @@ class Delivery(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    vendor_id: Mapped[str | None] = mapped_column(String(100))
+    """The SMS or voice vendor's id of the accepted message (Aliyun BizId / CallId, Tencent
+    Cloud SerialNo / CallId): what its delivery receipt is looked up or matched by."""
+    receipt: Mapped[DeliveryReceipt | None] = mapped_column(str_enum(DeliveryReceipt))
+    """What the vendor's delivery receipt said (NULL: none yet, or no receipts for it)."""
+    receipt_code: Mapped[str | None] = mapped_column(String(64))
+    """The vendor's code in the receipt (`DELIVRD`, `200003`…)."""
+    receipt_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    """When the phone received the text or the call ended, as the vendor says (else when the
+    receipt was read)."""
+    receipt_checked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    """When the notifier last asked the vendor for this delivery's receipt."""
 
     job: Mapped[Notification] = relationship(back_populates="deliveries")
 
