@@ -32,10 +32,10 @@ final."""
 THROTTLED = "isv.BUSINESS_LIMIT_CONTROL"
 
 
-def outcome(code: str, message: str) -> Result:
-    """The result of an answer with this `Code` and `Message`."""
+def outcome(code: str, message: str, vendor_id: str = "") -> Result:
+    """The result of an answer with this `Code` and `Message` (and `BizId` or `CallId`)."""
     if code == "OK":
-        return Result.sent()
+        return Result.sent(vendor_id)
     error = f"{code}: {message}"
     if code == THROTTLED:
         if "天级" in message:  # 触发天级流控: nothing goes to this number before tomorrow
@@ -56,7 +56,10 @@ def _failure(exc: Exception) -> Result:
     return Result.retry(f"{type(exc).__name__}: {exc}"[:500])
 
 
-class _Aliyun:
+class AliyunAccount:
+    """An Aliyun account's SDK configuration (the SDK's own retries off), and the template's
+    parameters."""
+
     def __init__(self, section: CloudSection, endpoint: str, zone: ZoneInfo, timeout_s: float):
         self.section = section
         self.zone = zone
@@ -77,15 +80,16 @@ class _Aliyun:
         )
         return json.dumps(values, ensure_ascii=False)
 
-    def answer(self, call: Any) -> Result:
+    def answer(self, call: Any, id_field: str) -> Result:
         try:
             response = call()
         except Exception as exc:  # the SDK raises for HTTP errors and the network alike
             return _failure(exc)
-        return outcome(str(response.body.code), str(response.body.message))
+        body = response.body
+        return outcome(str(body.code), str(body.message), str(getattr(body, id_field) or ""))
 
 
-class AliyunSms(_Aliyun):
+class AliyunSms(AliyunAccount):
     """`sms` through Aliyun 短信服务."""
 
     def __init__(self, section: SmsSection, zone: ZoneInfo, timeout_s: float) -> None:
@@ -102,10 +106,10 @@ class AliyunSms(_Aliyun):
             out_id=message.job_id[:64],
         )
         client = SmsClient(self.config)
-        return self.answer(lambda: client.send_sms_with_options(request, self.runtime))
+        return self.answer(lambda: client.send_sms_with_options(request, self.runtime), "biz_id")
 
 
-class AliyunVoice(_Aliyun):
+class AliyunVoice(AliyunAccount):
     """`voice` through Aliyun 语音服务: a call that reads the template (TTS)."""
 
     def __init__(self, section: VoiceSection, zone: ZoneInfo, timeout_s: float) -> None:
@@ -124,4 +128,6 @@ class AliyunVoice(_Aliyun):
             out_id=message.job_id[:64],
         )
         client = VoiceClient(self.config)
-        return self.answer(lambda: client.single_call_by_tts_with_options(request, self.runtime))
+        return self.answer(
+            lambda: client.single_call_by_tts_with_options(request, self.runtime), "call_id"
+        )

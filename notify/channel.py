@@ -49,11 +49,13 @@ class Result:
     gone: bool = False
     retry_after_s: float | None = None
     """The target asked to wait at least this long (HTTP Retry-After)."""
+    vendor_id: str = ""
+    """The SMS or voice vendor's id of the accepted message (its receipt is read by it)."""
 
     @classmethod
-    def sent(cls) -> "Result":
-        """Accepted by the target."""
-        return cls(ok=True)
+    def sent(cls, vendor_id: str = "") -> "Result":
+        """Accepted by the target (as `vendor_id`, for an SMS or voice vendor)."""
+        return cls(ok=True, vendor_id=vendor_id)
 
     @classmethod
     def retry(cls, error: str, retry_after_s: float | None = None) -> "Result":

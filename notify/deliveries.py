@@ -225,7 +225,7 @@ def _record(
     delivery.attempts = max(delivery.attempts, claimed.attempt)
     if result.ok:
         _settle(delivery, DeliveryOutcome.SENT, now, "")
-        delivery.sent_at = now
+        delivery.sent_at, delivery.vendor_id = now, result.vendor_id or None
         return Recorded.SENT, None
     if result.gone:
         _settle(delivery, DeliveryOutcome.GONE, now, result.error)

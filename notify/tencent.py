@@ -43,17 +43,20 @@ NETWORK = frozenset(
 """The SDK's codes for a request that got no answer (it names the requests exception)."""
 
 
-def outcome(code: str, message: str) -> Result:
-    """The result of an answer with this code (`Ok` for a number that was sent to)."""
+def outcome(code: str, message: str, vendor_id: str = "") -> Result:
+    """The result of an answer with this code (`Ok` for a number that was sent to, with its
+    `SerialNo`)."""
     if code == "Ok":
-        return Result.sent()
+        return Result.sent(vendor_id)
     error = f"{code}: {message}"
     if code in RETRYABLE or code in NETWORK or code.startswith("RequestLimitExceeded"):
         return Result.retry(error)
     return Result.give_up(error)
 
 
-class _Tencent:
+class TencentAccount:
+    """A Tencent Cloud account's credential and profile, and the template's parameters."""
+
     def __init__(self, section: CloudSection, endpoint: str, zone: ZoneInfo, timeout_s: float):
         self.section = section
         self.zone = zone
@@ -76,7 +79,7 @@ class _Tencent:
         return ClientProfile(httpProfile=self.http)
 
 
-class TencentSms(_Tencent):
+class TencentSms(TencentAccount):
     """`sms` through Tencent Cloud 短信."""
 
     def __init__(self, section: SmsSection, zone: ZoneInfo, timeout_s: float) -> None:
@@ -100,10 +103,11 @@ class TencentSms(_Tencent):
         statuses = response.SendStatusSet or []
         if not statuses:
             return Result.retry("SendSms answered without a SendStatusSet")
-        return outcome(str(statuses[0].Code), str(statuses[0].Message))
+        status = statuses[0]
+        return outcome(str(status.Code), str(status.Message), str(status.SerialNo or ""))
 
 
-class TencentVoice(_Tencent):
+class TencentVoice(TencentAccount):
     """`voice` through Tencent Cloud 语音消息: a call that reads the template."""
 
     def __init__(self, section: VoiceSection, zone: ZoneInfo, timeout_s: float) -> None:
@@ -126,4 +130,4 @@ class TencentVoice(_Tencent):
             return outcome(str(exc.get_code()), str(exc.get_message()))
         if response.SendStatus is None or not response.SendStatus.CallId:
             return Result.retry("SendTtsVoice answered without a CallId")
-        return Result.sent()
+        return Result.sent(str(response.SendStatus.CallId))
