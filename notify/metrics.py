@@ -46,3 +46,28 @@ class NotifierMetrics:
             "Push subscriptions removed because the push service said they are gone (404/410).",
             registry=r,
         )
+        self.receipts = Counter(
+            "shouwang_notify_receipts",
+            "Vendors' delivery receipts recorded: `delivered`, `undelivered` (texts), `answered`, "
+            "`unanswered` (calls).",
+            ["channel", "receipt"],
+            registry=r,
+        )
+        self.receipts_unmatched = Counter(
+            "shouwang_notify_receipts_unmatched",
+            "Receipts for no delivery of this deployment (ignored).",
+            ["channel"],
+            registry=r,
+        )
+        self.receipt_errors = Counter(
+            "shouwang_notify_receipt_errors",
+            "Rounds in which a vendor could not be asked for receipts (asked again next round).",
+            ["channel"],
+            registry=r,
+        )
+        self.handed_over = Counter(
+            "shouwang_notify_handed_over",
+            "Waiting steps brought forward because a text was not delivered or a call not "
+            "answered.",
+            registry=r,
+        )

@@ -1,5 +1,6 @@
 """The channel order between deliveries of one job: a later step falls back (comes due at
-once) when every earlier step has failed, and is withdrawn when the alert was answered
+once) when no earlier step reached the person (each failed, or its vendor's receipt says the
+text was not delivered or the call not answered), and is withdrawn when the alert was answered
 before its wait ran out: acknowledged or closed by staff, or — for the family's own steps —
 a family member's "我来处理"; a notice about what follows acknowledgement (nobody on site, a
 dispatch, a case overdue or urged, a reminder) only once the alert is closed — or, for
@@ -13,10 +14,16 @@ from sqlalchemy.orm import Session
 
 from records.alerts import Alert
 from records.feed import ARRIVAL_STAGE, after_acknowledgement, job_stage, stage_kind
-from records.notifications import Delivery, DeliveryOutcome, RecipientType
+from records.notifications import NOT_REACHED, Delivery, DeliveryOutcome, RecipientType
 from records.types import OPEN_STATUSES, AlertStatus
 
 FAILED = (DeliveryOutcome.FAILED, DeliveryOutcome.GONE)
+
+
+def missed(delivery: Delivery) -> bool:
+    """Whether `delivery` did not reach its person: it failed, or the vendor's receipt says
+    the text was not delivered or the call not answered."""
+    return delivery.outcome in FAILED or delivery.receipt in NOT_REACHED
 
 
 def waiting(delivery: Delivery, now: datetime) -> bool:
@@ -32,8 +39,8 @@ def waiting(delivery: Delivery, now: datetime) -> bool:
 
 def fall_back(session: Session, job_ids: Iterable[str], now: datetime) -> list[Delivery]:
     """Bring the next waiting step of each job forward to `now` when every delivery of the
-    earlier steps has failed (no push subscription, an invalid number, given up). Returns the
-    deliveries brought forward."""
+    earlier steps missed (no push subscription, an invalid number, given up, a text not
+    delivered, a call not answered). Returns the deliveries brought forward."""
     ids = sorted(set(job_ids))
     if not ids:
         return []
@@ -50,7 +57,7 @@ def fall_back(session: Session, job_ids: Iterable[str], now: datetime) -> list[D
             continue
         turn = min(d.wait_s for d in later)
         earlier = [d for d in deliveries if d.wait_s < turn]
-        if earlier and all(d.outcome in FAILED for d in earlier):
+        if earlier and all(missed(d) for d in earlier):
             for delivery in later:
                 if delivery.wait_s == turn:
                     delivery.next_attempt_at = now

@@ -1,5 +1,6 @@
-"""Settings of the notification dispatcher (`notify`, `notify_retry`, `notify_webpush` and
-`database` sections of the config file)."""
+"""Settings of the notification dispatcher (`notify`, `notify_retry`, `notify_webpush`,
+`notify_sms`, `notify_voice`, `notify_receipts`, `notify_robots` and `database` sections of the
+config file)."""
 
 import socket
 from typing import Literal
@@ -285,6 +286,32 @@ class VoiceSection(CloudSection):
     play_times: int = Field(2, ge=1, le=3, description="How often the call reads the message.")
 
 
+class ReceiptsSection(Section):
+    """Reading the SMS and voice vendors' delivery receipts (回执) by polling their query APIs
+    (no callback URL needed): whether a text reached the phone, whether a call was answered."""
+
+    interval_s: float = Field(
+        30.0,
+        ge=0,
+        description="How often the notifier asks the vendors for receipts; also how long before "
+        "the same text or call is asked about again. 0 turns reading receipts off.",
+    )
+    window_s: float = Field(
+        86_400.0,
+        gt=0,
+        le=30 * 86_400,
+        description="How long after sending a receipt is looked for (Aliyun keeps details 30 "
+        "days); a text or call without one by then stays `sent`.",
+    )
+    batch_size: int = Field(
+        50,
+        ge=1,
+        le=1000,
+        description="Most texts and calls looked up one by one (Aliyun) per channel and round; "
+        "Tencent Cloud hands out up to 100 receipts a request instead.",
+    )
+
+
 class RobotsSection(Section):
     """Group robots (DingTalk, WeCom, Feishu): where their webhooks are."""
 
@@ -309,5 +336,6 @@ class NotifierSettings(ServiceSettings):
     notify_webpush: WebPushSection = Field(default_factory=WebPushSection)
     notify_sms: SmsSection = Field(default_factory=SmsSection)
     notify_voice: VoiceSection = Field(default_factory=VoiceSection)
+    notify_receipts: ReceiptsSection = Field(default_factory=ReceiptsSection)
     notify_robots: RobotsSection = Field(default_factory=RobotsSection)
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR.")

@@ -1,5 +1,6 @@
-"""One notifier: the intake stage (stream → planned deliveries) and the send stage (due
-deliveries → channels → delivery log) taking turns in one loop."""
+"""One notifier: the intake stage (stream → planned deliveries), the send stage (due
+deliveries → channels → delivery log) and the receipt stage (vendors' receipts → delivery log)
+taking turns in one loop."""
 
 import random
 import threading
@@ -12,16 +13,20 @@ import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
 from notify.aliyun import AliyunSms, AliyunVoice
+from notify.aliyun_receipts import AliyunSmsReceipts, AliyunVoiceReceipts
 from notify.apprise_channel import AppriseChannel
 from notify.channel import Channel, NotSetUp
 from notify.consumer import JobConsumer
 from notify.metrics import NotifierMetrics
+from notify.receipt_poller import ReceiptPoller
+from notify.receipts import LookUp, Pull
 from notify.retry import Backoff
 from notify.robots import ROBOT_CHANNELS, RobotChannel
 from notify.sender import Sender
 from notify.settings import NotifierSettings, SmsSection, VoiceSection
 from notify.targets import SMS, VOICE, WEBPUSH
 from notify.tencent import TencentSms, TencentVoice
+from notify.tencent_receipts import TencentSmsReceipts
 from notify.webpush import WebPushChannel
 from records.base import utcnow
 from records.db import TRANSIENT
@@ -52,8 +57,26 @@ def voice_channel(section: VoiceSection, zone: ZoneInfo, timeout_s: float) -> Ch
     return NotSetUp("Voice calls", "notify_voice")
 
 
+def receipt_readers(
+    settings: NotifierSettings, timeout_s: float
+) -> tuple[dict[str, LookUp], dict[str, Pull]]:
+    """The configured vendors' receipt readers by channel: looked up one by one (Aliyun SMS
+    and voice) and pulled (Tencent Cloud SMS; its voice calls have no pull API)."""
+    sms, voice = settings.notify_sms, settings.notify_voice
+    lookups: dict[str, LookUp] = {}
+    pulls: dict[str, Pull] = {}
+    if sms.provider == "aliyun":
+        lookups[SMS] = AliyunSmsReceipts(sms, timeout_s)
+    elif sms.provider == "tencent":
+        pulls[SMS] = TencentSmsReceipts(sms, timeout_s)
+    if voice.provider == "aliyun":
+        lookups[VOICE] = AliyunVoiceReceipts(voice, timeout_s)
+    return lookups, pulls
+
+
 class Notifier:
-    """Reads jobs, plans deliveries, sends what is due, records every attempt."""
+    """Reads jobs, plans deliveries, sends what is due, records every attempt and the
+    vendors' receipts."""
 
     def __init__(
         self,
@@ -89,13 +112,19 @@ class Notifier:
             self.metrics,
             clock,
         )
+        lookups, pulls = receipt_readers(settings, timeout_s)
+        self.receipts = ReceiptPoller(
+            settings.notify_receipts, sessions, lookups, pulls, self.metrics, clock
+        )
         self._stop = threading.Event()
 
     def poll(self, block_ms: int | None = None) -> int:
-        """One round: send what is due, read and plan new jobs, send again. Waits up to
-        `block_ms` (default: the setting) for new jobs when nothing is being sent, else up to
-        `SENDING_WAIT_S` for an attempt to finish. Returns how much moved."""
-        moved = self.sender.pump()
+        """One round: record receipts (and ask for more when due), send what is due, read and
+        plan new jobs, send again. Waits up to `block_ms` (default: the setting) for new jobs
+        when nothing is being sent, else up to `SENDING_WAIT_S` for an attempt to finish.
+        Returns how much moved."""
+        moved = self.receipts.poll()
+        moved += self.sender.pump()
         block = self.section.block_ms if block_ms is None else block_ms
         sending = bool(moved or self.sender.in_flight)
         moved += self.consumer.consume(0 if sending else block)
@@ -104,14 +133,15 @@ class Notifier:
         return moved + self.sender.pump()
 
     def run(self) -> None:
-        """Work until `stop()`, then finish the attempts in flight; back off (up to 30 s)
-        while the database or Redis is away."""
+        """Work until `stop()`, then finish the attempts in flight and record the receipts in
+        hand; back off (up to 30 s) while the database or Redis is away."""
         try:
             run_rounds(
                 self.poll, self._stop, prepare=self.consumer.ensure_group, outage=TRANSIENT, log=log
             )
         finally:
             self.sender.drain()
+            self.receipts.drain()
 
     def stop(self) -> None:
         """Ask `run` to return after the round in hand."""

@@ -115,10 +115,11 @@ def notifier_for(
     yield make
     for notifier in made:
         notifier.sender.drain()
+        notifier.receipts.drain()
 
 
 @pytest.fixture
-def vendors() -> Iterator[Vendors]:
-    """The SMS and voice vendors and the group robots (one server)."""
-    with vendor_server() as server:
+def vendors(clock: Clock) -> Iterator[Vendors]:
+    """The SMS and voice vendors and the group robots (one server), on the test's clock."""
+    with vendor_server(clock) as server:
         yield server

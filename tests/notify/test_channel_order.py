@@ -69,17 +69,17 @@ def test_without_a_reply_push_then_sms_after_a_minute_then_a_call(
     assert rows["webpush"].outcome == DeliveryOutcome.SENT
     assert (rows["sms"].wait_s, rows["sms"].next_attempt_at) == (60, T0 + timedelta(seconds=60))
     assert (rows["voice"].wait_s, rows["voice"].next_attempt_at) == (120, T0 + timedelta(minutes=2))
-    assert vendors.calls == []
+    assert vendors.sends == []
 
     clock.advance(59)
     settle(notifier)
-    assert vendors.calls == []
+    assert vendors.sends == []
     clock.advance(1)
     settle(notifier)
-    assert [c.action for c in vendors.calls] == ["SendSms"]
+    assert [c.action for c in vendors.sends] == ["SendSms"]
     clock.advance(60)
     settle(notifier)
-    assert [c.action for c in vendors.calls] == ["SendSms", "SingleCallByTts"]
+    assert [c.action for c in vendors.sends] == ["SendSms", "SingleCallByTts"]
     assert {d.outcome for d in deliveries(sessions)} == {DeliveryOutcome.SENT}
 
 
@@ -107,7 +107,7 @@ def test_an_answer_before_the_wait_withdraws_the_later_steps(
     for channel in ("sms", "voice"):
         assert rows[channel].outcome == DeliveryOutcome.WITHDRAWN
         assert rows[channel].last_error == "alert acknowledged: answered before this step"
-    assert vendors.calls == []
+    assert vendors.sends == []
     assert notifier.metrics.withdrawn._value.get() == 2
 
 
@@ -134,7 +134,7 @@ def test_a_failed_step_falls_back_to_the_next_at_once(
         "isv.AMOUNT_NOT_ENOUGH: 账户余额不足",
     )
     assert (rows["voice"].outcome, rows["voice"].sent_at) == (DeliveryOutcome.SENT, T0)
-    assert [c.action for c in vendors.calls] == ["SendSms", "SingleCallByTts"]
+    assert [c.action for c in vendors.sends] == ["SendSms", "SingleCallByTts"]
 
 
 def test_a_sent_step_keeps_the_next_waiting_and_severity_picks_the_steps(

@@ -253,7 +253,7 @@ def test_a_number_the_vendor_refuses_is_given_up_and_one_that_is_no_mobile_never
     )
     assert (landline.outcome, landline.attempts) == (DeliveryOutcome.FAILED, 0)
     assert "no mainland mobile number" in (landline.last_error or "")
-    assert len(vendors.calls) == 2
+    assert len(vendors.sends) == 2
 
 
 @pytest.mark.parametrize("provider", ["aliyun", "tencent"])

@@ -2,23 +2,30 @@
 as the vendor does — the signature (Aliyun ACS3-HMAC-SHA256, Tencent Cloud TC3-HMAC-SHA256,
 DingTalk and Feishu signs, WeCom's key), the account's approved signature and templates with
 their parameters, the phone numbers — and answers with the vendor's own bodies. Faults the
-vendor decides on its side (throttling, an empty balance) are scripted per action."""
+vendor decides on its side (throttling, an empty balance) are scripted per action.
+
+Every accepted text and call gets its own id (BizId, CallId, SerialNo); the test says what
+became of it (`receipt`), and the query APIs answer about it as the vendors do: Aliyun
+QuerySendDetails and QueryCallDetailByCallId as often as asked, Tencent Cloud
+PullSmsSendStatus handing out each receipt once."""
 
 import base64
 import hashlib
 import hmac
+import itertools
 import json
 import re
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
+from zoneinfo import ZoneInfo
 
 ALIYUN_KEY = ("LTAI5tShouwangTest", "aliyun-secret-for-tests")
 TENCENT_KEY = ("AKIDShouwangTest", "tencent-secret-for-tests")
@@ -54,7 +61,24 @@ TENCENT_FAULTS = {
     "no_balance": ("FailedOperation.InsufficientBalanceInSmsPackage", "套餐包余量不足"),
     "voice_throttled": ("LimitExceeded.DeliveryFrequencyLimit", "下发语音消息时命中频率限制策略"),
     "voice_no_balance": ("FailedOperation.InsufficientBalanceInVoicePackage", "套餐包余量不足"),
+    "timeout": ("InternalError.Timeout", "请求下发短信超时，请参考60秒后重试。"),
 }
+BEIJING = ZoneInfo("Asia/Shanghai")
+QUERIES = frozenset({"QuerySendDetails", "QueryCallDetailByCallId", "PullSmsSendStatus"})
+TENCENT_SMS_ACTIONS = frozenset({"SendSms", "PullSmsSendStatus"})
+VOICE_NOTICE = "11000000300006"
+ALIYUN_SMS_RECEIPTS = {"delivered": (3, "DELIVERED"), "undelivered": (2, "UNDELIV")}
+"""What became of a text → QuerySendDetails `SendStatus` and `ErrCode`."""
+ALIYUN_CALL_STATES = {
+    "answered": ("200000", "用户听完语音"),
+    "hung_up": ("200001", "用户提前挂机未完整收听"),
+    "busy": ("200002", "用户占线"),
+    "unanswered": ("200003", "用户收到呼叫但未接听"),
+    "switched_off": ("200010", "关机"),
+}
+"""What became of a call → QueryCallDetailByCallId `state` and `stateDesc`."""
+TENCENT_SMS_RECEIPTS = {"delivered": ("SUCCESS", "DELIVRD"), "undelivered": ("FAIL", "UNDELIV")}
+"""What became of a text → PullSmsSendStatus `ReportStatus` and `Description`."""
 ROBOT_FAULTS = {
     "dingtalk": {"errcode": 130101, "errmsg": "send too fast, exceed 20 times per minute"},
     "wecom": {
@@ -93,13 +117,68 @@ class Call:
 
 
 @dataclass
+class Sent:
+    """A text or call the vendor accepted, and what became of it (None: nothing yet)."""
+
+    action: str
+    number: str
+    at: datetime
+    context: str
+    fate: str | None = None
+    fate_at: datetime | None = None
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
 class Vendors:
-    """The server's state: scripted faults per action, and every call."""
+    """The server's state: scripted faults per action, every call, the texts and calls
+    accepted (by their id), and Tencent Cloud's receipts not pulled yet."""
 
     port: int = 0
+    clock: Callable[[], datetime] = _now
+    """The vendors' time: when a text was sent, a receipt came (the test's clock)."""
     faults: dict[str, list[str]] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
+    sent: dict[str, Sent] = field(default_factory=dict)
+    unpulled: list[dict[str, Any]] = field(default_factory=list)
+    """PullSmsSendStatus entries not handed out yet."""
+    numbers: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def sends(self) -> list[Call]:
+        """The calls that were not receipt queries."""
+        with self.lock:
+            return [c for c in self.calls if c.action not in QUERIES]
+
+    def accept(self, action: str, number: str, context: str, vendor_id: str) -> str:
+        """Remember an accepted text or call under `vendor_id`."""
+        with self.lock:
+            self.sent[vendor_id] = Sent(action, number, self.clock(), context)
+        return vendor_id
+
+    def next_id(self) -> int:
+        with self.lock:
+            return next(self.numbers)
+
+    def receipt(self, vendor_id: str, fate: str) -> None:
+        """What became of the text or call accepted as `vendor_id` (`delivered`,
+        `undelivered`; `answered`, `hung_up`, `busy`, `unanswered`, `switched_off`)."""
+        with self.lock:
+            sent = self.sent[vendor_id]
+            sent.fate, sent.fate_at = fate, self.clock()
+            if sent.action == "SendSms" and vendor_id.startswith("5000:"):
+                self.unpulled.append(tencent_report(vendor_id, sent))
+
+    def foreign_receipt(self, serial: str, fate: str) -> None:
+        """A Tencent Cloud receipt for a text this deployment did not send (another system
+        on the same SmsSdkAppId)."""
+        sent = Sent("SendSms", "13900000009", self.clock(), "", fate, self.clock())
+        with self.lock:
+            self.unpulled.append(tencent_report(serial, sent))
 
     @property
     def endpoint(self) -> str:
@@ -109,8 +188,9 @@ class Vendors:
         return f"http://127.0.0.1:{self.port}{path}"
 
     def script(self, action: str, *faults: str) -> None:
-        """Answer the next requests of `action` (SendSms, SingleCallByTts, SendTtsVoice,
-        dingtalk, wecom, feishu) with these faults in order (`ok` for a normal answer)."""
+        """Answer the next requests of `action` (SendSms, SingleCallByTts, SendTtsVoice, the
+        queries, dingtalk, wecom, feishu) with these faults in order (`ok` for a normal
+        answer)."""
         self.faults[action] = list(faults)
 
     def of(self, action: str) -> list[Call]:
@@ -192,8 +272,126 @@ def _request_id() -> str:
     return str(uuid.uuid4()).upper()
 
 
+def _beijing(at: datetime | None) -> str:
+    return at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S") if at else ""
+
+
+def tencent_report(serial: str, sent: Sent) -> dict[str, Any]:
+    """A PullSmsSendStatus entry about the text `sent` as `serial`."""
+    status, description = TENCENT_SMS_RECEIPTS[sent.fate or ""]
+    return {
+        "UserReceiveTime": int((sent.fate_at or sent.at).timestamp()),
+        "CountryCode": "86",
+        "SubscriberNumber": sent.number,
+        "PhoneNumber": f"+86{sent.number}",
+        "SerialNo": serial,
+        "ReportStatus": status,
+        "Description": description,
+        "SessionContext": sent.context,
+    }
+
+
 def aliyun(vendors: Vendors, action: str, query: dict[str, str]) -> dict[str, Any]:
-    """Aliyun's answer to a correctly signed SendSms or SingleCallByTts."""
+    """Aliyun's answer to a correctly signed request."""
+    if action == "QuerySendDetails":
+        return aliyun_send_details(vendors, query)
+    if action == "QueryCallDetailByCallId":
+        return aliyun_call_detail(vendors, query)
+    return aliyun_send(vendors, action, query)
+
+
+def aliyun_send_details(vendors: Vendors, query: dict[str, str]) -> dict[str, Any]:
+    """QuerySendDetails: the texts to one number on one day (Beijing time), or the one BizId."""
+    rid = _request_id()
+    number, biz_id, date = (query.get(k, "") for k in ("PhoneNumber", "BizId", "SendDate"))
+    if not re.fullmatch(MOBILE, number):
+        return {"Code": "isv.MOBILE_NUMBER_ILLEGAL", "Message": "号码格式非法", "RequestId": rid}
+    size, page = query.get("PageSize", ""), query.get("CurrentPage", "")
+    if not re.fullmatch(r"\d{8}", date) or not size.isdigit() or not 1 <= int(size) <= 50:
+        return {"Code": "isv.INVALID_PARAMETERS", "Message": "参数异常", "RequestId": rid}
+    if not page.isdigit():
+        return {"Code": "isv.INVALID_PARAMETERS", "Message": "参数异常", "RequestId": rid}
+    fault = vendors.fault("QuerySendDetails")
+    if fault != "ok":
+        code, message = ALIYUN_FAULTS[fault]
+        return {"Code": code, "Message": message, "RequestId": rid}
+    with vendors.lock:
+        found = [
+            (vendor_id, sent)
+            for vendor_id, sent in vendors.sent.items()
+            if sent.action == "SendSms"
+            and sent.number == number
+            and sent.at.astimezone(BEIJING).strftime("%Y%m%d") == date
+            and biz_id in ("", vendor_id)
+        ]
+    details = []
+    for _, sent in found:
+        status, code = ALIYUN_SMS_RECEIPTS.get(sent.fate or "", (1, ""))
+        details.append(
+            {
+                "ErrCode": code,
+                "TemplateCode": "SMS_468000001",
+                "OutId": sent.context,
+                "ReceiveDate": _beijing(sent.fate_at),
+                "SendDate": _beijing(sent.at),
+                "PhoneNum": number,
+                "Content": "【守望平安】危急警情：王奶奶家 跌倒，10:00",
+                "SendStatus": status,
+            }
+        )
+    return {
+        "Code": "OK",
+        "Message": "OK",
+        "RequestId": rid,
+        "SmsSendDetailDTOs": {"SmsSendDetailDTO": details},
+        "TotalCount": len(details),
+    }
+
+
+def aliyun_call_detail(vendors: Vendors, query: dict[str, str]) -> dict[str, Any]:
+    """QueryCallDetailByCallId: the call with this CallId made within 24 h of QueryDate (ms);
+    no `Data` until the call is over."""
+    rid = _request_id()
+    call_id, product, since = (query.get(k, "") for k in ("CallId", "ProdId", "QueryDate"))
+    if not call_id or product != VOICE_NOTICE or not since.isdigit():
+        return {"Code": "isv.INVALID_PARAMETERS", "Message": "参数异常", "RequestId": rid}
+    fault = vendors.fault("QueryCallDetailByCallId")
+    if fault == "garbled":  # a body cut short on its way
+        return {"Code": "OK", "Message": "OK", "Data": '{"state":"2000', "RequestId": rid}
+    if fault != "ok":
+        code, message = ALIYUN_FAULTS[fault]
+        return {"Code": code, "Message": message, "RequestId": rid}
+    start = datetime.fromtimestamp(int(since) / 1000, UTC)
+    with vendors.lock:
+        sent = vendors.sent.get(call_id)
+    if sent is None or sent.fate is None or not start <= sent.at <= start + timedelta(days=1):
+        return {"Code": "OK", "Message": "OK", "RequestId": rid}
+    state, description = ALIYUN_CALL_STATES[sent.fate]
+    picked_up = sent.fate in ("answered", "hung_up")
+    data = {
+        "caller": "",
+        "startDate": _beijing(sent.at) if picked_up else "",
+        "stateDesc": description,
+        "duration": 18 if picked_up else 0,
+        "callerShowNumber": "057112345678",
+        "gmtCreate": _beijing(sent.at),
+        "state": state,
+        "endDate": _beijing(sent.fate_at) if picked_up else "",
+        "calleeShowNumber": "057112345678",
+        "bRingTime": _beijing(sent.at),
+        "bEndTime": _beijing(sent.fate_at),
+        "callee": sent.number,
+    }
+    return {
+        "Code": "OK",
+        "Message": "OK",
+        "Data": json.dumps(data, ensure_ascii=False),
+        "RequestId": rid,
+    }
+
+
+def aliyun_send(vendors: Vendors, action: str, query: dict[str, str]) -> dict[str, Any]:
+    """Aliyun's answer to SendSms or SingleCallByTts."""
     rid = _request_id()
     if action == "SendSms":
         numbers, template = query.get("PhoneNumbers", ""), query.get("TemplateCode", "")
@@ -221,17 +419,34 @@ def aliyun(vendors: Vendors, action: str, query: dict[str, str]) -> dict[str, An
     if fault != "ok":
         code, message = ALIYUN_FAULTS[fault]
         return {"Code": code, "Message": message, "RequestId": rid}
+    n, context = vendors.next_id(), query.get("OutId", "")
     if action == "SendSms":
-        return {"Code": "OK", "Message": "OK", "BizId": "9006197469364984^0", "RequestId": rid}
-    return {"Code": "OK", "Message": "OK", "CallId": "116012354148^10281378****", "RequestId": rid}
+        biz_id = vendors.accept(action, numbers, context, f"{9006197469364000 + n}^0")
+        return {"Code": "OK", "Message": "OK", "BizId": biz_id, "RequestId": rid}
+    call_id = vendors.accept(action, numbers, context, f"{116012354148 + n}^{10281378000 + n}")
+    return {"Code": "OK", "Message": "OK", "CallId": call_id, "RequestId": rid}
 
 
 def tencent(vendors: Vendors, action: str, body: dict[str, Any]) -> dict[str, Any]:
-    """Tencent Cloud's `Response` to a correctly signed SendSms or SendTtsVoice."""
+    """Tencent Cloud's `Response` to a correctly signed SendSms, SendTtsVoice or
+    PullSmsSendStatus."""
     rid = str(uuid.uuid4())
 
     def error(code: str, message: str) -> dict[str, Any]:
         return {"Error": {"Code": code, "Message": message}, "RequestId": rid}
+
+    if action == "PullSmsSendStatus":
+        if body.get("SmsSdkAppId") != TENCENT_APP:
+            return error("InvalidParameterValue.SdkAppIdNotExist", "SdkAppId 不存在。")
+        limit = body.get("Limit")
+        if not isinstance(limit, int) or not 1 <= limit <= 100:
+            return error("InvalidParameterValue.IncorrectLimit", "Limit 取值范围为1~100。")
+        fault = vendors.fault(action)
+        if fault != "ok":
+            return error(*TENCENT_FAULTS[fault])
+        with vendors.lock:  # each receipt is handed out once
+            taken, vendors.unpulled = vendors.unpulled[:limit], vendors.unpulled[limit:]
+        return {"PullSmsSendStatusSet": taken, "RequestId": rid}
 
     template = str(body.get("TemplateId", ""))
     params = body.get("TemplateParamSet") or []
@@ -257,8 +472,9 @@ def tencent(vendors: Vendors, action: str, body: dict[str, Any]) -> dict[str, An
             )
         if fault != "ok":
             return error(*TENCENT_FAULTS[fault])
-        call = {"CallId": str(uuid.uuid1()), "SessionContext": body.get("SessionContext", "")}
-        return {"SendStatus": call, "RequestId": rid}
+        context = str(body.get("SessionContext", ""))
+        call_id = vendors.accept(action, str(body["CalledNumber"])[3:], context, str(uuid.uuid1()))
+        return {"SendStatus": {"CallId": call_id, "SessionContext": context}, "RequestId": rid}
     statuses = []
     for number in body.get("PhoneNumberSet") or []:
         if not re.fullmatch(r"\+86" + MOBILE, number):
@@ -267,9 +483,14 @@ def tencent(vendors: Vendors, action: str, body: dict[str, Any]) -> dict[str, An
             code, message = TENCENT_FAULTS[fault]
         else:
             code, message = "Ok", "send success"
+        serial = ""
+        if code == "Ok":
+            context = str(body.get("SessionContext", ""))
+            serial = f"5000:{1045710669157053657849499000 + vendors.next_id()}"
+            vendors.accept(action, number[3:], context, serial)
         statuses.append(
             {
-                "SerialNo": "5000:1045710669157053657849499619" if code == "Ok" else "",
+                "SerialNo": serial,
                 "PhoneNumber": number,
                 "Fee": 1 if code == "Ok" else 0,
                 "SessionContext": body.get("SessionContext", ""),
@@ -331,9 +552,9 @@ def robot(vendors: Vendors, path: str, query: dict[str, str], body: Any) -> dict
 
 
 @contextmanager
-def vendor_server() -> Iterator[Vendors]:
-    """Run `Vendors` on a free port of 127.0.0.1 until the block ends."""
-    vendors = Vendors()
+def vendor_server(clock: Callable[[], datetime] = _now) -> Iterator[Vendors]:
+    """Run `Vendors` on a free port of 127.0.0.1 until the block ends; `clock` is their time."""
+    vendors = Vendors(clock=clock)
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -360,7 +581,7 @@ def vendor_server() -> Iterator[Vendors]:
                 vendor = "aliyun"
             elif "x-tc-action" in headers:
                 action, params = headers["x-tc-action"], json.loads(body)
-                service = "sms" if action == "SendSms" else "vms"
+                service = "sms" if action in TENCENT_SMS_ACTIONS else "vms"
                 refused = tencent_signature_ok(headers, body, service)
                 rid = str(uuid.uuid4())
                 inner: dict[str, Any] = (
