@@ -12,7 +12,7 @@ from records.alerts import AlertTransition
 from records.channel_order import hide_urls
 from records.feed import DISPATCH_STAGE, job_id
 from records.notice_state import NoticeState, notice_statuses
-from records.notifications import RecipientType
+from records.notifications import DeliveryReceipt, RecipientType
 from records.people import Staff
 
 
@@ -43,6 +43,11 @@ class AssigneeOut(BaseModel):
         None,
         description="Why nobody is told (only with `untold`): `inactive` (the account is "
         "deactivated) or `redispatched` (re-dispatched before the notice was made).",
+    )
+    receipts: dict[str, DeliveryReceipt] = Field(
+        default_factory=dict,
+        description="By channel, what the vendor's receipt said where one came: `delivered`, "
+        "`undelivered` (a text), `answered`, `unanswered` (a call).",
     )
 
 
@@ -89,5 +94,6 @@ def assignees(
             channels=list(status.channels),
             error=hide_urls(status.error),
             untold=untold,
+            receipts=dict(status.receipts),
         )
     return found

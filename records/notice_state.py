@@ -1,14 +1,21 @@
 """Where notification jobs stand, read off the dispatcher's delivery log: what the alert page
-shows beside the action that caused them (a dispatch's assignee told or not)."""
+shows beside the action that caused them (a dispatch's assignee told or not, and whether the
+text reached the phone or the call was answered)."""
 
-from collections.abc import Collection
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from records.notifications import OPEN_OUTCOMES, Delivery, DeliveryOutcome, Notification
+from records.notifications import (
+    OPEN_OUTCOMES,
+    Delivery,
+    DeliveryOutcome,
+    DeliveryReceipt,
+    Notification,
+)
 
 
 class NoticeState(StrEnum):
@@ -27,13 +34,16 @@ class NoticeState(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class NoticeStatus:
-    """Where one job stands: its state, the channels that accepted it, else the last error."""
+    """Where one job stands: its state, the channels that accepted it (with the vendor's
+    receipt where one came), else the last error."""
 
     state: NoticeState
     channels: tuple[str, ...] = ()
     error: str = ""
     recorded: bool = True
     """False: the dispatcher has no record of the job (yet)."""
+    receipts: Mapping[str, DeliveryReceipt] = field(default_factory=dict)
+    """By channel, the latest receipt of its accepted deliveries."""
 
 
 def notice_statuses(session: Session, job_ids: Collection[str]) -> dict[str, NoticeStatus]:
@@ -44,19 +54,28 @@ def notice_statuses(session: Session, job_ids: Collection[str]) -> dict[str, Not
         session.scalars(select(Notification.job_id).where(Notification.job_id.in_(job_ids)))
     )
     rows = session.execute(
-        select(Delivery.job_id, Delivery.channel, Delivery.outcome, Delivery.last_error)
+        select(
+            Delivery.job_id,
+            Delivery.channel,
+            Delivery.outcome,
+            Delivery.last_error,
+            Delivery.receipt,
+        )
         .where(Delivery.job_id.in_(planned))
         .order_by(Delivery.id)
     ).all()
     by_job: dict[str, list[tuple[str, DeliveryOutcome, str | None]]] = {}
+    receipts: dict[str, dict[str, DeliveryReceipt]] = {}
     for row in rows:
         by_job.setdefault(row.job_id, []).append((row.channel, row.outcome, row.last_error))
+        if row.receipt is not None:
+            receipts.setdefault(row.job_id, {})[row.channel] = row.receipt
     found = {}
     for job in job_ids:
         deliveries = by_job.get(job, [])
         sent = tuple(dict.fromkeys(c for c, o, _ in deliveries if o is DeliveryOutcome.SENT))
         if sent:
-            found[job] = NoticeStatus(NoticeState.SENT, sent)
+            found[job] = NoticeStatus(NoticeState.SENT, sent, receipts=receipts.get(job, {}))
         elif job not in planned:
             found[job] = NoticeStatus(NoticeState.QUEUED, recorded=False)
         elif any(o in OPEN_OUTCOMES for _, o, _ in deliveries):

@@ -8,7 +8,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from alert_api.context import AppContext
-from records.notifications import Delivery, DeliveryOutcome
+from records.notifications import Delivery, DeliveryOutcome, DeliveryReceipt
 from records.outbox import OutputStreams
 from records.people import Staff
 from tests.api.builders import Users, bearer, cookie_session, raise_alert
@@ -52,6 +52,7 @@ def test_a_dispatch_names_its_assignee_and_shows_whether_they_were_told(
         "channels": [],
         "error": "",
         "untold": None,
+        "receipts": {},
     }
     again = client.post(url, json=body, headers=officer)  # a retry of the same request
     assert again.status_code == 409
@@ -197,3 +198,36 @@ def test_a_failed_notice_shows_its_error_without_the_urls_in_it(
         "failed",
         "'[1d] wecombot://…' waits longer than a day",
     )
+
+
+def test_the_alert_page_says_whether_the_text_reached_the_phone_and_the_call_was_answered(
+    client: TestClient,
+    context: AppContext,
+    village: Users,
+    sessions: sessionmaker[Session],
+    redis_client: redis.Redis,
+    streams: OutputStreams,
+) -> None:
+    alert_id = raise_alert(sessions, redis_client, streams)
+    officer = bearer(context, village.town_officer)
+    yang = staff_id(sessions, "杨秀兰")
+    url = f"/api/alerts/{alert_id}/transitions"
+    assert client.post(url, json={"to": "acknowledged", "version": 1}, headers=officer).is_success
+    body = {"to": "dispatched", "version": 2, "assignee_id": yang}
+    assert client.post(url, json=body, headers=officer).is_success
+    sent = {"target": "13800000001", "outcome": DeliveryOutcome.SENT}
+    delivered(
+        sessions,
+        alert_id,
+        yang,
+        Delivery(channel="sms", target_key="a", receipt=DeliveryReceipt.UNDELIVERED, **sent),
+        Delivery(channel="voice", target_key="b", receipt=DeliveryReceipt.ANSWERED, **sent),
+    )
+
+    alert = client.get(f"/api/alerts/{alert_id}", headers=officer).json()
+    [assignee] = [t["assignee"] for t in alert["transitions"] if t["assignee"]]
+    assert assignee["receipts"] == {"sms": "undelivered", "voice": "answered"}
+    token, _ = cookie_session(context, village.town_officer)
+    client.cookies.set("shouwang_session", token)
+    page = client.get(f"/alerts/{alert_id}")
+    assert "已通知 杨秀兰（短信 未送达、语音电话 已接听）" in page.text

@@ -14,6 +14,7 @@ from notify.worker import Notifier
 from records.alerts import Alert
 from records.lifecycle import change_status
 from records.notice_state import NoticeState, NoticeStatus, notice_statuses
+from records.notifications import DeliveryReceipt
 from records.outbox import OutputStreams
 from records.people import Guardian, Staff
 from records.types import AlertStatus
@@ -121,7 +122,11 @@ def dispatch(
 
 @pytest.mark.parametrize("provider", ["aliyun", "tencent"])
 def test_a_dispatch_reaches_the_assignees_phone_by_sms_once_saying_what_and_where(
-    provider: str, dispatch: Dispatcher, notifier_for: Callable[..., Notifier], vendors: Vendors
+    provider: str,
+    dispatch: Dispatcher,
+    notifier_for: Callable[..., Notifier],
+    vendors: Vendors,
+    clock: Clock,
 ) -> None:
     notifier = notifier_for(sections=worded(vendors, provider))
     alert_id, yang = dispatch("杨秀兰", ["sms"])
@@ -142,6 +147,12 @@ def test_a_dispatch_reaches_the_assignees_phone_by_sms_once_saying_what_and_wher
     ]
     status = dispatch.told(alert_id, yang)
     assert (status.state, status.channels) == (NoticeState.SENT, ("sms",))
+    assert status.receipts == {}
+
+    vendors.receipt(next(iter(vendors.sent)), "delivered")
+    clock.advance(30)
+    settle(notifier)
+    assert dispatch.told(alert_id, yang).receipts == {"sms": DeliveryReceipt.DELIVERED}
 
 
 @pytest.mark.parametrize(
