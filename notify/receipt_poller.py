@@ -92,8 +92,8 @@ class ReceiptPoller:
 
     def _collect(self) -> int:
         if self.round is not None and self.round.done():
-            self.unrecorded.extend(self.round.result())
-            self.round = None
+            finished, self.round = self.round, None
+            self.unrecorded.extend(finished.result())
         moved = self._record() if self.unrecorded else 0
         return moved + (self._hand_over() if self.handover else 0)
 
