@@ -13,7 +13,9 @@ from edge.evaluate import load_clips
 from shouwang.contracts import EventType, Phase
 from tests.edge.footage import analysed, clip, clip_names, footage
 
-pytestmark = [pytest.mark.slow, pytest.mark.data]
+pytestmark = [pytest.mark.slow, pytest.mark.data, pytest.mark.timeout(1800)]
+"""Every clip of a condition is analysed in one test (70 clips, two at a time, variants made
+with ffmpeg the first time): longer than the suite's 600 s a test on a busy 2-core box."""
 MISSES_AT_MOST = 6
 """Of 42 falls held: small far people on a doorbell and a phone, a fall into a pond, a roll
 off a bed and a nurse kneeling at once beside a fallen man are missed (docs/edge.md)."""
