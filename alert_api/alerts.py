@@ -17,6 +17,7 @@ from alert_api.context import AppContext
 from alert_api.dispatches import assignees
 from alert_api.feed import feed_cursor
 from alert_api.params import MAX_ID, NAME_PATTERN, RecordId, Text, aware
+from alert_api.scope import NO_AREA, visible_area
 from alert_api.snapshots import matching_path, snapshot_file
 from alert_api.viewer import Context, CurrentViewer, Viewer
 from records.alerts import Alert
@@ -168,7 +169,7 @@ def detail_for(context: AppContext, viewer: Viewer, alert_id: int) -> AlertDetai
         return alert_detail(context, alert, persons, staff, can_act=can_act, assignees=told)
 
 
-@router.get("", response_model=AlertPage)
+@router.get("", response_model=AlertPage, responses={404: {"description": NO_AREA}})
 def list_alerts(
     context: Context,
     viewer: CurrentViewer,
@@ -176,7 +177,8 @@ def list_alerts(
     severity: Annotated[list[Severity], Query()] = [],  # noqa: B006
     type_: Annotated[list[Annotated[str, Query(pattern=NAME_PATTERN)]], Query(alias="type")] = [],  # noqa: B006
     area_id: Annotated[
-        int | None, Query(ge=1, le=MAX_ID, description="This area and below.")
+        int | None,
+        Query(ge=1, le=MAX_ID, description="This area and below (one in the viewer's scope)."),
     ] = None,
     site: Annotated[str | None, Query(pattern=NAME_PATTERN)] = None,
     since: Annotated[datetime | None, Query(description="Raised at or after.")] = None,
@@ -184,7 +186,8 @@ def list_alerts(
     before_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     limit: Annotated[int | None, Query(ge=1, le=500)] = None,
 ) -> AlertPage:
-    """Alerts the viewer may see, newest first, filtered; keyset pages with `before_id`."""
+    """Alerts the viewer may see, newest first, filtered (404 for an `area_id` outside the
+    viewer's scope, as for an alert); keyset pages with `before_id`."""
     cursor = feed_cursor(context)
     size = limit or context.settings.api.page_size
     criteria = AlertFilter(
@@ -199,7 +202,8 @@ def list_alerts(
     with context.reads() as session:
         query = viewer.scope.restrict(alerts_query(criteria))
         if area_id is not None:
-            query = query.where(Alert.area_id.in_(sorted(area_subtree_ids(session, {area_id}))))
+            area = visible_area(session, viewer.scope, area_id)
+            query = query.where(Alert.area_id.in_(sorted(area_subtree_ids(session, {area.id}))))
         rows = list(
             session.scalars(
                 query.options(selectinload(Alert.persons)).order_by(Alert.id.desc()).limit(size + 1)

@@ -5,15 +5,17 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from fastapi import HTTPException, status
 from sqlalchemy import ColumnElement, Select, false, select, true
 from sqlalchemy.orm import QueryableAttribute, Session
 
 from records.alerts import Alert, AlertPerson
-from records.people import Staff
+from records.people import Area, Staff
 from records.queries import area_subtree_ids, ward_ids
 from records.users import STAFF_ROLES, User, UserRole
 
 Query = TypeVar("Query", bound=Select[Any])
+NO_AREA = "`area_id` is no area in the viewer's scope."
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,3 +78,12 @@ def scope_of(session: Session, user: User) -> Scope:
         if staff is not None and staff.active:
             return Scope(area_ids=frozenset(area_subtree_ids(session, {staff.area_id})))
     return Scope()
+
+
+def visible_area(session: Session, scope: Scope, area_id: int) -> Area:
+    """The area `area_id` if `scope` sees it, else 404 `no area <id>` (as for an alert: never
+    revealing whether it exists)."""
+    area = session.get(Area, area_id)
+    if area is None or not scope.sees_area(area.id):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no area {area_id}")
+    return area

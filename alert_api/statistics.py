@@ -12,16 +12,16 @@ from datetime import date, datetime, timedelta
 from operator import attrgetter
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from alert_api.context import AppContext
 from alert_api.params import MAX_ID, NAME_PATTERN, aware
+from alert_api.scope import NO_AREA, visible_area
 from alert_api.viewer import Context, CurrentViewer, Viewer
 from records.alerts import Alert
 from records.base import utcnow
-from records.people import Area
 from records.queries import AlertFilter, alerts_query, area_subtree_ids
 from records.types import AlertStatus, Severity
 from records.watchlist_csv.encoding import encode
@@ -34,7 +34,6 @@ URGENT = frozenset({Severity.HIGH, Severity.CRITICAL})
 """The severities the 1-3-5 circle promises a response to."""
 ACK_WITHIN_S = 60.0
 ON_SITE_WITHIN_S = (180.0, 300.0)
-NO_AREA = "`area_id` is no area in the viewer's scope."
 
 
 class GroupStats(BaseModel):
@@ -258,9 +257,7 @@ def compute(context: AppContext, viewer: Viewer, params: StatsQuery) -> StatsOut
     area_code: str | None = None
     with context.reads() as session:
         if params.area_id is not None:
-            area = session.get(Area, params.area_id)
-            if area is None or not viewer.scope.sees_area(area.id):
-                raise HTTPException(status.HTTP_404_NOT_FOUND, f"no area {params.area_id}")
+            area = visible_area(session, viewer.scope, params.area_id)
             area_code = area.code
             subtree = area_subtree_ids(session, {area.id})
             query = query.where(Alert.area_id.in_(sorted(subtree)))

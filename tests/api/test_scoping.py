@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from alert_api.context import AppContext
 from records.outbox import OutputStreams
-from tests.api.builders import GRID_2, Users, bearer, cookie_session, raise_alert
+from tests.api.builders import GRID_1, GRID_2, Users, bearer, cookie_session, raise_alert
 
 
 def alert_endpoints(
@@ -99,6 +99,37 @@ def test_insiders_see_it(
     }
     guardian_view = client.get(f"/api/alerts/{li}", headers=bearer(context, village.li_hong))
     assert guardian_view.status_code == 200 and guardian_view.json()["next_statuses"] == []
+
+
+def test_an_area_outside_the_scope_is_no_area_to_the_list_as_to_the_statistics(
+    client: TestClient,
+    context: AppContext,
+    village: Users,
+    sessions: sessionmaker[Session],
+    redis_client: redis.Redis,
+    streams: OutputStreams,
+) -> None:
+    """Filtering by an area one may not see answers 404 (not an empty list, which would say
+    it exists and is quiet), the same answer the statistics give."""
+    raise_alert(sessions, redis_client, streams)  # grid 1
+    areas = {a.code: a.id for a in context.areas.all().values()}
+    worker, town = bearer(context, village.grid2_worker), bearer(context, village.town_officer)
+    for path in ("/api/alerts", "/api/stats"):
+        for headers, area_id in (
+            (worker, areas[GRID_1]),
+            (worker, areas["520603100"]),
+            (town, 99999),
+        ):
+            refused = client.get(path, params={"area_id": area_id}, headers=headers)
+            assert refused.status_code == 404, (path, area_id)
+            assert refused.json()["detail"] == f"no area {area_id}"
+        guardian = bearer(context, village.li_hong)
+        assert (
+            client.get(path, params={"area_id": areas[GRID_2]}, headers=guardian).status_code == 404
+        )
+        assert client.get(path, params={"area_id": areas[GRID_2]}, headers=worker).is_success
+    listed = client.get("/api/alerts", params={"area_id": areas[GRID_1]}, headers=town)
+    assert len(listed.json()["items"]) == 1
 
 
 def test_an_alert_is_dispatched_to_the_staff_of_its_area_nearest_first(
