@@ -70,6 +70,49 @@ NOT_REACHED = (DeliveryReceipt.UNDELIVERED, DeliveryReceipt.UNANSWERED)
 """Receipts saying the person was not reached: the next channel of the order takes over."""
 
 
+class DeliveryError(StrEnum):
+    """Why a delivery failed (or is being retried), as the notifier classified it: the code
+    beside `last_error`'s detail, that the alert page says in words (docs/notifications.md)."""
+
+    NO_CHANNEL = "no_channel"
+    """The recipient's channel order has no channel for the alert (never on a delivery: a job
+    without any)."""
+    INVALID_CHANNEL = "invalid_channel"
+    """An entry of the channel order is no channel: unreadable, not a robot or apprise URL."""
+    NO_SUBSCRIPTION = "no_subscription"
+    """`webpush`, but the person never allowed notifications on the phone page."""
+    SUBSCRIPTION_GONE = "subscription_gone"
+    """The push subscription expired (404/410) or was removed."""
+    PUSH_REFUSED = "push_refused"
+    """The push service refused it (another VAPID key, a bad or disallowed subscription)."""
+    NO_MOBILE = "no_mobile"
+    """`sms` or `voice`, but no mainland mobile number."""
+    NOT_SET_UP = "not_set_up"
+    """The deployment has no SMS or voice vendor configured."""
+    INVALID_NUMBER = "invalid_number"
+    """The vendor says the number is not a valid one."""
+    NO_BALANCE = "no_balance"
+    """The vendor account's balance or package is used up (or the account is in arrears)."""
+    DAILY_LIMIT = "daily_limit"
+    """The vendor's daily limit for the number or the account is reached."""
+    TEMPLATE_REJECTED = "template_rejected"
+    """The template or signature is not approved, or the parameters do not fit it."""
+    ACCOUNT = "account"
+    """The vendor account is misconfigured: keys, application id, permissions."""
+    ROBOT_REFUSED = "robot_refused"
+    """A group robot refused it: token, key, secret or security setting wrong."""
+    THROTTLED = "throttled"
+    """Rate-limited (retried; final only once the retries gave up)."""
+    UNAVAILABLE = "unavailable"
+    """The vendor or push service had trouble or did not answer (retried, as `throttled`)."""
+    REFUSED = "refused"
+    """Any other refusal: the detail says which."""
+    WITHDRAWN = "withdrawn"
+    """Not sent: the alert was answered or closed first."""
+    INTERNAL = "internal"
+    """The notifier's channel raised (a bug; retried, as `throttled`)."""
+
+
 class PushSubscription(Base):
     """A browser's Web Push subscription (the guardian page on a phone), owned by a recipient."""
 
@@ -175,6 +218,9 @@ class Delivery(Base):
     """How long after the job this delivery waits: a later step of the channel order, sent
     unless the alert is answered first, or at once when every earlier step failed."""
     last_error: Mapped[str | None] = mapped_column(Text)
+    """Why the last attempt failed, in the words of the vendor or the notifier."""
+    error_code: Mapped[DeliveryError | None] = mapped_column(str_enum(DeliveryError))
+    """`last_error` classified (NULL with no error, and in rows from before migration 0017)."""
     next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     """When a pending or held delivery is due; null once it is settled."""
     lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
