@@ -21,6 +21,7 @@ from alibabacloud_tea_util.models import RuntimeOptions
 from notify.channel import Message, Result, Target
 from notify.settings import CloudSection, SmsSection, VoiceSection
 from notify.templates import render_params
+from records.notifications import DeliveryError
 
 SMS_ENDPOINT = "dysmsapi.aliyuncs.com"
 VOICE_ENDPOINT = "dyvmsapi.aliyuncs.com"
@@ -30,30 +31,60 @@ RETRYABLE = frozenset({"isp.SYSTEM_ERROR", "isp.GATEWAY_ERROR", "isp.UNKNOWN", "
 the daily limit. Every other code (invalid number, balance, template, signature, account) is
 final."""
 THROTTLED = "isv.BUSINESS_LIMIT_CONTROL"
+REASONS = {
+    "isv.MOBILE_NUMBER_ILLEGAL": DeliveryError.INVALID_NUMBER,
+    "isv.AMOUNT_NOT_ENOUGH": DeliveryError.NO_BALANCE,
+    "isv.OUT_OF_SERVICE": DeliveryError.NO_BALANCE,
+    "isv.DAY_LIMIT_CONTROL": DeliveryError.DAILY_LIMIT,
+    "isv.SMS_TEMPLATE_ILLEGAL": DeliveryError.TEMPLATE_REJECTED,
+    "isv.TEMPLATE_MISSING_PARAMETERS": DeliveryError.TEMPLATE_REJECTED,
+    "isv.INVALID_JSON_PARAM": DeliveryError.TEMPLATE_REJECTED,
+    "isv.PARAM_LENGTH_LIMIT": DeliveryError.TEMPLATE_REJECTED,
+    "isv.SMS_SIGNATURE_ILLEGAL": DeliveryError.TEMPLATE_REJECTED,
+    "SignatureDoesNotMatch": DeliveryError.ACCOUNT,
+    "IncompleteSignature": DeliveryError.ACCOUNT,
+    "InvalidAccessKeyId.NotFound": DeliveryError.ACCOUNT,
+    "InvalidAccessKeyId.Inactive": DeliveryError.ACCOUNT,
+    "isv.ACCOUNT_NOT_EXISTS": DeliveryError.ACCOUNT,
+    "isv.ACCOUNT_ABNORMAL": DeliveryError.ACCOUNT,
+    "isv.PRODUCT_UN_SUBSCRIPT": DeliveryError.ACCOUNT,
+    "isp.RAM_PERMISSION_DENY": DeliveryError.ACCOUNT,
+}
+"""Why a final code failed; any other is `refused` (the code says which)."""
+
+
+def reason(code: str, message: str) -> DeliveryError:
+    """What an answer with this `Code` and `Message` that is not `OK` means."""
+    if code == THROTTLED:  # 触发天级流控: nothing goes to this number before tomorrow
+        return DeliveryError.DAILY_LIMIT if "天级" in message else DeliveryError.THROTTLED
+    if code.startswith("Throttling"):
+        return DeliveryError.THROTTLED
+    if code in RETRYABLE:
+        return DeliveryError.UNAVAILABLE
+    return REASONS.get(code, DeliveryError.REFUSED)
 
 
 def outcome(code: str, message: str, vendor_id: str = "") -> Result:
     """The result of an answer with this `Code` and `Message` (and `BizId` or `CallId`)."""
     if code == "OK":
         return Result.sent(vendor_id)
-    error = f"{code}: {message}"
-    if code == THROTTLED:
-        if "天级" in message:  # 触发天级流控: nothing goes to this number before tomorrow
-            return Result.give_up(error)
-        return Result.retry(error, retry_after_s=60.0 if "分钟级" in message else None)
-    if code in RETRYABLE or code.startswith("Throttling."):
-        return Result.retry(error)
-    return Result.give_up(error)
+    error, why = f"{code}: {message}", reason(code, message)
+    if why is DeliveryError.THROTTLED:
+        return Result.retry(error, why, retry_after_s=60.0 if "分钟级" in message else None)
+    if why is DeliveryError.UNAVAILABLE:
+        return Result.retry(error, why)
+    return Result.give_up(error, why)
 
 
 def _failure(exc: Exception) -> Result:
     if isinstance(exc, ThrottlingException):
-        return Result.retry(f"{exc.code}: {exc.message}", retry_after_s=exc.retry_after)
+        error = f"{exc.code}: {exc.message}"
+        return Result.retry(error, DeliveryError.THROTTLED, retry_after_s=exc.retry_after)
     if isinstance(exc, ServerException):
-        return Result.retry(f"{exc.code}: {exc.message}")
+        return Result.retry(f"{exc.code}: {exc.message}", DeliveryError.UNAVAILABLE)
     if isinstance(exc, AlibabaCloudException):  # 4xx: signature, key, parameters
         return outcome(str(exc.code), str(exc.message))
-    return Result.retry(f"{type(exc).__name__}: {exc}"[:500])
+    return Result.retry(f"{type(exc).__name__}: {exc}"[:500], DeliveryError.UNAVAILABLE)
 
 
 class AliyunAccount:

@@ -4,6 +4,7 @@ gateways…; every service apprise supports). Needs apprise 2 (per-call results 
 import apprise
 
 from notify.channel import Message, Result, Target
+from records.notifications import DeliveryError
 from records.types import Severity
 
 NOTIFY_TYPES = {
@@ -31,7 +32,8 @@ class AppriseChannel:
         if not app.add(target.address):
             return Result.give_up(
                 f"apprise does not support this URL (channel {target.channel}); see "
-                "docs/notifications.md for the URL formats"
+                "docs/notifications.md for the URL formats",
+                DeliveryError.INVALID_CHANNEL,
             )
         with app.notify(
             title=message.title,
@@ -43,4 +45,5 @@ class AppriseChannel:
                 return Result.sent()
             lines = [entry.message for entry in result.logs() if entry.level != "DEBUG"]
             status = result.status.name.lower()
-        return Result.retry("; ".join(lines)[:500] or f"apprise reported {status}")
+        error = "; ".join(lines)[:500] or f"apprise reported {status}"
+        return Result.retry(error, DeliveryError.UNAVAILABLE)

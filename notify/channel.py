@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from records.notifications import DeliveryError
 from records.types import Severity
 
 
@@ -46,6 +47,9 @@ class Result:
     ok: bool
     recoverable: bool = False
     error: str = ""
+    """What went wrong, in the vendor's or the channel's words."""
+    reason: DeliveryError | None = None
+    """`error` classified (None when `ok`)."""
     gone: bool = False
     retry_after_s: float | None = None
     """The target asked to wait at least this long (HTTP Retry-After)."""
@@ -58,14 +62,18 @@ class Result:
         return cls(ok=True, vendor_id=vendor_id)
 
     @classmethod
-    def retry(cls, error: str, retry_after_s: float | None = None) -> "Result":
+    def retry(
+        cls, error: str, reason: DeliveryError, retry_after_s: float | None = None
+    ) -> "Result":
         """Failed, worth trying again later."""
-        return cls(ok=False, recoverable=True, error=error, retry_after_s=retry_after_s)
+        return cls(
+            ok=False, recoverable=True, error=error, reason=reason, retry_after_s=retry_after_s
+        )
 
     @classmethod
-    def give_up(cls, error: str, *, gone: bool = False) -> "Result":
+    def give_up(cls, error: str, reason: DeliveryError, *, gone: bool = False) -> "Result":
         """Failed for good (trying again would fail the same way)."""
-        return cls(ok=False, error=error, gone=gone)
+        return cls(ok=False, error=error, reason=reason, gone=gone)
 
 
 class NotSetUp:
@@ -77,7 +85,7 @@ class NotSetUp:
 
     def send(self, message: Message, target: Target) -> Result:
         """Fail for good."""
-        return Result.give_up(self.error)
+        return Result.give_up(self.error, DeliveryError.NOT_SET_UP)
 
 
 class Channel(Protocol):

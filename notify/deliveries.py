@@ -20,6 +20,7 @@ from records.alerts import Alert
 from records.notifications import (
     OPEN_OUTCOMES,
     Delivery,
+    DeliveryError,
     DeliveryOutcome,
     Notification,
     PushSubscription,
@@ -110,7 +111,7 @@ def claim_due(
     for delivery, job in rows:
         if delivery.outcome == DeliveryOutcome.HELD and job.alert_id in closed:
             reason = f"alert {closed[job.alert_id]}"
-            _settle(delivery, DeliveryOutcome.WITHDRAWN, now, reason)
+            _settle(delivery, DeliveryOutcome.WITHDRAWN, now, reason, DeliveryError.WITHDRAWN)
             skipped.append(
                 Skipped(delivery.id, job.job_id, job.alert_id, delivery.outcome, None, reason)
             )
@@ -121,7 +122,7 @@ def claim_due(
             else None
         )
         if answer and not delivery.attempts:
-            _settle(delivery, DeliveryOutcome.WITHDRAWN, now, answer)
+            _settle(delivery, DeliveryOutcome.WITHDRAWN, now, answer, DeliveryError.WITHDRAWN)
             skipped.append(
                 Skipped(delivery.id, job.job_id, job.alert_id, delivery.outcome, None, answer)
             )
@@ -138,7 +139,10 @@ def claim_due(
         if delivery.channel == WEBPUSH:
             subscription = subscriptions.get(delivery.target)
             if subscription is None:
-                _settle(delivery, DeliveryOutcome.GONE, now, "push subscription was removed")
+                removed = "push subscription was removed"
+                _settle(
+                    delivery, DeliveryOutcome.GONE, now, removed, DeliveryError.SUBSCRIPTION_GONE
+                )
                 skipped.append(Skipped(delivery.id, job.job_id, job.alert_id, delivery.outcome))
                 continue
             keys = {"p256dh": subscription.p256dh, "auth": subscription.auth}
@@ -157,9 +161,15 @@ def _closed_alerts(session: Session, alert_ids: set[int]) -> dict[int, str]:
     return {alert_id: str(status) for alert_id, status in rows if status not in OPEN_STATUSES}
 
 
-def _settle(delivery: Delivery, outcome: DeliveryOutcome, now: datetime, error: str) -> None:
+def _settle(
+    delivery: Delivery,
+    outcome: DeliveryOutcome,
+    now: datetime,
+    error: str = "",
+    code: DeliveryError | None = None,
+) -> None:
     delivery.outcome = outcome
-    delivery.last_error = error or None
+    delivery.last_error, delivery.error_code = error or None, code
     delivery.next_attempt_at = delivery.lease_until = None
     delivery.updated_at = now
 
@@ -224,11 +234,11 @@ def _record(
         return Recorded.STALE, None
     delivery.attempts = max(delivery.attempts, claimed.attempt)
     if result.ok:
-        _settle(delivery, DeliveryOutcome.SENT, now, "")
+        _settle(delivery, DeliveryOutcome.SENT, now)
         delivery.sent_at, delivery.vendor_id = now, result.vendor_id or None
         return Recorded.SENT, None
     if result.gone:
-        _settle(delivery, DeliveryOutcome.GONE, now, result.error)
+        _settle(delivery, DeliveryOutcome.GONE, now, result.error, result.reason)
         session.execute(
             delete(PushSubscription).where(PushSubscription.endpoint == delivery.target)
         )
@@ -238,9 +248,10 @@ def _record(
         error = result.error
         if result.recoverable:
             error = f"gave up after {delivery.attempts} attempts; last error: {error}"
-        _settle(delivery, DeliveryOutcome.FAILED, now, error)
+        _settle(delivery, DeliveryOutcome.FAILED, now, error, result.reason)
         return Recorded.FAILED, None
     due = now + timedelta(seconds=delay)
     delivery.outcome, delivery.last_error = DeliveryOutcome.PENDING, result.error
+    delivery.error_code = result.reason
     delivery.next_attempt_at, delivery.lease_until, delivery.updated_at = due, None, now
     return Recorded.RETRY, due

@@ -17,6 +17,7 @@ from records.channel_order import ChannelStep, parse_step
 from records.feed import NotificationJob
 from records.notifications import (
     Delivery,
+    DeliveryError,
     DeliveryOutcome,
     Notification,
     RecipientType,
@@ -65,9 +66,14 @@ class Plan:
     """Why some channels have no target (no push subscription, not a URL)."""
 
 
+Unreachable = tuple[str, DeliveryError] | None
+"""Why a target cannot be sent to (its error and code), None if it can."""
+
+
 def _row(
-    job_id: str, channel: str, target: str, now: datetime, wait_s: int, error: str = ""
+    job_id: str, channel: str, target: str, now: datetime, wait_s: int, why: Unreachable = None
 ) -> dict[str, Any]:
+    error, code = why or ("", None)
     return {
         "job_id": job_id,
         "channel": channel,
@@ -77,6 +83,7 @@ def _row(
         "attempts": 0,
         "wait_s": wait_s,
         "last_error": error or None,
+        "error_code": code,
         "next_attempt_at": None if error else now + timedelta(seconds=wait_s),
         "created_at": now,
         "updated_at": now,
@@ -85,8 +92,8 @@ def _row(
 
 def _targets(
     session: Session, job: NotificationJob, step: ChannelStep
-) -> list[tuple[str, str, str]]:
-    """(channel, target, error) of each delivery a step makes."""
+) -> list[tuple[str, str, Unreachable]]:
+    """(channel, target, why it cannot be sent to) of each delivery a step makes."""
     recipient_type = RecipientType(job.recipient_type)
     if step.channel == WEBPUSH:
         subscriptions = push_subscriptions(session, recipient_type, job.recipient_id)
@@ -95,8 +102,8 @@ def _targets(
                 f"no push subscription for {recipient_type.value} {job.recipient_id} "
                 "(the page was never opened with notifications allowed)"
             )
-            return [(WEBPUSH, "", error)]
-        return [(WEBPUSH, s.endpoint, "") for s in subscriptions]
+            return [(WEBPUSH, "", (error, DeliveryError.NO_SUBSCRIPTION))]
+        return [(WEBPUSH, s.endpoint, None) for s in subscriptions]
     if step.channel in PHONE_CHANNELS:
         number = mainland_mobile(job.phone)
         if number is None:
@@ -104,11 +111,11 @@ def _targets(
                 f"{recipient_type.value} {job.recipient_id} has no mainland mobile number "
                 f"(phone {job.phone!r})"
             )
-            return [(step.channel, job.phone, error)]
-        return [(step.channel, number, "")]
+            return [(step.channel, job.phone, (error, DeliveryError.NO_MOBILE))]
+        return [(step.channel, number, None)]
     name = apprise_channel(step.channel)
     assert name is not None, "parse_step accepts only URLs besides the named channels"
-    return [(name[:32], step.channel, "")]
+    return [(name[:32], step.channel, None)]
 
 
 def plan_job(session: Session, job: NotificationJob, now: datetime) -> Plan:
@@ -144,15 +151,14 @@ def plan_job(session: Session, job: NotificationJob, now: datetime) -> Plan:
         try:
             step = parse_step(entry)
         except ValueError as exc:
-            rows.setdefault(
-                ("invalid", entry), _row(job.job_id, "invalid", entry, now, 0, str(exc))
-            )
+            refused = (str(exc), DeliveryError.INVALID_CHANNEL)
+            rows.setdefault(("invalid", entry), _row(job.job_id, "invalid", entry, now, 0, refused))
             continue
         if not step.applies(severity):
             continue
-        for channel, target, error in _targets(session, job, step):
+        for channel, target, why in _targets(session, job, step):
             rows.setdefault(
-                (channel, target), _row(job.job_id, channel, target, now, step.wait_s, error)
+                (channel, target), _row(job.job_id, channel, target, now, step.wait_s, why)
             )
     if rows:
         session.execute(insert(Delivery), list(rows.values()))

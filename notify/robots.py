@@ -17,6 +17,7 @@ import httpx
 
 from notify.channel import Message, Result, Target
 from notify.settings import RobotsSection
+from records.notifications import DeliveryError
 
 ROBOT_CHANNELS = ("dingtalk", "wecombot", "feishu")
 
@@ -26,6 +27,8 @@ WECOM_RETRY = frozenset({-1, 45009})
 """系统繁忙; api freq out of limit (20 a minute)."""
 FEISHU_RETRY = frozenset({11232, 99991400})
 """frequency limited; request trigger frequency limit."""
+BUSY = -1
+"""系统繁忙 (DingTalk, WeCom): retried as the robot's trouble, the other codes as throttling."""
 
 
 class RobotUrlError(ValueError):
@@ -119,16 +122,21 @@ def classify(request: Request, response: httpx.Response) -> Result:
         answer = None
     if not isinstance(answer, dict):
         error = f"HTTP {response.status_code}: {response.text[:200]}"
-        if response.status_code in (408, 429) or response.status_code >= 500:
-            return Result.retry(error)
-        return Result.give_up(error)
+        if response.status_code == 429:
+            return Result.retry(error, DeliveryError.THROTTLED)
+        if response.status_code == 408 or response.status_code >= 500:
+            return Result.retry(error, DeliveryError.UNAVAILABLE)
+        return Result.give_up(error, DeliveryError.ROBOT_REFUSED)
     code = answer.get(request.code_field)
     if code == 0 and response.is_success:
         return Result.sent()
     error = f"{request.code_field} {code}: {answer.get('errmsg') or answer.get('msg') or ''}"
-    if code in request.retryable or response.status_code == 429 or response.status_code >= 500:
-        return Result.retry(error)
-    return Result.give_up(error)
+    if code in request.retryable or response.status_code == 429:
+        reason = DeliveryError.UNAVAILABLE if code == BUSY else DeliveryError.THROTTLED
+        return Result.retry(error, reason)
+    if response.status_code >= 500:
+        return Result.retry(error, DeliveryError.UNAVAILABLE)
+    return Result.give_up(error, DeliveryError.ROBOT_REFUSED)
 
 
 class RobotChannel:
@@ -146,9 +154,10 @@ class RobotChannel:
         try:
             request = BUILDERS[target.channel](self.section, target.address, message, self.clock())
         except (KeyError, ValueError) as exc:
-            return Result.give_up(f"not a robot URL ({target.channel}): {exc}")
+            error = f"not a robot URL ({target.channel}): {exc}"
+            return Result.give_up(error, DeliveryError.INVALID_CHANNEL)
         try:
             response = self.client.post(request.url, params=request.params, json=request.body)
         except httpx.HTTPError as exc:
-            return Result.retry(f"{type(exc).__name__}: {exc}"[:500])
+            return Result.retry(f"{type(exc).__name__}: {exc}"[:500], DeliveryError.UNAVAILABLE)
         return classify(request, response)

@@ -16,7 +16,7 @@ from notify.metrics import NotifierMetrics
 from notify.retry import Backoff
 from notify.settings import NotifySection
 from notify.targets import WEBPUSH, redact
-from records.notifications import DeliveryOutcome
+from records.notifications import DeliveryError, DeliveryOutcome
 
 log = structlog.get_logger("shouwang.notify")
 
@@ -25,7 +25,7 @@ def _attempt(channel: Channel, claimed: Claimed) -> Result:
     try:
         return channel.send(claimed.message, claimed.target)
     except Exception as exc:  # a channel bug must not stop the worker; the attempt counts
-        return Result.retry(f"channel error {type(exc).__name__}: {exc}")
+        return Result.retry(f"channel error {type(exc).__name__}: {exc}", DeliveryError.INTERNAL)
 
 
 class Sender:

@@ -16,6 +16,7 @@ from tencentcloud.vms.v20200902.vms_client import VmsClient
 from notify.channel import Message, Result, Target
 from notify.settings import CloudSection, SmsSection, VoiceSection
 from notify.templates import positional, render_params
+from records.notifications import DeliveryError
 
 SMS_ENDPOINT = "sms.tencentcloudapi.com"
 VOICE_ENDPOINT = "vms.tencentcloudapi.com"
@@ -43,15 +44,42 @@ NETWORK = frozenset(
 """The SDK's codes for a request that got no answer (it names the requests exception)."""
 
 
+REASONS = {
+    "InvalidParameterValue.IncorrectPhoneNumber": DeliveryError.INVALID_NUMBER,
+    "InvalidParameterValue.CalledNumberVerifyFail": DeliveryError.INVALID_NUMBER,
+    "FailedOperation.InsufficientBalanceInSmsPackage": DeliveryError.NO_BALANCE,
+    "FailedOperation.InsufficientBalanceInVoicePackage": DeliveryError.NO_BALANCE,
+    "LimitExceeded.PhoneNumberDailyLimit": DeliveryError.DAILY_LIMIT,
+    "LimitExceeded.AppDailyLimit": DeliveryError.DAILY_LIMIT,
+    "FailedOperation.TemplateIncorrectOrUnapproved": DeliveryError.TEMPLATE_REJECTED,
+    "FailedOperation.TemplateParamSetNotMatchApprovedTemplate": DeliveryError.TEMPLATE_REJECTED,
+    "FailedOperation.SignatureIncorrectOrUnapproved": DeliveryError.TEMPLATE_REJECTED,
+    "InvalidParameterValue.SdkAppIdNotExist": DeliveryError.ACCOUNT,
+    "InvalidParameterValue.SdkAppidNotExist": DeliveryError.ACCOUNT,
+    "UnauthorizedOperation.SmsSdkAppIdVerifyFail": DeliveryError.ACCOUNT,
+}
+"""Why a final code failed (and `AuthFailure…`: the account); any other is `refused`."""
+
+
+def reason(code: str) -> DeliveryError:
+    """What an answer with this code that is not `Ok` means."""
+    if code in RETRYABLE or code in NETWORK or code.startswith("RequestLimitExceeded"):
+        throttled = code.startswith(("LimitExceeded", "RequestLimitExceeded"))
+        return DeliveryError.THROTTLED if throttled else DeliveryError.UNAVAILABLE
+    if code.startswith("AuthFailure"):
+        return DeliveryError.ACCOUNT
+    return REASONS.get(code, DeliveryError.REFUSED)
+
+
 def outcome(code: str, message: str, vendor_id: str = "") -> Result:
     """The result of an answer with this code (`Ok` for a number that was sent to, with its
     `SerialNo`)."""
     if code == "Ok":
         return Result.sent(vendor_id)
-    error = f"{code}: {message}"
-    if code in RETRYABLE or code in NETWORK or code.startswith("RequestLimitExceeded"):
-        return Result.retry(error)
-    return Result.give_up(error)
+    error, why = f"{code}: {message}", reason(code)
+    if why in (DeliveryError.THROTTLED, DeliveryError.UNAVAILABLE):
+        return Result.retry(error, why)
+    return Result.give_up(error, why)
 
 
 class TencentAccount:
@@ -102,7 +130,8 @@ class TencentSms(TencentAccount):
             return outcome(str(exc.get_code()), str(exc.get_message()))
         statuses = response.SendStatusSet or []
         if not statuses:
-            return Result.retry("SendSms answered without a SendStatusSet")
+            error = "SendSms answered without a SendStatusSet"
+            return Result.retry(error, DeliveryError.UNAVAILABLE)
         status = statuses[0]
         return outcome(str(status.Code), str(status.Message), str(status.SerialNo or ""))
 
@@ -129,5 +158,6 @@ class TencentVoice(TencentAccount):
         except TencentCloudSDKException as exc:
             return outcome(str(exc.get_code()), str(exc.get_message()))
         if response.SendStatus is None or not response.SendStatus.CallId:
-            return Result.retry("SendTtsVoice answered without a CallId")
+            error = "SendTtsVoice answered without a CallId"
+            return Result.retry(error, DeliveryError.UNAVAILABLE)
         return Result.sent(str(response.SendStatus.CallId))

@@ -13,7 +13,7 @@ from pywebpush import WebPusher, WebPushException
 
 from notify.channel import Message, Result, Target
 from notify.settings import WebPushSection
-from records.notifications import VapidKeys
+from records.notifications import DeliveryError, VapidKeys
 
 MAX_BODY_CHARS = 600
 """Push services take about 4 KB per message; a long body is cut to stay well inside."""
@@ -35,12 +35,18 @@ def classify(response: requests.Response) -> Result:
     if 200 <= status < 300:
         return Result.sent()
     if status in (404, 410):
-        return Result.give_up(f"{error} (subscription expired)", gone=True)
+        return Result.give_up(
+            f"{error} (subscription expired)", DeliveryError.SUBSCRIPTION_GONE, gone=True
+        )
     if status in (408, 429) or status >= 500:
-        return Result.retry(error, _retry_after(response))
+        reason = DeliveryError.THROTTLED if status == 429 else DeliveryError.UNAVAILABLE
+        return Result.retry(error, reason, _retry_after(response))
     if status == 403:
-        return Result.give_up(f"{error} (made with another VAPID key? the page must resubscribe)")
-    return Result.give_up(error)
+        return Result.give_up(
+            f"{error} (made with another VAPID key? the page must resubscribe)",
+            DeliveryError.PUSH_REFUSED,
+        )
+    return Result.give_up(error, DeliveryError.PUSH_REFUSED)
 
 
 class WebPushChannel:
@@ -104,11 +110,12 @@ class WebPushChannel:
     def send(self, message: Message, target: Target) -> Result:
         """Encrypt and post the message to the subscription's push service."""
         if not target.keys:
-            return Result.give_up("push subscription without keys")
+            return Result.give_up("push subscription without keys", DeliveryError.PUSH_REFUSED)
         if not self.allowed(target.address):
             return Result.give_up(
                 f"push endpoint host {urlsplit(target.address).hostname!r} is not in "
-                "notify_webpush.endpoint_hosts"
+                "notify_webpush.endpoint_hosts",
+                DeliveryError.PUSH_REFUSED,
             )
         info: dict[str, Any] = {"endpoint": target.address, "keys": dict(target.keys)}
         headers = {
@@ -125,8 +132,11 @@ class WebPushChannel:
                 timeout=self.timeout_s,
             )
         except requests.RequestException as exc:
-            return Result.retry(f"push service not reachable: {type(exc).__name__}: {exc}")
+            return Result.retry(
+                f"push service not reachable: {type(exc).__name__}: {exc}",
+                DeliveryError.UNAVAILABLE,
+            )
         except (WebPushException, ValueError, TypeError) as exc:
-            return Result.give_up(f"push subscription unusable: {exc}")
+            return Result.give_up(f"push subscription unusable: {exc}", DeliveryError.PUSH_REFUSED)
         assert isinstance(response, requests.Response)
         return classify(response)

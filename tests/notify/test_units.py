@@ -3,10 +3,12 @@
 import pytest
 import requests
 
+from notify import aliyun, tencent
 from notify.retry import Backoff
 from notify.settings import NotifierSettings, RetrySection
 from notify.targets import apprise_channel, redact
 from notify.webpush import classify
+from records.notifications import DeliveryError
 from shouwang.settings import ConfigError
 from shouwang_cli.config_docs import settings_reference
 
@@ -89,3 +91,72 @@ def test_every_setting_is_documented() -> None:
         model = NotifierSettings.model_fields[name].annotation
         assert model is not None
         assert all(field.description for field in model.model_fields.values())  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("code", "message", "reason", "retried"),
+    [
+        ("isv.MOBILE_NUMBER_ILLEGAL", "号码格式非法", DeliveryError.INVALID_NUMBER, False),
+        ("isv.AMOUNT_NOT_ENOUGH", "账户余额不足", DeliveryError.NO_BALANCE, False),
+        ("isv.OUT_OF_SERVICE", "业务停机", DeliveryError.NO_BALANCE, False),
+        ("isv.BUSINESS_LIMIT_CONTROL", "触发天级流控Permits:10", DeliveryError.DAILY_LIMIT, False),
+        ("isv.BUSINESS_LIMIT_CONTROL", "触发分钟级流控Permits:1", DeliveryError.THROTTLED, True),
+        ("isv.SMS_TEMPLATE_ILLEGAL", "模板不合法", DeliveryError.TEMPLATE_REJECTED, False),
+        ("isv.TEMPLATE_MISSING_PARAMETERS", "模板缺少变量", DeliveryError.TEMPLATE_REJECTED, False),
+        ("isv.SMS_SIGNATURE_ILLEGAL", "签名不合法", DeliveryError.TEMPLATE_REJECTED, False),
+        ("SignatureDoesNotMatch", "Specified signature…", DeliveryError.ACCOUNT, False),
+        ("InvalidAccessKeyId.NotFound", "Specified access key…", DeliveryError.ACCOUNT, False),
+        (
+            "Throttling.User",
+            "Request was denied due to user flow control.",
+            DeliveryError.THROTTLED,
+            True,
+        ),
+        ("isp.SYSTEM_ERROR", "系统错误", DeliveryError.UNAVAILABLE, True),
+        ("isv.SMS_CONTENT_ILLEGAL", "短信内容包含禁止发送内容", DeliveryError.REFUSED, False),
+    ],
+)
+def test_aliyun_codes_say_why(
+    code: str, message: str, reason: DeliveryError, retried: bool
+) -> None:
+    result = aliyun.outcome(code, message)
+    assert (result.ok, result.reason, result.recoverable) == (False, reason, retried)
+    assert result.error == f"{code}: {message}"
+
+
+@pytest.mark.parametrize(
+    ("code", "reason", "retried"),
+    [
+        ("InvalidParameterValue.IncorrectPhoneNumber", DeliveryError.INVALID_NUMBER, False),
+        ("InvalidParameterValue.CalledNumberVerifyFail", DeliveryError.INVALID_NUMBER, False),
+        ("FailedOperation.InsufficientBalanceInSmsPackage", DeliveryError.NO_BALANCE, False),
+        ("FailedOperation.InsufficientBalanceInVoicePackage", DeliveryError.NO_BALANCE, False),
+        ("LimitExceeded.PhoneNumberDailyLimit", DeliveryError.DAILY_LIMIT, False),
+        ("LimitExceeded.AppDailyLimit", DeliveryError.DAILY_LIMIT, False),
+        ("FailedOperation.TemplateIncorrectOrUnapproved", DeliveryError.TEMPLATE_REJECTED, False),
+        (
+            "FailedOperation.TemplateParamSetNotMatchApprovedTemplate",
+            DeliveryError.TEMPLATE_REJECTED,
+            False,
+        ),
+        ("FailedOperation.SignatureIncorrectOrUnapproved", DeliveryError.TEMPLATE_REJECTED, False),
+        ("AuthFailure.SecretIdNotFound", DeliveryError.ACCOUNT, False),
+        ("InvalidParameterValue.SdkAppIdNotExist", DeliveryError.ACCOUNT, False),
+        ("LimitExceeded.PhoneNumberThirtySecondLimit", DeliveryError.THROTTLED, True),
+        ("RequestLimitExceeded", DeliveryError.THROTTLED, True),
+        ("InternalError.Timeout", DeliveryError.UNAVAILABLE, True),
+        ("ClientNetworkError", DeliveryError.UNAVAILABLE, True),
+        ("FailedOperation.PhoneNumberInBlacklist", DeliveryError.REFUSED, False),
+    ],
+)
+def test_tencent_codes_say_why(code: str, reason: DeliveryError, retried: bool) -> None:
+    result = tencent.outcome(code, "…")
+    assert (result.ok, result.reason, result.recoverable) == (False, reason, retried)
+
+
+def test_push_service_and_robot_answers_say_why() -> None:
+    assert classify(_response(410)).reason is DeliveryError.SUBSCRIPTION_GONE
+    assert classify(_response(403)).reason is DeliveryError.PUSH_REFUSED
+    assert classify(_response(429)).reason is DeliveryError.THROTTLED
+    assert classify(_response(503)).reason is DeliveryError.UNAVAILABLE
+    assert classify(_response(201)).reason is None
