@@ -12,7 +12,7 @@ from records.alerts import AlertTransition
 from records.channel_order import hide_urls
 from records.feed import DISPATCH_STAGE, job_id
 from records.notice_state import NoticeState, notice_statuses
-from records.notifications import DeliveryReceipt, RecipientType
+from records.notifications import DeliveryError, DeliveryReceipt, RecipientType
 from records.people import Staff
 
 
@@ -37,7 +37,17 @@ class AssigneeOut(BaseModel):
     )
     channels: list[str] = Field(description="The channels that accepted it (`sms`, `webpush`…).")
     error: str = Field(
-        description="Why it failed (empty unless `failed`; URLs cut to their scheme)."
+        description="Why it failed, in the notifier's or the vendor's words (empty unless "
+        "`failed`; URLs cut to their scheme)."
+    )
+    error_code: DeliveryError | None = Field(
+        None,
+        description="`error` classified, what the alert page says in words (null unless "
+        "`failed`, and for a failure recorded before codes): `no_channel`, "
+        "`invalid_channel`, `no_subscription`, `subscription_gone`, `push_refused`, "
+        "`no_mobile`, `not_set_up`, `invalid_number`, `no_balance`, `daily_limit`, "
+        "`template_rejected`, `account`, `robot_refused`, `throttled`, `unavailable`, "
+        "`refused`, `withdrawn` or `internal` (docs/notifications.md).",
     )
     untold: Untold | None = Field(
         None,
@@ -93,6 +103,7 @@ def assignees(
             notice=NoticeState.UNTOLD if untold else status.state,
             channels=list(status.channels),
             error=hide_urls(status.error),
+            error_code=status.error_code,
             untold=untold,
             receipts=dict(status.receipts),
         )

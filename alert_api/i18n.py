@@ -104,6 +104,78 @@ TEXTS: dict[str, dict[Language, str]] = {
     "notice.sent": {"zh": "已通知", "en": "Told"},
     "notice.failed": {"zh": "派单通知未送达", "en": "Dispatch notice failed for"},
     "notice.untold": {"zh": "未通知", "en": "Not told"},
+    "reason.no_channel": {
+        "zh": "名单中没有可用的通知渠道：请在名单中补全",
+        "en": "no channel to reach them: add one in the watch list",
+    },
+    "reason.invalid_channel": {
+        "zh": "通知渠道填写有误：请在名单中改正",
+        "en": "a channel of theirs is written wrong: correct it in the watch list",
+    },
+    "reason.no_subscription": {
+        "zh": "未开启手机推送：请其在手机页开启提醒",
+        "en": "push not turned on: ask them to turn on alerts on the phone page",
+    },
+    "reason.subscription_gone": {
+        "zh": "手机推送已失效：请其在手机页重新开启提醒",
+        "en": "push expired: ask them to turn on alerts again on the phone page",
+    },
+    "reason.push_refused": {
+        "zh": "推送服务拒收：请其在手机页重新开启提醒",
+        "en": "the push service refused it: ask them to turn on alerts again on the phone page",
+    },
+    "reason.no_mobile": {
+        "zh": "无大陆手机号：请在名单中补全",
+        "en": "no mainland mobile number: add it in the watch list",
+    },
+    "reason.not_set_up": {
+        "zh": "短信或语音电话未配置：请管理员配置",
+        "en": "SMS or voice calls are not set up: ask the administrator",
+    },
+    "reason.invalid_number": {
+        "zh": "号码无效：请在名单中核对手机号",
+        "en": "invalid number: check the mobile number in the watch list",
+    },
+    "reason.no_balance": {
+        "zh": "短信或语音余额不足：请管理员充值",
+        "en": "no SMS or voice balance left: ask the administrator to top up",
+    },
+    "reason.daily_limit": {
+        "zh": "今日发送已达上限：请直接电话联系",
+        "en": "daily sending limit reached: phone them directly",
+    },
+    "reason.template_rejected": {
+        "zh": "模板或签名未通过审核：请管理员检查",
+        "en": "template or signature not approved: ask the administrator",
+    },
+    "reason.account": {
+        "zh": "短信或语音账号配置有误：请管理员检查密钥",
+        "en": "SMS or voice account misconfigured: ask the administrator to check the keys",
+    },
+    "reason.robot_refused": {
+        "zh": "群机器人拒收：请检查机器人地址和密钥",
+        "en": "the group robot refused it: check its URL and secret",
+    },
+    "reason.throttled": {
+        "zh": "发送过于频繁，多次重试未成功：请直接电话联系",
+        "en": "sent too often, retries gave up: phone them directly",
+    },
+    "reason.unavailable": {
+        "zh": "服务暂时不可用，多次重试未成功：请直接电话联系",
+        "en": "the service was unavailable, retries gave up: phone them directly",
+    },
+    "reason.refused": {
+        "zh": "服务商拒绝发送：请管理员查看原因",
+        "en": "the vendor refused it: ask the administrator",
+    },
+    "reason.withdrawn": {
+        "zh": "告警已处理，不再发送",
+        "en": "not sent: the alert was answered first",
+    },
+    "reason.internal": {
+        "zh": "系统内部错误：请联系管理员",
+        "en": "internal error: tell the administrator",
+    },
     "untold.inactive": {"zh": "账号已停用", "en": "account deactivated"},
     "untold.redispatched": {"zh": "已改派", "en": "re-dispatched"},
     "channel.sms": {"zh": "短信", "en": "SMS"},

@@ -8,7 +8,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from alert_api.context import AppContext
-from records.notifications import Delivery, DeliveryOutcome, DeliveryReceipt
+from records.notifications import Delivery, DeliveryError, DeliveryOutcome, DeliveryReceipt
 from records.outbox import OutputStreams
 from records.people import Staff
 from tests.api.builders import Users, bearer, cookie_session, raise_alert
@@ -51,6 +51,7 @@ def test_a_dispatch_names_its_assignee_and_shows_whether_they_were_told(
         "notice": "queued",
         "channels": [],
         "error": "",
+        "error_code": None,
         "untold": None,
         "receipts": {},
     }
@@ -83,7 +84,8 @@ def test_a_dispatch_names_its_assignee_and_shows_whether_they_were_told(
             target="0856-5000110",
             target_key="b",
             outcome=DeliveryOutcome.FAILED,
-            last_error="staff has no mainland mobile number",
+            last_error="staff 7 has no mainland mobile number (phone '0856-5000110')",
+            error_code=DeliveryError.NO_MOBILE,
         ),
     )
     token, _ = cookie_session(context, village.town_officer)
@@ -91,7 +93,10 @@ def test_a_dispatch_names_its_assignee_and_shows_whether_they_were_told(
     page = client.get(f"/alerts/{alert_id}")
     assert page.status_code == 200
     assert "已通知 杨秀兰（短信）" in page.text  # the channel in words
-    assert "派单通知未送达 灯塔派出所：staff has no mainland mobile number" in page.text
+    assert (  # why in words, the notifier's detail after it
+        "派单通知未送达 灯塔派出所：无大陆手机号：请在名单中补全 <small>staff 7 has no "
+        "mainland mobile number (phone &#39;0856-5000110&#39;)</small>"
+    ) in page.text
     guardian = client.get(f"/api/alerts/{alert_id}", headers=bearer(context, village.wang_li))
     assert all(t["assignee"] is None for t in guardian.json()["transitions"])
 
@@ -190,14 +195,21 @@ def test_a_failed_notice_shows_its_error_without_the_urls_in_it(
             target_key="a",
             outcome=DeliveryOutcome.FAILED,
             last_error="'[1d] wecombot://KEY-1234' waits longer than a day",
+            error_code=DeliveryError.INVALID_CHANNEL,
         ),
     )
     detail = client.get(f"/api/alerts/{alert_id}", headers=officer).json()
     (told,) = [t["assignee"] for t in detail["transitions"] if t["assignee"]]
-    assert (told["notice"], told["error"]) == (
+    assert (told["notice"], told["error"], told["error_code"]) == (
         "failed",
         "'[1d] wecombot://…' waits longer than a day",
+        "invalid_channel",
     )
+    token, _ = cookie_session(context, village.town_officer)
+    client.cookies.set("shouwang_session", token)
+    page = client.get(f"/alerts/{alert_id}").text
+    assert "通知渠道填写有误：请在名单中改正 <small>&#39;[1d] wecombot://…&#39;" in page
+    assert "KEY-1234" not in page
 
 
 def test_the_alert_page_says_whether_the_text_reached_the_phone_and_the_call_was_answered(

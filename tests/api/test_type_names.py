@@ -6,6 +6,7 @@ import pytest
 
 from alert_api.i18n import LANGUAGES, Language, translator
 from alert_api.pages.staff_pages import ALERT_TYPES
+from records.notifications import DeliveryError
 from rules.definitions import NO_ACTIVITY, Health
 from shouwang.contracts.events import EventType
 from shouwang.contracts.sensors import SensorType
@@ -44,3 +45,11 @@ def test_the_chinese_names_are_chinese_and_distinct() -> None:
 def test_the_type_filter_offers_what_the_analysers_raise() -> None:
     assert {t.value for t in ANALYSER_TYPES} <= set(ALERT_TYPES)
     assert len(set(ALERT_TYPES)) == len(ALERT_TYPES)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_delivery_error_has_words(language: Language) -> None:
+    t = translator(language)
+    assert [
+        code for code in DeliveryError if t(f"reason.{code.value}") == f"reason.{code.value}"
+    ] == []
