@@ -78,9 +78,19 @@ TEXTS: dict[str, dict[Language, str]] = {
         "zh": "处置完成和误报需要填写备注",
         "en": "Resolving and false alarms need a note",
     },
-    "alert.conflict": {
-        "zh": "该告警已被他人更新，已刷新为最新状态",
-        "en": "Someone else changed this alert; it now shows the latest state",
+    "alert.taken": {
+        "zh": "已被他人处理：该告警现为「{status}」，无法再「{action}」。",
+        "en": "Already handled by someone else: the alert is now {status}, so “{action}” "
+        "can no longer be done.",
+    },
+    "alert.changed": {
+        "zh": "该告警刚被他人更新，现为「{status}」，请核对后再提交。",
+        "en": "Someone else has just changed this alert; it is now {status}. Check, then "
+        "try again.",
+    },
+    "alert.note_kept": {
+        "zh": "您填写的内容仍在框内，可复制保存。",
+        "en": "What you typed is still in the box to copy.",
     },
     "alert.error": {"zh": "操作失败", "en": "That did not work"},
     "alert.no_snapshot": {"zh": "无截图", "en": "No snapshot"},

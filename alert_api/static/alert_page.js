@@ -1,6 +1,7 @@
 /* An alert's page: tabs, the folded timeline, and actions whose result shows in the page's
-   head (which stays in view): the head and the audit trail are refreshed in place; the
-   evidence clip appears when it arrives (the live feed's `clip`). */
+   head (which stays in view): the head and the audit trail are refreshed in place, after an
+   action and when someone else moves the case on; the evidence clip appears when it arrives
+   (the live feed's `clip`). */
 "use strict";
 
 (() => {
@@ -16,43 +17,57 @@
     });
   }
 
-  /* Replace the head and the panels with the server's current rendering. */
-  async function refresh(message) {
+  /* Replace the head and the panels with the server's current rendering; say `message` (if
+     any) as the result. A form open in the note slot is carried over with what it holds, and
+     so is the last result. */
+  async function redraw(message) {
     const response = await fetch(location.pathname, { credentials: "same-origin" });
     if (!response.ok) return;
     const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+    const slot = document.getElementById("note-slot");
+    const focused = slot.contains(document.activeElement) ? document.activeElement : null;
+    if (slot.hasChildNodes()) fresh.getElementById("note-slot").replaceWith(slot);
+    const result = document.getElementById("action-result");
+    if (message) {
+      result.textContent = message;
+      result.className = "action-result ok";
+    }
+    fresh.getElementById("action-result").replaceWith(result);
     for (const id of ["case-head", "timeline", "audit"]) {
       const hidden = document.getElementById(id).hidden;
       document.getElementById(id).replaceWith(fresh.getElementById(id));
       document.getElementById(id).hidden = hidden;
     }
+    focused?.focus();
     document.querySelector('[data-tab="audit"]').textContent = fresh.querySelector('[data-tab="audit"]').textContent;
     const next = JSON.parse(fresh.getElementById("config").textContent);
     alert.version = next.version;
     bind();
-    const result = document.getElementById("action-result");
-    result.textContent = message;
-    result.className = "action-result ok";
   }
 
+  /* Redraw, one redraw after another; with `version`, only if the page shows an older one. */
+  let redrawn = Promise.resolve();
+  function refresh(message, version) {
+    const run = () => (version === undefined || version > alert.version ? redraw(message) : null);
+    redrawn = redrawn.then(run, run);
+    return redrawn;
+  }
+
+  /* Each action ends (done, refused or cancelled) with the case as it is now, and its result
+     if done. */
   function bind() {
     const slot = document.getElementById("note-slot");
     document.querySelectorAll("#actions [data-to]").forEach((button) => {
       button.addEventListener("click", async () => {
         const updated = await Alerts.transition(alert, button.dataset.to, slot);
-        if (updated) await refresh(t("alert.done").replace("{status}", t("status." + updated.status)));
+        await refresh(updated && t("alert.done").replace("{status}", t("status." + updated.status)));
       });
     });
     document.querySelectorAll("[data-arrive]").forEach((button) => {
-      button.addEventListener("click", async () => {
-        const said = await Alerts.arrive(alert.id, slot);
-        if (said) await refresh(said);
-      });
+      button.addEventListener("click", async () => refresh(await Alerts.arrive(alert.id, slot)));
     });
     document.querySelectorAll("[data-urge]").forEach((button) => {
-      button.addEventListener("click", async () => {
-        if (await Alerts.urge(alert.id, slot)) await refresh(t("alert.urge_done"));
-      });
+      button.addEventListener("click", async () => refresh((await Alerts.urge(alert.id, slot)) && t("alert.urge_done")));
     });
     document.querySelectorAll("[data-on-it]").forEach((button) => {
       button.addEventListener("click", async () => {
@@ -69,7 +84,7 @@
   }
 
   /* A clip (or a better snapshot) that arrives while the page is open replaces the media,
-     unless a video is playing. */
+     unless a video is playing; someone else's move of the case redraws the rest. */
   async function refreshMedia() {
     const response = await fetch(location.pathname, { credentials: "same-origin" });
     if (!response.ok) return;
@@ -79,7 +94,11 @@
     if (!video || video.paused) media.replaceWith(fresh.getElementById("case-media"));
   }
   Alerts.follow(config.feedCursor, (payload) => {
-    if (payload.alert.id === alert.id && ["clip", "snapshot"].includes(payload.change)) refreshMedia();
+    if (payload.alert.id !== alert.id) return;
+    if (["clip", "snapshot"].includes(payload.change)) refreshMedia();
+    // The feed's echo of this page's own action comes with the action's answer: by then the
+    // action's refresh has the version, and this one has nothing to do.
+    else setTimeout(() => refresh(null, payload.alert.version), 300);
   }, refreshMedia, null);
 
   document.querySelectorAll("[data-tab]").forEach((tab) => {

@@ -10,28 +10,47 @@ const Alerts = (() => {
     return (config.allowed[alert.status] || []);
   }
 
-  /* Ask for a note in `slot` when the transition needs one (or always, optionally). */
-  function askNote(slot, required, placeholder) {
+  /* Keep `form` in `slot` until it is sent or cancelled. On submit, `send(read())` answers
+     {value} (done: the slot empties and the promise resolves to value) or {refusal, retry}
+     (said in the form, which keeps what was typed to copy; confirm stays usable if retry).
+     A cancel resolves to null. */
+  function hold(slot, form, read, send) {
     return new Promise((resolve) => {
-      slot.replaceChildren(document.getElementById("note-form").content.cloneNode(true));
-      const form = slot.querySelector("form");
-      const area = form.querySelector("textarea");
-      area.required = required;
-      if (placeholder) area.placeholder = placeholder;
-      area.focus();
-      form.addEventListener("submit", (event) => {
+      const said = el("p", { class: "refusal", role: "alert", hidden: true });
+      const confirm = form.querySelector("button[type=submit]");
+      const done = (value) => { slot.replaceChildren(); resolve(value); };
+      form.addEventListener("submit", async (event) => {
         event.preventDefault();
-        slot.replaceChildren();
-        resolve(area.value);
+        const fields = read();
+        if (fields === null) return;
+        confirm.disabled = true;
+        const answer = await send(fields);
+        if (!("refusal" in answer)) { done(answer.value); return; }
+        said.replaceChildren(answer.refusal, el("br"), t("alert.note_kept"));
+        said.hidden = false;
+        confirm.disabled = !answer.retry;
       });
-      form.querySelector(".cancel").addEventListener("click", () => { slot.replaceChildren(); resolve(null); });
+      form.querySelector(".cancel").addEventListener("click", () => done(null));
+      form.append(said);
+      slot.replaceChildren(form);
     });
   }
 
-  /* Ask in `slot` whom to dispatch the alert to (派单): the staff serving its area, nearest
-     first, and an optional note; resolves to `{note, assigneeId}` (the audit note "派给
-     name：note" and the staff id, who is then told), or null. */
-  async function askDispatch(alertId, slot) {
+  /* Ask for a note in `slot` (`required`, or optional) and send it with `send` (as `hold`). */
+  function askNote(slot, required, placeholder, send) {
+    const form = document.getElementById("note-form").content.firstElementChild.cloneNode(true);
+    const area = form.querySelector("textarea");
+    area.required = required;
+    if (placeholder) area.placeholder = placeholder;
+    const held = hold(slot, form, () => area.value, send);
+    area.focus();
+    return held;
+  }
+
+  /* Ask in `slot` whom to dispatch the alert to (派单, 改派): the staff serving its area,
+     nearest first, and an optional note; `send({note, assigneeId})` (as `hold`) gets the audit
+     note "派给 name：note" and the staff id, who is then told. */
+  async function askDispatch(alertId, slot, send) {
     const result = await api("GET", `/api/alerts/${alertId}/dispatch-candidates`);
     if (!result.ok) { toast(t("alert.error"), "error"); return null; }
     const staff = result.data;
@@ -39,49 +58,63 @@ const Alerts = (() => {
       el("option", { value: "", text: t("alert.dispatch_pick") }),
       ...staff.map((s) => el("option", { value: String(s.id), text: `${s.name} · ${t("role." + s.role)} · ${s.area}` })));
     const area = el("textarea", { name: "note", rows: "2", maxlength: "1900", placeholder: t("alert.note") });
-    return new Promise((resolve) => {
-      const done = (value) => { slot.replaceChildren(); resolve(value); };
-      const form = el("form", {
-        class: "note-form dispatch-form",
-        onsubmit: (event) => {
-          event.preventDefault();
-          const chosen = staff.find((s) => String(s.id) === pick.value);
-          if (!chosen) return;
-          const who = t("alert.dispatch_to").replace("{name}", chosen.name);
-          done({ note: area.value.trim() ? `${who}：${area.value.trim()}` : who, assigneeId: chosen.id });
-        },
-      }, pick, area,
+    const form = el("form", { class: "note-form dispatch-form" }, pick, area,
       el("button", { type: "submit", class: "primary", text: t("alert.confirm") }),
-      el("button", { type: "button", class: "cancel", text: t("alert.cancel"), onclick: () => done(null) }));
-      slot.replaceChildren(form);
-      pick.focus();
-    });
+      el("button", { type: "button", class: "cancel", text: t("alert.cancel") }));
+    const held = hold(slot, form, () => {
+      const chosen = staff.find((s) => String(s.id) === pick.value);
+      if (!chosen) return null;
+      const who = t("alert.dispatch_to").replace("{name}", chosen.name);
+      return { note: area.value.trim() ? `${who}：${area.value.trim()}` : who, assigneeId: chosen.id };
+    }, send);
+    pick.focus();
+    return held;
   }
 
-  /* Move an alert to `to`; returns the alert as it is afterwards (also after a conflict). */
-  async function transition(alert, to, slot) {
-    const body = { to, version: alert.version, note: "" };
-    const required = config.noteRequired.includes(to);
-    if (to === "dispatched") {
-      const dispatch = await askDispatch(alert.id, slot);
-      if (dispatch === null) return null;
-      body.note = dispatch.note;
-      body.assignee_id = dispatch.assigneeId;
-    } else if (required) {
-      body.note = await askNote(slot, required);
-      if (body.note === null) return null;
-    }
-    const result = await api("POST", `/api/alerts/${alert.id}/transitions`, body);
-    if (result.ok) return result.data;
-    if (result.status === 409) {
-      toast(t("alert.conflict"), "warn");
-      const fresh = await api("GET", `/api/alerts/${alert.id}`);
-      return fresh.ok ? fresh.data : null;
+  /* The refusal of `action` on an alert someone else has handled: what it is `now`. */
+  function taken(now, action) {
+    return { refusal: t("alert.taken").replace("{status}", t("status." + now.status)).replace("{action}", action), retry: false };
+  }
+
+  /* What to answer `hold` when the API refused `action` (a button's label) on the alert. If
+     someone else changed the alert meanwhile, says what it is now: "已被他人处理" when
+     `possible(alert now)` says the action cannot be done any more, else that it changed (try
+     again, `alert` being the alert now). */
+  async function refused(alertId, result, action, possible) {
+    const code = result.data && result.data.code;
+    if (code === "note_required") return { refusal: t("alert.note_required"), retry: true };
+    if (result.status === 409 || code === "invalid_transition") {
+      const fresh = await api("GET", `/api/alerts/${alertId}`);
+      if (fresh.ok) {
+        if (!possible(fresh.data)) return taken(fresh.data, action);
+        if (result.status === 409) {
+          return { refusal: t("alert.changed").replace("{status}", t("status." + fresh.data.status)), retry: true, alert: fresh.data };
+        }
+      }
     }
     const detail = result.data && result.data.detail;
-    toast(result.status === 422 && result.data && result.data.code === "note_required"
-      ? t("alert.note_required") : t("alert.error") + (typeof detail === "string" ? ": " + detail : ""), "error");
-    return null;
+    return { refusal: t("alert.error") + (typeof detail === "string" ? "：" + detail : ""), retry: true };
+  }
+
+  /* Move an alert to `to`, asking for what the move needs first; returns the alert after, or
+     null (cancelled, or refused: then told in the form, or by a toast when there is none). */
+  async function transition(alert, to, slot) {
+    const body = { to, version: alert.version, note: "" };
+    const send = async (fields) => {
+      Object.assign(body, fields);
+      const result = await api("POST", `/api/alerts/${alert.id}/transitions`, body);
+      if (result.ok) return { value: result.data };
+      const answer = await refused(alert.id, result, t("action." + to), (now) => nextStatuses(now).includes(to));
+      if (answer.alert) body.version = answer.alert.version;  // decided again: the next try
+      return answer;
+    };
+    if (to === "dispatched") {
+      return askDispatch(alert.id, slot, ({ note, assigneeId }) => send({ note, assignee_id: assigneeId }));
+    }
+    if (config.noteRequired.includes(to)) return askNote(slot, true, null, (note) => send({ note }));
+    const answer = await send({});
+    if ("refusal" in answer) toast(answer.refusal, "warn");
+    return answer.value || null;
   }
 
   async function onIt(alertId) {
@@ -99,24 +132,25 @@ const Alerts = (() => {
   }
 
   /* A staff member is on site: asks where (optional); returns what to say, or null. */
-  async function arrive(alertId, slot) {
-    const note = await askNote(slot, false, t("alert.arrive_note"));
-    if (note === null) return null;
-    const result = await api("POST", `/api/alerts/${alertId}/arrival`, { note });
-    if (!result.ok) { toast(t("alert.error"), "error"); return null; }
-    const said = t(arrivalSaid(result.data));
-    toast(said, "ok");
-    return said;
+  function arrive(alertId, slot) {
+    return askNote(slot, false, t("alert.arrive_note"), async (note) => {
+      const result = await api("POST", `/api/alerts/${alertId}/arrival`, { note });
+      if (!result.ok) return refused(alertId, result, t("alert.arrive"), () => true);
+      if (!OPEN.includes(result.data.alert.status)) return taken(result.data.alert, t("alert.arrive"));
+      const said = t(arrivalSaid(result.data));
+      toast(said, "ok");
+      return { value: said };
+    });
   }
 
   /* A supervisor urges the case on (督办) with a required note; returns the alert after. */
-  async function urge(alertId, slot) {
-    const note = await askNote(slot, true, t("alert.urge_note"));
-    if (note === null) return null;
-    const result = await api("POST", `/api/alerts/${alertId}/urge`, { note });
-    if (!result.ok) { toast(t("alert.error"), "error"); return null; }
-    toast(t("alert.urge_done"), "ok");
-    return result.data;
+  function urge(alertId, slot) {
+    return askNote(slot, true, t("alert.urge_note"), async (note) => {
+      const result = await api("POST", `/api/alerts/${alertId}/urge`, { note });
+      if (!result.ok) return refused(alertId, result, t("alert.urge"), urgeable);
+      toast(t("alert.urge_done"), "ok");
+      return { value: result.data };
+    });
   }
 
   /* Whether the viewer may urge the alert on: a supervisor or admin, an open case. */

@@ -62,33 +62,42 @@
     const slot = el("div", { class: "note-slot" });
     const buttons = Alerts.nextStatuses(a).map((to) => el("button", {
       type: "button", class: "act act-" + to, "data-to": to, text: t("action." + to),
-      onclick: async () => {
-        const updated = await Alerts.transition(alerts.get(a.id) || a, to, slot);
-        if (updated) upsert(updated);
-      },
+      onclick: async () => settle(a.id, await Alerts.transition(alerts.get(a.id) || a, to, slot)),
     }));
     if (Alerts.urgeable(a)) {
       buttons.push(el("button", {
         type: "button", class: "act act-urge", "data-urge": a.id, text: t("alert.urge"),
-        onclick: async () => {
-          const updated = await Alerts.urge(a.id, slot);
-          if (updated) upsert(updated);
-        },
+        onclick: async () => settle(a.id, await Alerts.urge(a.id, slot)),
       }));
     }
-    const flash = a.severity === "critical" && a.status === "new";
-    return el("article", {
-      class: `alert-card sev-${a.severity} status-${a.status}` + (flash ? " flash" : "") + (Alerts.overdue(a) ? " overdue" : ""),
-      "data-id": a.id, "data-status": a.status,
-    },
+    return el("article", { class: cardClass(a), "data-id": a.id, "data-status": a.status },
       el("a", { href: `/alerts/${a.id}`, class: "thumb-link" }, Alerts.snapshot(a, "thumb")),
       el("div", { class: "body" },
         el("h3", {}, el("a", { href: `/alerts/${a.id}`, text: a.title })),
-        el("p", { class: "meta" }, ...Alerts.badges(a),
-          ` ${t("type." + a.type)} · ${a.area_name || a.site_name} · ${a.source_name} · ${time(a.created_at)}`,
-          a.event_count > 1 ? " · " + t("alert.events_n").replace("{n}", a.event_count) : ""),
+        meta(a),
         el("div", { class: "actions" }, ...buttons),
         slot));
+  }
+
+  function cardClass(a) {
+    const flash = a.severity === "critical" && a.status === "new";
+    return `alert-card sev-${a.severity} status-${a.status}` + (flash ? " flash" : "") + (Alerts.overdue(a) ? " overdue" : "");
+  }
+
+  function meta(a) {
+    return el("p", { class: "meta" }, ...Alerts.badges(a),
+      ` ${t("type." + a.type)} · ${a.area_name || a.site_name} · ${a.source_name} · ${time(a.created_at)}`,
+      a.event_count > 1 ? " · " + t("alert.events_n").replace("{n}", a.event_count) : "");
+  }
+
+  /* A card with a form open (a note being typed, a dispatch being picked) is held: a change
+     only redraws its badges, in place; it is redrawn, moved or dropped once the form closes. */
+  function held(node) { return Boolean(node && node.querySelector(".note-slot").hasChildNodes()); }
+
+  /* After a card's form closed: show the alert as the action left it, else as last told. */
+  function settle(id, updated) {
+    const latest = updated || alerts.get(id);
+    if (latest) upsert(latest);
   }
 
   /* Open critical alerts first, then newest first. */
@@ -105,8 +114,14 @@
   function upsert(a, change) {
     const previous = alerts.get(a.id);
     if (previous && a.version < previous.version) return;
-    if (!matches(a, criteria())) {
-      if (previous) { alerts.delete(a.id); list.querySelector(`[data-id="${a.id}"]`)?.remove(); }
+    const node = list.querySelector(`[data-id="${a.id}"]`);
+    if (held(node)) {
+      alerts.set(a.id, a);
+      node.className = cardClass(a);
+      node.dataset.status = a.status;
+      node.querySelector(".meta").replaceWith(meta(a));
+    } else if (!matches(a, criteria())) {
+      if (previous) { alerts.delete(a.id); node?.remove(); }
     } else {
       alerts.set(a.id, a);
       place(a);
@@ -120,8 +135,9 @@
     const result = await api("GET", "/api/alerts?" + query(criteria(), append ? nextBefore : null));
     if (!result.ok) return;
     if (!append) {
-      alerts.clear();
-      list.replaceChildren();
+      for (const node of [...list.children]) {
+        if (!held(node)) { alerts.delete(Number(node.dataset.id)); node.remove(); }
+      }
       const critical = await api("GET", "/api/alerts?" + query({ ...criteria(), severity: "critical", status: "open" }));
       if (critical.ok) critical.data.items.forEach((a) => upsert(a));  // all of them on top
     }

@@ -202,6 +202,38 @@ def raise_alert(
     return alert_id
 
 
+def update_alert(
+    sessions: sessionmaker[Session], client: redis.Redis, streams: OutputStreams, alert_id: int
+) -> None:
+    """Another event of the alert's episode, grouped into it as the rules engine groups one:
+    its count and last-seen time go up and its `updated` change is published to the feed."""
+    now = utcnow()
+    with sessions.begin() as session:
+        alert = session.get(Alert, alert_id)
+        assert alert is not None
+        event_id = f"evt-{alert_id}-update-{int(now.timestamp() * 1e6)}"
+        session.add(
+            AlertEvent(
+                alert_id=alert_id,
+                rule_id=alert.rule_id,
+                event_key=f"event:{event_id}",
+                episode_key=f"episode:{alert.events[0].event_id}",
+                event_id=event_id,
+                kind=alert.source_kind,
+                type=alert.type,
+                phase="update",
+                observed_at=now,
+                confidence=0.8,
+                entry_id=f"{alert.event_count + 1}-0",
+            )
+        )
+        alert.event_count += 1
+        alert.last_seen_at = alert.updated_at = now
+        session.flush()
+        add_output(session, AlertChange.of(alert, Change.UPDATED, now))
+    publish_pending(sessions, client, streams)
+
+
 def raise_and_move(
     sessions: sessionmaker[Session],
     client: redis.Redis,
