@@ -276,6 +276,7 @@ TEXTS: dict[str, dict[Language, str]] = {
     "alert.cancel": {"zh": "取消", "en": "Cancel"},
     "action.acknowledged": {"zh": "确认", "en": "Acknowledge"},
     "action.dispatched": {"zh": "派单", "en": "Dispatch"},
+    "action.redispatch": {"zh": "改派", "en": "Re-dispatch"},
     "action.resolved": {"zh": "处置完成", "en": "Resolve"},
     "action.followed_up": {"zh": "已回访", "en": "Followed up"},
     "action.archived": {"zh": "归档", "en": "Archive"},

@@ -10,6 +10,11 @@ const Alerts = (() => {
     return (config.allowed[alert.status] || []);
   }
 
+  /* The label of the button moving `alert` to `to`: 改派 for a re-dispatch. */
+  function actionLabel(alert, to) {
+    return t(alert.status === "dispatched" && to === "dispatched" ? "action.redispatch" : "action." + to);
+  }
+
   /* Keep `form` in `slot` until it is sent or cancelled. On submit, `send(read())` answers
      {value} (done: the slot empties and the promise resolves to value) or {refusal, retry}
      (said in the form, which keeps what was typed to copy; confirm stays usable if retry).
@@ -104,7 +109,7 @@ const Alerts = (() => {
       Object.assign(body, fields);
       const result = await api("POST", `/api/alerts/${alert.id}/transitions`, body);
       if (result.ok) return { value: result.data };
-      const answer = await refused(alert.id, result, t("action." + to), (now) => nextStatuses(now).includes(to));
+      const answer = await refused(alert.id, result, actionLabel(alert, to), (now) => nextStatuses(now).includes(to));
       if (answer.alert) body.version = answer.alert.version;  // decided again: the next try
       return answer;
     };
@@ -222,5 +227,5 @@ const Alerts = (() => {
     });
   }
 
-  return { OPEN, nextStatuses, transition, onIt, arrive, urge, urgeable, overdue, snapshot, clip, badges, follow, time };
+  return { OPEN, nextStatuses, actionLabel, transition, onIt, arrive, urge, urgeable, overdue, snapshot, clip, badges, follow, time };
 })();

@@ -61,7 +61,7 @@
   function card(a) {
     const slot = el("div", { class: "note-slot" });
     const buttons = Alerts.nextStatuses(a).map((to) => el("button", {
-      type: "button", class: "act act-" + to, "data-to": to, text: t("action." + to),
+      type: "button", class: "act act-" + to, "data-to": to, text: Alerts.actionLabel(a, to),
       onclick: async () => settle(a.id, await Alerts.transition(alerts.get(a.id) || a, to, slot)),
     }));
     if (Alerts.urgeable(a)) {

@@ -3,7 +3,8 @@ driven by Playwright): a dashboard card with its note form open keeps the form a
 while its alert changes (only its badges are redrawn) and shows the new state once the note
 is sent; when someone else handled the alert meanwhile, sending says so in the form, which
 keeps the text; the alert page redraws its head when someone else moves the case on, and
-keeps an open form (and what it holds) whenever it redraws its head."""
+keeps an open form (and what it holds) whenever it redraws its head. Also: 改派 on a
+dispatched case."""
 
 import redis
 from fastapi.testclient import TestClient
@@ -22,6 +23,7 @@ from tests.api.browsing import (
     wait_until,
 )
 from tests.api.builders import Users, bearer, raise_alert, update_alert
+from tests.helpers.dispatches import staff_id
 
 __all__ = ["browser"]  # the fixture
 
@@ -205,4 +207,39 @@ def test_the_alert_page_keeps_an_open_note_when_its_head_is_redrawn(
     phone.locator("#arrived").wait_for()
     assert "已到场 · gw1" in phone.locator("#arrived").inner_text()
     assert "院门口" in phone.locator("#audit .audit-arrival").inner_text()
+    assert errors == []
+
+
+def test_a_dispatched_case_offers_re_dispatch(
+    live_server: str,
+    browser: "sync_api.Browser",
+    client: TestClient,
+    context: AppContext,
+    village: Users,
+    sessions: sessionmaker[Session],
+    redis_client: redis.Redis,
+    streams: OutputStreams,
+) -> None:
+    sent = raise_alert(sessions, redis_client, streams)
+    seen = raise_alert(sessions, redis_client, streams, title="老人跌倒：另一位")
+    for alert_id in (sent, seen):
+        move(client, context, village.county_officer, alert_id, "acknowledged")
+    move(
+        client,
+        context,
+        village.county_officer,
+        sent,
+        "dispatched",
+        note="派给 杨秀兰",
+        assignee_id=staff_id(sessions, "杨秀兰"),
+    )
+    page, card, errors = dashboard_card(browser, live_server, sent, viewport=DESK)
+    assert card.locator('button[data-to="dispatched"]').inner_text() == "改派"
+    other = page.locator(f'.alert-card[data-id="{seen}"] button[data-to="dispatched"]')
+    assert other.inner_text() == "派单"
+    screenshot(page, "dashboard-redispatch-1366")
+    page.goto(f"{live_server}/alerts/{sent}")
+    assert page.locator('#actions button[data-to="dispatched"]').inner_text() == "改派"
+    page.goto(f"{live_server}/alerts/{seen}")
+    assert page.locator('#actions button[data-to="dispatched"]').inner_text() == "派单"
     assert errors == []
