@@ -4,7 +4,9 @@ while its alert changes (only its badges are redrawn) and shows the new state on
 is sent; when someone else handled the alert meanwhile, sending says so in the form, which
 keeps the text; the alert page redraws its head when someone else moves the case on, and
 keeps an open form (and what it holds) whenever it redraws its head. Also: 改派 on a
-dispatched case."""
+dispatched case, and the phone layout of an alert page without a snapshot."""
+
+from itertools import pairwise
 
 import redis
 from fastapi.testclient import TestClient
@@ -242,4 +244,41 @@ def test_a_dispatched_case_offers_re_dispatch(
     assert page.locator('#actions button[data-to="dispatched"]').inner_text() == "改派"
     page.goto(f"{live_server}/alerts/{seen}")
     assert page.locator('#actions button[data-to="dispatched"]').inner_text() == "派单"
+    assert errors == []
+
+
+def test_on_a_phone_an_alert_without_a_snapshot_shows_the_timeline_on_the_first_screen(
+    live_server: str,
+    browser: "sync_api.Browser",
+    village: Users,
+    sessions: sessionmaker[Session],
+    redis_client: redis.Redis,
+    streams: OutputStreams,
+) -> None:
+    alert_id = raise_alert(sessions, redis_client, streams)  # no snapshot, no clip
+    phone, errors = signed_in(
+        browser, live_server, "town", viewport=PHONE, is_mobile=True, has_touch=True
+    )
+    phone.wait_for_url(f"{live_server}/dashboard")
+    phone.goto(f"{live_server}/alerts/{alert_id}")
+    screenshot(phone, "alert-no-snapshot-390")
+    media = phone.locator("#case-media").bounding_box()
+    assert media is not None and media["height"] < 60  # a line, not a 4:3 box
+    timeline = phone.locator("#timeline").bounding_box()
+    assert timeline is not None and timeline["y"] + 40 < PHONE["height"]
+
+    gaps = set()  # between neighbours in each group of call buttons: side by side, or above
+    for group in phone.locator(".case-facts dd:has(a.call)").all():  # guardians, staff
+        boxes = [a.bounding_box() for a in group.locator("a.call").all()]
+        for one, next_ in pairwise(boxes):
+            assert one is not None and next_ is not None
+            same_row = abs(one["y"] - next_["y"]) < 1
+            gaps.add(
+                round(
+                    next_["x"] - one["x"] - one["width"]
+                    if same_row
+                    else next_["y"] - one["y"] - one["height"]
+                )
+            )
+    assert len(gaps) == 1, gaps  # the same everywhere
     assert errors == []
