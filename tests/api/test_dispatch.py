@@ -15,6 +15,26 @@ from tests.api.builders import Users, bearer, cookie_session, raise_alert
 from tests.helpers.dispatches import delivered, staff_id
 
 
+def dispatched_to_yang(
+    client: TestClient,
+    context: AppContext,
+    village: Users,
+    sessions: sessionmaker[Session],
+    redis_client: redis.Redis,
+    streams: OutputStreams,
+) -> tuple[int, int, dict[str, str]]:
+    """A new alert, acknowledged and dispatched to 杨秀兰 by the town's duty officer: the
+    alert, her staff id and the officer's headers."""
+    alert_id = raise_alert(sessions, redis_client, streams)
+    officer = bearer(context, village.town_officer)
+    yang = staff_id(sessions, "杨秀兰")
+    url = f"/api/alerts/{alert_id}/transitions"
+    assert client.post(url, json={"to": "acknowledged", "version": 1}, headers=officer).is_success
+    body = {"to": "dispatched", "version": 2, "assignee_id": yang}
+    assert client.post(url, json=body, headers=officer).is_success
+    return alert_id, yang, officer
+
+
 def test_a_dispatch_names_its_assignee_and_shows_whether_they_were_told(
     client: TestClient,
     context: AppContext,
@@ -178,13 +198,9 @@ def test_a_failed_notice_shows_its_error_without_the_urls_in_it(
     redis_client: redis.Redis,
     streams: OutputStreams,
 ) -> None:
-    alert_id = raise_alert(sessions, redis_client, streams)
-    officer = bearer(context, village.town_officer)
-    yang = staff_id(sessions, "杨秀兰")
-    url = f"/api/alerts/{alert_id}/transitions"
-    assert client.post(url, json={"to": "acknowledged", "version": 1}, headers=officer).is_success
-    body = {"to": "dispatched", "version": 2, "assignee_id": yang}
-    assert client.post(url, json=body, headers=officer).is_success
+    alert_id, yang, officer = dispatched_to_yang(
+        client, context, village, sessions, redis_client, streams
+    )
     delivered(
         sessions,
         alert_id,
@@ -220,13 +236,9 @@ def test_the_alert_page_says_whether_the_text_reached_the_phone_and_the_call_was
     redis_client: redis.Redis,
     streams: OutputStreams,
 ) -> None:
-    alert_id = raise_alert(sessions, redis_client, streams)
-    officer = bearer(context, village.town_officer)
-    yang = staff_id(sessions, "杨秀兰")
-    url = f"/api/alerts/{alert_id}/transitions"
-    assert client.post(url, json={"to": "acknowledged", "version": 1}, headers=officer).is_success
-    body = {"to": "dispatched", "version": 2, "assignee_id": yang}
-    assert client.post(url, json=body, headers=officer).is_success
+    alert_id, yang, officer = dispatched_to_yang(
+        client, context, village, sessions, redis_client, streams
+    )
     sent = {"target": "13800000001", "outcome": DeliveryOutcome.SENT}
     delivered(
         sessions,
